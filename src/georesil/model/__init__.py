@@ -1,0 +1,23 @@
+"""The topology model: schema, loading with line-accurate errors, and ``Topology``."""
+
+from __future__ import annotations
+
+from georesil.model.loader import (
+    default_topology_path,
+    load_topology,
+    parse_topology,
+    topology_from_dict,
+)
+from georesil.model.schema import RESOURCES, TopologyDoc
+from georesil.model.topology import FailureSet, Topology
+
+__all__ = [
+    "RESOURCES",
+    "FailureSet",
+    "Topology",
+    "TopologyDoc",
+    "default_topology_path",
+    "load_topology",
+    "parse_topology",
+    "topology_from_dict",
+]

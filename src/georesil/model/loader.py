@@ -1,0 +1,171 @@
+"""Load a topology from YAML or JSON, reporting every problem with its file, line and column."""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from georesil.errors import InvalidTopology, Problem
+from georesil.model._positions import Locator, did_you_mean, field_path, quoted_list, to_plain
+from georesil.model.schema import TopologyDoc
+from georesil.model.topology import Topology
+from georesil.model.validate import check_document
+
+__all__ = [
+    "DEFAULT_TOPOLOGY",
+    "default_topology_path",
+    "load_topology",
+    "parse_document",
+    "parse_topology",
+    "topology_from_dict",
+]
+
+#: Name of the bundled reference topology inside the package.
+DEFAULT_TOPOLOGY = "taiwan.yaml"
+
+
+def default_topology_path() -> Path:
+    """Path of the bundled Taiwan reference topology."""
+    return Path(str(resources.files("georesil.data").joinpath(DEFAULT_TOPOLOGY)))
+
+
+def load_topology(path: str | Path | None = None) -> Topology:
+    """Load and validate a topology file (the bundled reference topology when ``None``).
+
+    Raises:
+        InvalidTopology: listing every problem found, each with file, line and column.
+    """
+    path = default_topology_path() if path is None else Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidTopology([Problem(str(path), None, None, "", "no such file")], str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidTopology([Problem(str(path), None, None, "", f"cannot read: {exc}")],
+                              str(path)) from exc
+    return parse_topology(text, str(path))
+
+
+def parse_document(text: str, path: str | None = None) -> tuple[Any, Locator]:
+    """Parse YAML (or JSON) text into a round-trip tree and a locator for positions.
+
+    Raises:
+        InvalidTopology: when the text is not well-formed YAML or JSON.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    yaml = YAML(typ="rt")
+    try:
+        root = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        col = mark.column + 1 if mark else None
+        what = exc.problem or exc.context or "malformed YAML"
+        raise InvalidTopology([Problem(path, line, col, "", f"not valid YAML: {what}")], path)
+    except (YAMLError, ValueError) as exc:  # ruamel raises plain errors for a few inputs
+        raise InvalidTopology([Problem(path, None, None, "", f"not valid YAML: {exc}")], path)
+    return root, Locator(root)
+
+
+def parse_topology(text: str, path: str | None = None) -> Topology:
+    """Parse and validate topology text; ``path`` is used in messages only."""
+    root, locator = parse_document(text, path)
+    if not isinstance(root, dict):
+        kind = "empty" if root is None else type(root).__name__
+        raise InvalidTopology(
+            [Problem(path, 1, 1, "", f"a topology is a mapping with 'version', 'name', "
+                     f"'sites', ...; got {kind}")], path)
+    return _validate(to_plain(root), locator, path)
+
+
+def topology_from_dict(data: dict[str, Any], path: str | None = None) -> Topology:
+    """Validate a topology given as plain Python data (positions are then unknown)."""
+    return _validate(data, Locator(None), path)
+
+
+def _validate(raw: dict[str, Any], locator: Locator, path: str | None) -> Topology:
+    problems: list[Problem] = []
+
+    def report(loc: Sequence[str | int], message: str, *, key: bool = False) -> None:
+        line, col = locator.at(loc, key=key)
+        problems.append(Problem(path, line, col, field_path(loc), message))
+
+    doc: TopologyDoc | None = None
+    try:
+        doc = TopologyDoc.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc = [p for p in err["loc"] if _is_document_part(p)]
+            message, on_key = _pydantic_message(err, loc)
+            report(loc, message, key=on_key)
+    check_document(raw, report)
+    if problems:
+        raise InvalidTopology(problems, path)
+    assert doc is not None
+    return Topology(doc, source=path)
+
+
+def _is_document_part(part: object) -> bool:
+    # pydantic adds tags such as 'function-after[...]' for validators; documents never
+    # contain such keys at those places, so they are dropped from locations.
+    return isinstance(part, int) or (isinstance(part, str) and "[" not in part)
+
+
+def _pydantic_message(err: Any, loc: list[str | int]) -> tuple[str, bool]:
+    kind, value = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        return (f"unknown key {loc[-1]!r}; allowed keys: {quoted_list(allowed, 30)}"
+                + did_you_mean(loc[-1], allowed), True)
+    if kind == "missing":
+        return f"required field {loc[-1]!r} is missing", False
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    elif msg.startswith("Assertion failed, "):
+        msg = msg[len("Assertion failed, "):]
+    else:
+        msg = msg[0].lower() + msg[1:]
+    if kind == "string_pattern_mismatch" and loc and loc[-1] in ("id", "name"):
+        msg = ("ids are 1-63 characters of lower-case letters, digits, '.', '_' and '-', "
+               "starting with a letter or digit")
+    if isinstance(value, (dict, list)):
+        return f"{msg}; got a {type(value).__name__}", False
+    return f"{msg}; got {value!r}", False
+
+
+def _allowed_keys(loc: Sequence[str | int]) -> list[str]:
+    model: Any = TopologyDoc
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if _is_model(model) else None
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _is_model(obj: object) -> bool:
+    return isinstance(obj, type) and issubclass(obj, BaseModel)
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The pydantic model inside ``X``, ``X | None`` or ``tuple[X, ...]``, else ``None``."""
+    if _is_model(annotation):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, tuple, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _inner_model(arg)
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,291 @@
+"""The topology file format, as pydantic v2 models.
+
+Every model forbids unknown keys and is frozen. Lists in the file become tuples, so a parsed
+document is immutable and hashable where its parts are. Cross-references (a link's sites, a
+service's replicas, ...) are checked by :mod:`georesil.model.validate`, not here: this module
+only knows the shape of each record.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = [
+    "Capacity",
+    "Endpoint",
+    "Fragility",
+    "LinkKind",
+    "LinkSpec",
+    "Location",
+    "ReplicaRole",
+    "ReplicaSpec",
+    "Replication",
+    "RESOURCES",
+    "ScenarioQuake",
+    "ScenarioSpec",
+    "SeismicSource",
+    "SeismicSpec",
+    "ServiceKind",
+    "ServiceSpec",
+    "SiteSpec",
+    "TopologyDoc",
+    "ZoneKind",
+    "ZoneSpec",
+]
+
+#: Resources a site can offer and a service can demand, in report order.
+RESOURCES: tuple[str, ...] = ("power_mw", "gpus", "storage_pb")
+
+Id = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=1, max_length=63),
+]
+NonNeg = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Probability = Annotated[float, Field(ge=0, lt=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class ZoneKind(str, enum.Enum):
+    """What kind of correlated failure a zone stands for."""
+
+    POWER = "power"
+    SEISMIC = "seismic"
+    WEATHER = "weather"
+    CONDUIT = "conduit"
+    OTHER = "other"
+
+
+class LinkKind(str, enum.Enum):
+    """The physical medium of a link."""
+
+    TERRESTRIAL = "terrestrial"
+    SUBMARINE = "submarine"
+    MICROWAVE = "microwave"
+    SATELLITE = "satellite"
+
+
+class ServiceKind(str, enum.Enum):
+    """What a service does; provisioning builds different resources per kind."""
+
+    OBJECT_STORAGE = "object-storage"
+    DATABASE = "database"
+    COMPUTE = "compute"
+    DNS = "dns"
+    IDENTITY = "identity"
+    QUEUE = "queue"
+    OTHER = "other"
+
+
+class ReplicaRole(str, enum.Enum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+
+
+class Replication(str, enum.Enum):
+    """How a secondary receives writes: synchronously, asynchronously, or from backups."""
+
+    SYNC = "sync"
+    ASYNC = "async"
+    BACKUP = "backup"
+
+
+class Location(_Model):
+    """A WGS84 position."""
+
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+
+
+class Capacity(_Model):
+    """Resources a site offers or a service demands; any subset of the keys."""
+
+    power_mw: NonNeg | None = None
+    gpus: Annotated[int, Field(ge=0)] | None = None
+    storage_pb: NonNeg | None = None
+
+    def get(self, resource: str) -> float | None:
+        value = getattr(self, resource)
+        return None if value is None else float(value)
+
+
+class Endpoint(_Model):
+    """Where a site's AWS-compatible API lives: an AWS region, or a URL plus a region."""
+
+    aws_region: str | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/\S*)?$")] | None = None
+    region: str | None = None
+    profile: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Endpoint:
+        if self.aws_region is None and self.url is None:
+            raise ValueError("an endpoint needs 'aws_region', or 'url' with 'region'")
+        if self.aws_region is not None and self.url is not None:
+            raise ValueError("give either 'aws_region' or 'url', not both")
+        return self
+
+    @property
+    def signing_region(self) -> str:
+        """The region requests are signed for."""
+        return self.aws_region or self.region or "us-east-1"
+
+
+class Fragility(_Model):
+    """A lognormal fragility curve: P(fail | PGA) = Φ(ln(PGA / median_g) / beta)."""
+
+    median_g: Positive
+    beta: Positive
+
+
+class _Reliability(_Model):
+    """Intrinsic (independent) failure inputs shared by sites and links."""
+
+    unavailability: Probability | None = None
+    mtbf_h: Positive | None = None
+    mttr_h: NonNeg | None = None
+    fragility: Fragility | None = None
+    repair_h: NonNeg | None = None
+
+
+class ZoneSpec(_Model):
+    """A correlated-failure group: a power region, a seismic area, a conduit, ..."""
+
+    id: Id
+    kind: ZoneKind
+    name: str | None = None
+    description: str | None = None
+    annual_rate: NonNeg | None = None
+    mean_duration_h: NonNeg | None = None
+    unavailability: Probability | None = None
+
+
+class SiteSpec(_Reliability):
+    """A data centre, cable landing station or other place that hosts replicas."""
+
+    id: Id
+    name: str | None = None
+    region: str
+    location: Location
+    zones: tuple[str, ...] = ()
+    capacity: Capacity = Capacity()
+    backup_power_h: NonNeg = 0.0
+    endpoint: Endpoint | None = None
+    vs30_m_s: Positive = 760.0
+    tags: tuple[str, ...] = ()
+
+
+class LinkSpec(_Reliability):
+    """A network link between two sites; parallel links between the same sites are normal."""
+
+    id: Id
+    a: str
+    b: str
+    kind: LinkKind = LinkKind.TERRESTRIAL
+    length_km: NonNeg | None = None
+    latency_ms: NonNeg | None = None
+    bandwidth_gbps: NonNeg | None = None
+    srlg: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()
+    path: tuple[Location, ...] = ()
+    cut_rate_per_1000km_yr: NonNeg | None = None
+
+
+class ReplicaSpec(_Model):
+    """Where a copy of a service runs."""
+
+    site: str
+    role: ReplicaRole
+    replication: Replication | None = None
+    lag_s: NonNeg | None = None
+
+
+class ServiceSpec(_Model):
+    """A replicated service with its recovery objectives."""
+
+    id: Id
+    name: str | None = None
+    kind: ServiceKind = ServiceKind.OTHER
+    tier: Annotated[int, Field(ge=1, le=4)] = 2
+    rto_s: NonNeg
+    rpo_s: NonNeg
+    failover_s: NonNeg = 0.0
+    clients: tuple[str, ...] | None = None
+    depends_on: tuple[str, ...] = ()
+    demand: Capacity = Capacity()
+    dns_name: str | None = None
+    replicas: tuple[ReplicaSpec, ...]
+
+
+class ScenarioQuake(_Model):
+    """A scenario earthquake: epicentre, moment magnitude and hypocentral depth."""
+
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    magnitude: Annotated[float, Field(ge=3, le=9.5)]
+    depth_km: NonNeg = 10.0
+
+
+class ScenarioSpec(_Model):
+    """A named failure: the elements it takes out, and optionally the quake behind it."""
+
+    id: Id
+    description: str | None = None
+    fail: tuple[str, ...] = ()
+    quake: ScenarioQuake | None = None
+
+
+class SeismicSource(_Model):
+    """A Gutenberg–Richter seismic source: a point or a line (fault trace)."""
+
+    id: Id
+    kind: Literal["point", "line"] = "point"
+    location: Location | None = None
+    trace: tuple[Location, ...] = ()
+    depth_km: NonNeg = 10.0
+    b_value: Positive = 1.0
+    m_min: Annotated[float, Field(ge=3, le=9.5)] = 5.0
+    m_max: Annotated[float, Field(ge=3, le=9.5)] = 7.5
+    annual_rate: NonNeg
+    mechanism: Literal["strike-slip", "normal", "reverse"] = "reverse"
+
+    @model_validator(mode="after")
+    def _geometry(self) -> SeismicSource:
+        if self.kind == "point" and self.location is None:
+            raise ValueError("a point source needs 'location'")
+        if self.kind == "line" and len(self.trace) < 2:
+            raise ValueError("a line source needs a 'trace' of at least 2 points")
+        if self.m_max < self.m_min:
+            raise ValueError(f"m_max {self.m_max} is below m_min {self.m_min}")
+        return self
+
+
+class SeismicSpec(_Model):
+    """Seismic hazard inputs: sources and ground-motion scatter."""
+
+    sources: tuple[SeismicSource, ...] = ()
+    sigma_ln: Positive = 0.5363
+    inter_event_fraction: Annotated[float, Field(ge=0, le=1)] = 0.5
+    default_site_fragility: Fragility = Fragility(median_g=0.7, beta=0.55)
+    default_link_fragility: Fragility = Fragility(median_g=0.5, beta=0.6)
+    default_repair_h: NonNeg = 72.0
+
+
+class TopologyDoc(_Model):
+    """A whole topology file."""
+
+    version: Literal[1]
+    name: Id
+    description: str | None = None
+    zones: tuple[ZoneSpec, ...] = ()
+    sites: tuple[SiteSpec, ...]
+    links: tuple[LinkSpec, ...] = ()
+    services: tuple[ServiceSpec, ...] = ()
+    scenarios: tuple[ScenarioSpec, ...] = ()
+    seismic: SeismicSpec | None = None
