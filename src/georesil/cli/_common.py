@@ -23,7 +23,7 @@ __all__ = ["JsonOpt", "TopologyArg", "TopologyOpt", "console", "load", "print_js
 
 TOPOLOGY_HELP = "Topology file (YAML or JSON). Default: the bundled Taiwan reference topology."
 
-TopologyArg = typer.Argument(None, help=TOPOLOGY_HELP, metavar="[FILE]", show_default=False)
+TopologyArg = typer.Argument(None, help=TOPOLOGY_HELP, metavar="FILE", show_default=False)
 TopologyOpt = typer.Option(None, "--topology", "-t", help=TOPOLOGY_HELP, show_default=False)
 JsonOpt = typer.Option(False, "--json", help="Print stable JSON instead of tables.")
 

@@ -95,15 +95,21 @@ for _name in _COMMAND_MODULES:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script; exits with the command's code."""
-    import click
+    try:  # recent typer vendors click as typer._click; older ones use click itself
+        from typer._click.exceptions import ClickException
+    except ImportError:  # pragma: no cover - depends on the installed typer
+        from click.exceptions import ClickException
+    abort = getattr(typer, "Abort", KeyboardInterrupt)
 
     try:
         code = app(args=argv, prog_name="georesil", standalone_mode=False)
-    except click.exceptions.Abort:
+    except abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
+    except ClickException as exc:
         exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except GeoresilError as exc:
         if _state["debug"]:

@@ -79,10 +79,9 @@ def parse_topology(text: str, path: str | None = None) -> Topology:
     """Parse and validate topology text; ``path`` is used in messages only."""
     root, locator = parse_document(text, path)
     if not isinstance(root, dict):
-        kind = "empty" if root is None else type(root).__name__
         raise InvalidTopology(
             [Problem(path, 1, 1, "", f"a topology is a mapping with 'version', 'name', "
-                     f"'sites', ...; got {kind}")], path)
+                     f"'sites', ...; got {_kind_of(to_plain(root))}")], path)
     return _validate(to_plain(root), locator, path)
 
 
@@ -137,9 +136,23 @@ def _pydantic_message(err: Any, loc: list[str | int]) -> tuple[str, bool]:
     if kind == "string_pattern_mismatch" and loc and loc[-1] in ("id", "name"):
         msg = ("ids are 1-63 characters of lower-case letters, digits, '.', '_' and '-', "
                "starting with a letter or digit")
+    msg = msg.replace("a valid tuple", "a list").replace("a valid dictionary", "a mapping")
     if isinstance(value, (dict, list)):
-        return f"{msg}; got a {type(value).__name__}", False
+        # Whole-record errors (a model validator) name the problem; the record is no news.
+        return (msg, False) if kind == "value_error" else (f"{msg}; got {_kind_of(value)}", False)
     return f"{msg}; got {value!r}", False
+
+
+def _kind_of(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return f"a {type(value).__name__}"
 
 
 def _allowed_keys(loc: Sequence[str | int]) -> list[str]:

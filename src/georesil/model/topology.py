@@ -208,8 +208,9 @@ class Topology:
 
     def summary(self) -> str:
         """One line: counts of everything."""
-        return (
-            f"{self.name}: {len(self.sites)} sites, {len(self.links)} links, "
-            f"{len(self.services)} services, {len(self.zones)} zones, {len(self.srlgs)} SRLGs, "
-            f"{len(self.scenarios)} scenarios"
-        )
+        counts = [
+            (len(self.sites), "site"), (len(self.links), "link"),
+            (len(self.services), "service"), (len(self.zones), "zone"),
+            (len(self.srlgs), "SRLG"), (len(self.scenarios), "scenario"),
+        ]
+        return f"{self.name}: " + ", ".join(f"{n} {w}{'' if n == 1 else 's'}" for n, w in counts)

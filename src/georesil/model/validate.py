@@ -171,7 +171,10 @@ def _check_services(
                 _unknown(report, loc, dep, "service", services)
             elif isinstance(ident, str):
                 deps.add_edge(ident, dep, loc=loc)
-    for cycle in nx.simple_cycles(deps):
+    for found in nx.simple_cycles(deps):
+        # Start each cycle at its service that comes first in the file, so messages are stable.
+        start = min(range(len(found)), key=lambda k: services[found[k]])
+        cycle = found[start:] + found[:start]
         first = cycle[0]
         loc = deps.edges[first, cycle[1 % len(cycle)]]["loc"]
         chain = " -> ".join([*cycle, first])
