@@ -41,6 +41,9 @@ log = structlog.get_logger(__name__)
 FORMATS: dict[str, str] = {".svg": "svg", ".png": "png"}
 
 _REGION_COLORS = ("#1f5fa8", "#2a9d8f", "#d1495b", "#8e5ea2", "#e9a03b", "#5c6b73", "#66a61e")
+#: Well-known region labels keep their colour from map to map.
+_NAMED_REGION_COLORS = {"north": "#1f5fa8", "central": "#2a9d8f", "south": "#d1495b",
+                        "east": "#8e5ea2"}
 _SRLG_COLORS = ("#f4a259", "#e56b9f", "#8fbf4d", "#b38bd9", "#f2d14f", "#6fc3df")
 _LINK_STYLE: dict[str, dict[str, Any]] = {
     "terrestrial": {"color": "#3d3d3d", "linestyle": "-"},
@@ -160,8 +163,11 @@ def _render(topology: Topology, colors: dict[str, str | float], title: str | Non
 
 
 def _default_title(topology: Topology) -> str:
-    return (f"{topology.name}: {len(topology.sites)} sites, {len(topology.links)} links, "
-            f"{len(topology.srlgs)} SRLGs")
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}{'' if n == 1 else 's'}"
+
+    return (f"{topology.name}: {count(len(topology.sites), 'site')}, "
+            f"{count(len(topology.links), 'link')}, {count(len(topology.srlgs), 'SRLG')}")
 
 
 def _frame(topology: Topology, outline: Sequence[tuple[float, float]]) -> _Frame:
@@ -332,8 +338,7 @@ def _is_landing(site: SiteSpec) -> bool:
 def _draw_sites(ax: Axes, topology: Topology, resolve: Any) -> list[Any]:
     from matplotlib.lines import Line2D
 
-    region_color = {r: _REGION_COLORS[i % len(_REGION_COLORS)]
-                    for i, r in enumerate(topology.regions)}
+    region_color = _region_colors(topology.regions)
     for site in topology.sites.values():
         power = site.capacity.power_mw or 0.0
         size = 70.0 if _is_landing(site) else 55.0 + 22.0 * power
@@ -348,6 +353,16 @@ def _draw_sites(ax: Axes, topology: Topology, resolve: Any) -> list[Any]:
         handles.append(Line2D([], [], marker="^", linestyle="", markersize=8, color="#777777",
                               markeredgecolor="white", label="cable landing station"))
     return handles
+
+
+def _region_colors(regions: Sequence[str]) -> dict[str, str]:
+    spare = [c for c in _REGION_COLORS if c not in _NAMED_REGION_COLORS.values()]
+    out: dict[str, str] = {}
+    for region in regions:
+        named = _NAMED_REGION_COLORS.get(region.lower())
+        out[region] = named or spare[len([r for r in out if r.lower()
+                                         not in _NAMED_REGION_COLORS]) % len(spare)]
+    return out
 
 
 def _site_summary(site: SiteSpec) -> str:
