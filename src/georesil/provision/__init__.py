@@ -1,0 +1,18 @@
+"""Infrastructure as code: Pulumi components built from the topology, and the moto lab engine.
+
+Importing this package imports neither pulumi nor boto3; the submodules that need them do.
+"""
+
+from __future__ import annotations
+
+from georesil.provision.outputs import BucketRef, StackOutputs
+
+__all__ = ["BucketRef", "StackOutputs", "provision_moto"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "provision_moto":
+        from georesil.provision.moto_engine import provision_moto
+
+        return provision_moto
+    raise AttributeError(f"module 'georesil.provision' has no attribute {name!r}")

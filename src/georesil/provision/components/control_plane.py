@@ -1,0 +1,81 @@
+"""``ControlPlane``: the state a drill needs.
+
+A DynamoDB table holds drill locks and the active-site register (items written with conditional
+expressions, so two drills cannot both take a lock and a re-provision never overwrites a
+register that a failover has moved). An SSM parameter per service names its serving site.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+__all__ = ["HASH_KEY", "ControlPlane", "ControlPlaneArgs", "register_key"]
+
+TYPE_TOKEN = "georesil:provision:ControlPlane"
+
+#: The control table's partition key attribute.
+HASH_KEY = "pk"
+
+
+def register_key(service: str) -> str:
+    """Partition key of ``service``'s entry in the active-site register."""
+    return f"active#{service}"
+
+
+@dataclass(frozen=True)
+class ControlPlaneArgs:
+    """Inputs of a :class:`ControlPlane`.
+
+    Attributes:
+        table_name: Physical name of the control table.
+        serving_sites: Service id -> the site serving it now (the primary at provision time).
+        parameter_names: Service id -> SSM parameter name.
+        provider: Provider of the control site.
+    """
+
+    table_name: str
+    serving_sites: Mapping[str, str]
+    parameter_names: Mapping[str, str]
+    provider: aws.Provider
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class ControlPlane(pulumi.ComponentResource):
+    """The control table, the initial active-site register and the serving-site parameters."""
+
+    table: aws.dynamodb.Table
+    parameters: dict[str, aws.ssm.Parameter]
+
+    def __init__(
+        self, name: str, args: ControlPlaneArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self.table = aws.dynamodb.Table(
+            f"{name}-table", name=args.table_name, billing_mode="PAY_PER_REQUEST",
+            hash_key=HASH_KEY, attributes=[aws.dynamodb.TableAttributeArgs(name=HASH_KEY,
+                                                                           type="S")],
+            tags=dict(args.tags), opts=child,
+        )
+        self.parameters = {}
+        for service, site in args.serving_sites.items():
+            aws.dynamodb.TableItem(
+                f"{name}-{service}-active-site", table_name=self.table.name, hash_key=HASH_KEY,
+                item=json.dumps({HASH_KEY: {"S": register_key(service)}, "site": {"S": site},
+                                 "epoch": {"N": "0"}}),
+                opts=child,
+            )
+            self.parameters[service] = aws.ssm.Parameter(
+                f"{name}-{service}-serving-site", name=args.parameter_names[service],
+                type="String", value=site, description=f"site serving {service}",
+                tags=dict(args.tags), opts=child,
+            )
+        self.register_outputs({
+            "table_name": self.table.name,
+            "parameters": {s: p.name for s, p in self.parameters.items()},
+        })
