@@ -229,8 +229,9 @@ def _draw_links(ax: Axes, topology: Topology, frame: _Frame, resolve: Any) -> li
         style = _LINK_STYLE[link.kind.value]
         width = _link_width(link)
         for depth, group in enumerate(link.srlg):
-            ax.plot(lons, lats, color=srlg_color[group], alpha=0.45, linewidth=width + 5 + 3 * depth,
-                    solid_capstyle="round", zorder=2 - 0.01 * depth)
+            ax.plot(lons, lats, color=srlg_color[group], alpha=0.45,
+                    linewidth=width + 5 + 3 * depth, solid_capstyle="round",
+                    zorder=2 - 0.01 * depth)
         ax.plot(lons, lats, color=resolve(f"link:{link.id}") or style["color"],
                 linestyle=style["linestyle"], linewidth=width, solid_capstyle="round", zorder=3,
                 gid=f"link:{link.id}")
@@ -454,9 +455,8 @@ def _label(ax: Axes, site: SiteSpec, dx: float, dy: float) -> list[Any]:
 
 
 def _union_box(texts: Sequence[Any], renderer: Any) -> Any:
-    from matplotlib.transforms import Bbox
-
     from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
 
     boxes = []
     for t in texts:
