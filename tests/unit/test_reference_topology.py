@@ -60,6 +60,15 @@ def test_small_example_validates() -> None:
     assert len(small.sites) == 3
 
 
+def test_docs_example_is_small_yaml() -> None:
+    """The complete example in docs/topology-format.md is examples/small.yaml, comments aside."""
+    doc = (REPO / "docs" / "topology-format.md").read_text(encoding="utf-8")
+    block = doc.split("## Example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    small = (REPO / "examples" / "small.yaml").read_text(encoding="utf-8")
+    body = "".join(line for line in small.splitlines(keepends=True) if not line.startswith("#"))
+    assert block == body
+
+
 def test_named_sites_present(topo) -> None:  # type: ignore[no-untyped-def]
     """At least 7 sites, including Taipei, Hsinchu, Taoyuan, Taichung, Tainan, Kaohsiung."""
     assert len(topo.sites) >= 7
