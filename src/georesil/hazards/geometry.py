@@ -1,0 +1,99 @@
+"""Geometry on the sphere: great-circle distances, link polylines, rupture distance.
+
+Distances use the haversine formula on a sphere of radius 6371.0088 km (the IUGG mean radius).
+The nearest point of a link polyline (a, waypoints…, b) to a point is found segment by segment
+in a local equirectangular projection centred on the point — accurate to well under 1 % for the
+sub-500 km segments of a Taiwanese topology — and its distance is then measured on the sphere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "great_circle_km",
+    "polyline_length_km",
+    "point_on_polyline",
+    "polyline_distance_km",
+    "rupture_distance_km",
+]
+
+EARTH_RADIUS_KM = 6371.0088
+FloatArray = npt.NDArray[np.float64]
+LatLon = tuple[float, float]
+
+
+def great_circle_km(
+    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
+) -> FloatArray:
+    """Haversine great-circle distance in km; arguments in degrees, broadcast."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
+    h = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+
+
+def polyline_length_km(points: Sequence[LatLon]) -> float:
+    """Length of a polyline along great circles between its vertices."""
+    if len(points) < 2:
+        return 0.0
+    arr = np.asarray(points, dtype=np.float64)
+    return float(np.sum(great_circle_km(arr[:-1, 0], arr[:-1, 1], arr[1:, 0], arr[1:, 1])))
+
+
+def polyline_distance_km(
+    points: Sequence[LatLon], lat: npt.ArrayLike, lon: npt.ArrayLike
+) -> FloatArray:
+    """Distance from each (lat, lon) to the nearest point of a polyline, in km.
+
+    Notes:
+        For each segment the query point is projected (local equirectangular frame centred
+        on the query point) and clamped to the segment; O(segments × points).
+    """
+    qlat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    qlon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    pts = np.asarray(points, dtype=np.float64)
+    if len(pts) == 1:
+        return great_circle_km(qlat, qlon, pts[0, 0], pts[0, 1])
+    best = np.full(qlat.shape, np.inf)
+    coslat = np.cos(np.radians(qlat))
+    for (alat, alon), (blat, blon) in zip(pts[:-1], pts[1:], strict=True):
+        ax, ay = (alon - qlon) * coslat, alat - qlat
+        bx, by = (blon - qlon) * coslat, blat - qlat
+        dx, dy = bx - ax, by - ay
+        seg2 = dx * dx + dy * dy
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(seg2 > 0, -(ax * dx + ay * dy) / seg2, 0.0)
+        t = np.clip(t, 0.0, 1.0)
+        nlat = alat + t * (blat - alat)
+        nlon = alon + t * (blon - alon)
+        best = np.minimum(best, great_circle_km(qlat, qlon, nlat, nlon))
+    return best
+
+
+def point_on_polyline(points: Sequence[LatLon], fraction: npt.ArrayLike) -> FloatArray:
+    """Points at ``fraction`` (0–1) of a polyline's length; returns an (n, 2) lat/lon array.
+
+    Within a segment the point is interpolated linearly in latitude and longitude.
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    frac = np.atleast_1d(np.asarray(fraction, dtype=np.float64))
+    seg = great_circle_km(pts[:-1, 0], pts[:-1, 1], pts[1:, 0], pts[1:, 1])
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    target = np.clip(frac, 0.0, 1.0) * cum[-1]
+    i = np.clip(np.searchsorted(cum, target, side="right") - 1, 0, len(seg) - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(seg[i] > 0, (target - cum[i]) / seg[i], 0.0)
+    return pts[i] + t[:, None] * (pts[i + 1] - pts[i])
+
+
+def rupture_distance_km(epicentral_km: npt.ArrayLike, depth_km: npt.ArrayLike) -> FloatArray:
+    """Rupture distance of a point rupture: √(epicentral² + depth²)."""
+    e = np.asarray(epicentral_km, dtype=np.float64)
+    d = np.asarray(depth_km, dtype=np.float64)
+    return np.asarray(np.hypot(e, d))

@@ -1,0 +1,303 @@
+"""Running snapshot trials: tasks of chunks on an engine, and the estimates they give.
+
+An engine maps ``run_chunks(model, seed, chunks, n_trials, importance_chunks)`` over tasks of
+consecutive chunks and hands back their :class:`~georesil.risk.chunks.Counts`. Because every
+chunk draws from its own ``SeedSequence`` child and counts are integers, the totals — and so
+every number reported — are identical for the same seed whatever the engine, the number of
+workers or the order in which tasks finish.
+
+Engines: :class:`LocalEngine` (this process, or N worker processes) and
+:class:`georesil.risk.dask.DaskEngine` (a dask.distributed cluster).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from georesil.errors import InvalidInput
+from georesil.hazards.elements import HOURS_PER_YEAR
+from georesil.model.topology import Topology
+from georesil.risk.chunks import CHUNK_TRIALS, Counts, run_chunks
+from georesil.risk.importance import Importance, harden_first, importance_rows
+from georesil.risk.snapshot import TIER1, SnapshotModel, build_snapshot
+from georesil.risk.stats import Estimate, estimate, nines, trials_warning
+
+__all__ = [
+    "DEFAULT_IMPORTANCE_TRIALS",
+    "Engine",
+    "LocalEngine",
+    "ServiceRisk",
+    "SnapshotResult",
+    "Task",
+    "run_snapshot",
+    "simulate_snapshot",
+]
+
+#: Trials (from the start of the run) on which importance measures are estimated.
+DEFAULT_IMPORTANCE_TRIALS = 1 << 20
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Task:
+    """Consecutive chunks run together."""
+
+    chunks: range
+    trials: int
+
+
+class Engine(Protocol):
+    """Something that runs tasks and yields their counts as they finish."""
+
+    workers: int
+
+    def run(self, model: SnapshotModel, seed: int, tasks: list[Task], n_trials: int,
+            importance_chunks: int) -> Iterator[tuple[Task, Counts]]: ...
+
+
+def _init_worker(model: SnapshotModel) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+
+
+_WORKER_MODEL: SnapshotModel | None = None
+
+
+def _run_in_worker(seed: int, chunks: range, n_trials: int, importance_chunks: int) -> Counts:
+    assert _WORKER_MODEL is not None
+    return run_chunks(_WORKER_MODEL, seed, chunks, n_trials, importance_chunks)
+
+
+@dataclass
+class LocalEngine:
+    """Runs tasks in this process (``workers == 1``) or in a pool of worker processes.
+
+    Use as a context manager to keep one pool across runs; worker processes are started with
+    ``spawn`` (safe next to threads) and receive the model once, when they start.
+    """
+
+    workers: int = 1
+    _pool: Executor | None = field(default=None, repr=False)
+    _model_id: int | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise InvalidInput(f"--workers: got {self.workers}; need at least 1", field="workers")
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _ensure_pool(self, model: SnapshotModel) -> Executor:
+        if self._pool is None or self._model_id != id(model):
+            self.close()
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker, initargs=(model,),
+            )
+            self._model_id = id(model)
+        return self._pool
+
+    def warm_up(self, model: SnapshotModel) -> None:
+        """Start the workers and load the model and the kernel in each."""
+        if self.workers > 1:
+            pool = self._ensure_pool(model)
+            list(pool.map(_run_in_worker, [0] * self.workers, [range(0, 1)] * self.workers,
+                          [CHUNK_TRIALS] * self.workers, [0] * self.workers))
+
+    def run(self, model: SnapshotModel, seed: int, tasks: list[Task], n_trials: int,
+            importance_chunks: int) -> Iterator[tuple[Task, Counts]]:
+        if self.workers == 1:
+            for task in tasks:
+                yield task, run_chunks(model, seed, task.chunks, n_trials, importance_chunks)
+            return
+        pool = self._ensure_pool(model)
+        futures = {pool.submit(_run_in_worker, seed, t.chunks, n_trials, importance_chunks): t
+                   for t in tasks}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+
+
+def plan_tasks(n_trials: int, workers: int, importance_chunks: int) -> list[Task]:
+    """Split the chunks of a run into tasks: small enough to balance and report progress."""
+    n_chunks = math.ceil(n_trials / CHUNK_TRIALS)
+    per_task = max(1, min(64, n_chunks // (8 * workers)))
+    tasks = []
+    start = 0
+    while start < n_chunks:
+        # importance chunks are ~100x dearer: give them one task each
+        stop = start + 1 if start < importance_chunks else min(n_chunks, start + per_task)
+        stop = min(stop, n_chunks)
+        trials = min(n_trials, stop * CHUNK_TRIALS) - start * CHUNK_TRIALS
+        tasks.append(Task(range(start, stop), trials))
+        start = stop
+    return tasks
+
+
+@dataclass(frozen=True)
+class ServiceRisk:
+    """Snapshot risk of one service."""
+
+    service: str
+    tier: int
+    p_down: Estimate
+    p_breach: Estimate
+    p_failover: Estimate
+
+    @property
+    def availability(self) -> float:
+        return 1.0 - self.p_down.value
+
+    @property
+    def downtime_h_per_year(self) -> float:
+        return self.p_down.value * HOURS_PER_YEAR
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tier": self.tier,
+            "availability": self.availability,
+            "ci95": [1.0 - self.p_down.high, 1.0 - self.p_down.low],
+            "nines": _finite(nines(self.availability)),
+            "rel_error": _finite(self.p_down.rel_error),
+            "p_down": self.p_down.value,
+            "p_down_ci95": [self.p_down.low, self.p_down.high],
+            "p_breach": self.p_breach.value,
+            "p_breach_ci95": [self.p_breach.low, self.p_breach.high],
+            "p_failover": self.p_failover.value,
+            "downtime_h_per_year": self.downtime_h_per_year,
+            "downtime_h_per_year_ci95": [self.p_down.low * HOURS_PER_YEAR,
+                                         self.p_down.high * HOURS_PER_YEAR],
+        }
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """Snapshot availability of every service, with importance measures.
+
+    Attributes:
+        mode: ``snapshot`` (Monte Carlo) or ``exact``.
+        trials: Trials run (for ``exact``, the number of enumerated states).
+        seed: The seed (``None`` for ``exact``).
+        services: Per service, in file order.
+        tier1: P(any tier-1 service down), when there are tier-1 services.
+        importance: Every element × target.
+        importance_trials: Trials the importance measures rest on.
+        warnings: Too few trials for the availability reached, ...
+    """
+
+    mode: str
+    trials: int
+    seed: int | None
+    services: dict[str, ServiceRisk]
+    tier1: Estimate | None
+    importance: list[Importance]
+    importance_trials: int
+    warnings: tuple[str, ...]
+
+    def harden_first(self, limit: int = 10) -> list[Importance]:
+        """The ranked "harden these first" list for the tier-1 target (or the first service)."""
+        target = TIER1 if self.tier1 is not None else next(iter(self.services), "")
+        return harden_first(self.importance, target, limit)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"mode": self.mode, "trials": self.trials, "seed": self.seed}
+        out["services"] = {sid: s.to_json() for sid, s in self.services.items()}
+        if self.tier1 is not None:
+            out["tier1_any_down"] = {"p": self.tier1.value,
+                                     "ci95": [self.tier1.low, self.tier1.high]}
+        out["importance_trials"] = self.importance_trials
+        out["importance"] = [r.to_json() for r in self.importance]
+        out["harden_first"] = [r.element for r in self.harden_first()]
+        out["warnings"] = list(self.warnings)
+        return out
+
+
+def result_from_counts(
+    topology: Topology, model: SnapshotModel, counts: Counts, seed: int
+) -> SnapshotResult:
+    """Turn summed counts into estimates, intervals, warnings and importance measures."""
+    n = counts.trials
+    services = {}
+    warnings = []
+    for i, sid in enumerate(model.service_ids):
+        services[sid] = ServiceRisk(
+            sid, topology.services[sid].tier, estimate(int(counts.down[i]), n),
+            estimate(int(counts.breach[i]), n), estimate(int(counts.failover[i]), n),
+        )
+        if counts.down[i]:
+            warning = trials_warning(sid, int(counts.down[i]), n)
+            if warning:
+                warnings.append(warning)
+    never = [sid for i, sid in enumerate(model.service_ids) if counts.down[i] == 0]
+    if never:
+        warnings.append(trials_warning(", ".join(never), 0, n) or "")
+    names = model.targets.names
+    tier1 = estimate(int(counts.target_down[-1]), n) if names and names[-1] == TIER1 else None
+    rows: list[Importance] = []
+    m = counts.importance_trials
+    if m:
+        p_elem = model.p[model.element_atom]
+        rows = importance_rows(model.elements, p_elem, names, counts.importance_base / m,
+                               counts.forced[:, 0, :] / m, counts.forced[:, 1, :] / m)
+    return SnapshotResult("snapshot", n, seed, services, tier1, rows, m, tuple(warnings))
+
+
+def run_snapshot(
+    topology: Topology, model: SnapshotModel, trials: int, seed: int, engine: Engine,
+    importance_trials: int = DEFAULT_IMPORTANCE_TRIALS, progress: Progress | None = None,
+) -> SnapshotResult:
+    """Run ``trials`` snapshot trials of a built model on ``engine``."""
+    if trials < 1:
+        raise InvalidInput(f"--trials: got {trials}; need at least 1", field="trials")
+    if seed < 0:
+        raise InvalidInput(f"--seed: got {seed}; need a non-negative integer", field="seed")
+    importance_chunks = math.ceil(min(importance_trials, trials) / CHUNK_TRIALS)
+    tasks = plan_tasks(trials, engine.workers, importance_chunks)
+    total = Counts.zero(model)
+    done = 0
+    for task, counts in engine.run(model, seed, tasks, trials, importance_chunks):
+        total = total + counts
+        done += task.trials
+        if progress is not None:
+            progress(done, trials)
+    return result_from_counts(topology, model, total, seed)
+
+
+def simulate_snapshot(
+    topology: Topology, trials: int = 1_000_000, seed: int = 0, engine: Engine | None = None,
+    importance_trials: int = DEFAULT_IMPORTANCE_TRIALS, progress: Progress | None = None,
+) -> SnapshotResult:
+    """Snapshot availability of every service by bit-parallel Monte Carlo.
+
+    Args:
+        topology: The topology.
+        trials: Random instants to sample.
+        seed: Seed of the run; the same seed gives identical numbers on every engine.
+        engine: Where to run (this process by default).
+        importance_trials: Trials, from the start, used for the importance measures.
+        progress: Called with (trials done, trials) as tasks finish.
+
+    Notes:
+        Each trial samples every atom of :mod:`georesil.risk.snapshot` and evaluates the
+        analysis semantics with the compiled kernel, 64 trials per word.
+    """
+    model = build_snapshot(topology)
+    return run_snapshot(topology, model, trials, seed, engine or LocalEngine(1),
+                        importance_trials, progress)

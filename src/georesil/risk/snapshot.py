@@ -1,0 +1,170 @@
+"""The snapshot failure model: independent binary *atoms* and how they compose into down bits.
+
+At a random instant every stochastic input is one independent Bernoulli atom:
+
+* ``site:X`` / ``link:Y`` — the element's own failure, with its steady-state unavailability
+  (:mod:`georesil.hazards.elements`);
+* ``zone:Z`` — the zone is in an outage (:mod:`georesil.hazards.zones`);
+* ``zone:Z@<b>h`` — internal *level* atoms of a power zone: the outage has lasted past backup
+  level b given that it lasted past the previous level, with probability exp(−Δb / D).
+
+A site is down when its own atom is set, or when one of its zones is out and (power zones)
+every level up to its backup is passed; a link when its own atom or one of its zones' outage
+atoms is set. Importance measures force atoms; exact enumeration enumerates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from georesil.hazards.elements import element_reliabilities
+from georesil.hazards.zones import zone_models
+from georesil.model.topology import Topology
+
+__all__ = ["ALL_ONES", "SnapshotModel", "Targets", "build_snapshot", "compose", "tier1_target"]
+
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+ALL_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+#: Name of the "any tier-1 service down" target.
+TIER1 = "tier-1"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What counts as a system failure: each service down, and any tier-1 service down."""
+
+    names: tuple[str, ...]
+    tier1_rows: I64
+
+
+@dataclass(frozen=True)
+class SnapshotModel:
+    """Atoms, their probabilities and composition, and the compiled topology to evaluate.
+
+    Attributes:
+        atoms: Atom names (``site:X``, ``link:Y``, ``zone:Z``, ``zone:Z@48h``).
+        p: Probability of each atom.
+        elements: Reported basic events (sites, links, zones) and their atom indices.
+        site_atom, link_atom: The own-failure atom of each site and link (file order).
+        chain_parent, chain_atom: Zone chains: row r = row parent (all ones when −1) AND atom.
+        site_from, site_chain, link_from, link_chain: Zone contributions (target row, chain row).
+        compiled: The analysis kernel's compiled topology.
+        service_ids: Services in file order.
+        targets: Failure targets for counting and importance.
+        evaluate: ``evaluate(compiled, site_down, link_down)`` returning ``.down``, ``.breach``,
+            ``.failover`` (the analysis kernel's ``evaluate_packed`` by default).
+    """
+
+    atoms: tuple[str, ...]
+    p: npt.NDArray[np.float64]
+    elements: tuple[str, ...]
+    element_atom: I64
+    site_atom: I64
+    link_atom: I64
+    chain_parent: I64
+    chain_atom: I64
+    site_from: I64
+    site_chain: I64
+    link_from: I64
+    link_chain: I64
+    compiled: Any
+    service_ids: tuple[str, ...]
+    targets: Targets
+    evaluate: Callable[..., Any] = field(repr=False, default=None)  # type: ignore[assignment]
+
+    @property
+    def n_atoms(self) -> int:
+        return len(self.atoms)
+
+    @property
+    def stochastic(self) -> I64:
+        """Indices of atoms with 0 < p < 1."""
+        return np.flatnonzero((self.p > 0) & (self.p < 1))
+
+
+def tier1_target(topology: Topology) -> Targets:
+    """Targets: every service, then ``tier-1`` when the topology has tier-1 services."""
+    services = tuple(topology.services)
+    tier1 = np.array([i for i, s in enumerate(services) if topology.services[s].tier == 1],
+                     dtype=np.int64)
+    names = services + ((TIER1,) if len(tier1) else ())
+    return Targets(names, tier1)
+
+
+def build_snapshot(
+    topology: Topology, evaluate: Callable[..., Any] | None = None,
+    compile_fn: Callable[[Topology], Any] | None = None,
+) -> SnapshotModel:
+    """The snapshot model of a topology, compiled for the analysis kernel.
+
+    ``evaluate`` and ``compile_fn`` default to the analysis kernel's ``evaluate_packed`` and
+    ``compile_topology``; tests pass a plain reference evaluator of the same interface.
+    """
+    if evaluate is None or compile_fn is None:
+        from georesil.analysis.kernel import compile_topology, evaluate_packed
+
+        evaluate, compile_fn = evaluate or evaluate_packed, compile_fn or compile_topology
+    rel = element_reliabilities(topology)
+    atoms, probs = list(rel), [r.unavailability for r in rel.values()]
+    site_ix = {s: i for i, s in enumerate(topology.sites)}
+    link_ix = {k: i for i, k in enumerate(topology.links)}
+    elements, element_atom = list(atoms), list(range(len(atoms)))
+    parent: list[int] = []
+    chain_atom: list[int] = []
+    site_pairs: list[tuple[int, int]] = []
+    link_pairs: list[tuple[int, int]] = []
+    for zone in zone_models(topology):
+        zone_atom = len(atoms)
+        atoms.append(f"zone:{zone.id}")
+        probs.append(zone.unavailability)
+        elements.append(f"zone:{zone.id}")
+        element_atom.append(zone_atom)
+        parent.append(-1)
+        chain_atom.append(zone_atom)
+        level_rows = [len(parent) - 1]
+        backups, passes, site_level = zone.levels()
+        for b, q in zip(backups, passes, strict=True):
+            if q < 1.0:  # a level that always passes adds no atom
+                atoms.append(f"zone:{zone.id}@{b:g}h")
+                probs.append(q)
+                parent.append(level_rows[-1])
+                chain_atom.append(len(atoms) - 1)
+            level_rows.append(len(parent) - 1)
+        for s, lvl in zip(zone.sites, site_level, strict=True):
+            site_pairs.append((site_ix[s], level_rows[lvl + 1]))
+        link_pairs.extend((link_ix[k], level_rows[0]) for k in zone.links)
+    return SnapshotModel(
+        atoms=tuple(atoms), p=np.array(probs, dtype=np.float64),
+        elements=tuple(elements), element_atom=np.array(element_atom, dtype=np.int64),
+        site_atom=np.arange(len(topology.sites), dtype=np.int64),
+        link_atom=np.arange(len(topology.sites), len(rel), dtype=np.int64),
+        chain_parent=np.array(parent, dtype=np.int64), chain_atom=np.array(chain_atom, np.int64),
+        site_from=_col(site_pairs, 0), site_chain=_col(site_pairs, 1),
+        link_from=_col(link_pairs, 0), link_chain=_col(link_pairs, 1),
+        compiled=compile_fn(topology), service_ids=tuple(topology.services),
+        targets=tier1_target(topology), evaluate=evaluate,
+    )
+
+
+def _col(pairs: list[tuple[int, int]], i: int) -> I64:
+    return np.array([p[i] for p in pairs], dtype=np.int64)
+
+
+def compose(model: SnapshotModel, bits: U64) -> tuple[U64, U64]:
+    """Site and link down bits from atom bits (``uint64 (n_atoms, W)``)."""
+    chains = np.empty((len(model.chain_atom), bits.shape[1]), dtype=np.uint64)
+    for r, (par, atom) in enumerate(zip(model.chain_parent, model.chain_atom, strict=True)):
+        chains[r] = bits[atom] if par < 0 else chains[par] & bits[atom]
+    site_down = bits[model.site_atom]
+    link_down = bits[model.link_atom]
+    if len(model.site_from):
+        np.bitwise_or.at(site_down, model.site_from, chains[model.site_chain])
+    if len(model.link_from):
+        np.bitwise_or.at(link_down, model.link_from, chains[model.link_chain])
+    return site_down, link_down
