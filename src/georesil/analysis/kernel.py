@@ -1,0 +1,418 @@
+"""The compiled evaluator: 64 failure sets per machine word, exactly the reference semantics.
+
+Bit ``j`` of word ``w`` of every array is failure set (or Monte Carlo trial) ``64 * w + j``.
+For each word the kernel
+
+1. computes up sites and usable links (not failed, both ends up) as bit masks;
+2. finds the trials in which the surviving network is connected: one label propagation that
+   starts, in each trial, from the lowest-numbered up site;
+3. for every distinct client set, the trials in which each site is reached from an up client:
+   in connected trials that is simply "the site is up and some client is up"; only the other
+   trials are propagated, by a worklist over a CSR adjacency
+   (``reach[v] |= reach[u] & usable[e]`` until nothing changes);
+4. walks the services in dependency order: down, served by a secondary, breach.
+
+Breach needs no per-trial numbers: a served service loses more than its RPO iff no reachable
+secondary with ``data loss <= rpo_s`` exists (the chosen one has the least data loss), and its
+recovery exceeds its RTO iff some service in its dependency closure (itself included) whose
+``failover_s > rto_s`` is served by a secondary. Both reduce to ORs of precomputed masks.
+
+Numba is imported when this module is imported; the CLI imports it inside functions only.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from georesil.analysis.reference import data_loss
+from georesil.model import FailureSet, Topology
+
+__all__ = [
+    "CompiledTopology",
+    "PackedOutcome",
+    "compile_topology",
+    "evaluate_packed",
+    "evaluate_sets",
+    "pack_rows",
+    "pack_sets",
+    "unpack",
+]
+
+_I = np.int64
+
+
+@dataclass(frozen=True)
+class CompiledTopology:
+    """A topology flattened into integer arrays for the kernel.
+
+    Attributes:
+        site_ids: Site ids in topology file order (row ``i`` of ``site_down`` is site ``i``).
+        link_ids: Link ids in file order.
+        service_ids: Service ids in file order (rows of every outcome array).
+        link_a, link_b: End sites of each link.
+        adj_ptr, adj_site, adj_link: CSR adjacency; the neighbours of site ``u`` are
+            ``adj_site[adj_ptr[u]:adj_ptr[u + 1]]`` over links ``adj_link[...]``.
+        cs_ptr, cs_site: CSR of the distinct client sets.
+        order: Service indices in evaluation (dependency) order.
+        svc_client_set: Client-set index of each service.
+        svc_primary: Site index of each service's primary.
+        sec_ptr, sec_site, sec_lag, sec_within_rpo: Secondaries of each service sorted by data
+            loss then file order, with their data loss and whether it is ``<= rpo_s``.
+        dep_ptr, dep_svc: Direct dependencies of each service.
+        slow_ptr, slow_svc: Services in each service's dependency closure (itself included)
+            whose ``failover_s`` exceeds the service's ``rto_s``.
+        tier, rto_s, rpo_s, failover_s: Per-service objectives.
+    """
+
+    site_ids: tuple[str, ...]
+    link_ids: tuple[str, ...]
+    service_ids: tuple[str, ...]
+    link_a: np.ndarray
+    link_b: np.ndarray
+    adj_ptr: np.ndarray
+    adj_site: np.ndarray
+    adj_link: np.ndarray
+    cs_ptr: np.ndarray
+    cs_site: np.ndarray
+    order: np.ndarray
+    svc_client_set: np.ndarray
+    svc_primary: np.ndarray
+    sec_ptr: np.ndarray
+    sec_site: np.ndarray
+    sec_lag: np.ndarray
+    sec_within_rpo: np.ndarray
+    dep_ptr: np.ndarray
+    dep_svc: np.ndarray
+    slow_ptr: np.ndarray
+    slow_svc: np.ndarray
+    tier: np.ndarray
+    rto_s: np.ndarray
+    rpo_s: np.ndarray
+    failover_s: np.ndarray
+
+    @property
+    def n_sites(self) -> int:
+        return len(self.site_ids)
+
+    @property
+    def n_links(self) -> int:
+        return len(self.link_ids)
+
+    @property
+    def n_services(self) -> int:
+        return len(self.service_ids)
+
+
+class PackedOutcome(NamedTuple):
+    """Outcome bits, each ``uint64 (n_services, W)``.
+
+    ``down``: the service is down. ``breach``: not down, and data loss > RPO or recovery > RTO.
+    ``failover``: not down and served by a secondary. Bits of trials that were not filled in
+    describe the trial in which nothing failed: mask them out before counting.
+    """
+
+    down: np.ndarray
+    breach: np.ndarray
+    failover: np.ndarray
+
+
+def _csr(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(rows) + 1, dtype=_I)
+    ptr[1:] = np.cumsum([len(r) for r in rows])
+    flat = np.fromiter((x for r in rows for x in r), dtype=_I, count=int(ptr[-1]))
+    return ptr, flat
+
+
+def compile_topology(topology: Topology) -> CompiledTopology:
+    """Flatten ``topology`` into the arrays the kernel reads.
+
+    Notes:
+        O(V + E + N²) for V sites, E links and N services (dependency closures).
+    """
+    site_ids = tuple(topology.sites)
+    link_ids = tuple(topology.links)
+    service_ids = tuple(topology.services)
+    site_ix = {s: i for i, s in enumerate(site_ids)}
+    svc_ix = {s: i for i, s in enumerate(service_ids)}
+    links = list(topology.links.values())
+    link_a = np.array([site_ix[k.a] for k in links], dtype=_I)
+    link_b = np.array([site_ix[k.b] for k in links], dtype=_I)
+    neighbours: list[list[tuple[int, int]]] = [[] for _ in site_ids]
+    for e, (a, b) in enumerate(zip(link_a.tolist(), link_b.tolist(), strict=True)):
+        neighbours[a].append((b, e))
+        neighbours[b].append((a, e))
+    adj_ptr, adj_site = _csr([[v for v, _ in row] for row in neighbours])
+    _, adj_link = _csr([[e for _, e in row] for row in neighbours])
+    client_sets: dict[tuple[int, ...], int] = {}
+    svc_cs, svc_primary, secondaries, deps, slow = [], [], [], [], []
+    closure: dict[str, set[str]] = {}
+    for sid in service_ids:
+        svc = topology.service(sid)
+        clients = tuple(sorted({site_ix[c] for c in topology.clients(sid)}))
+        svc_cs.append(client_sets.setdefault(clients, len(client_sets)))
+        svc_primary.append(site_ix[topology.primary(sid).site])
+        ranked = sorted(enumerate(topology.secondaries(sid)), key=lambda p: (data_loss(p[1]), p[0]))
+        secondaries.append([(site_ix[r.site], data_loss(r), data_loss(r) <= svc.rpo_s)
+                            for _, r in ranked])
+        deps.append([svc_ix[d] for d in svc.depends_on])
+    for sid in topology.service_order:  # dependencies first, so their closures exist
+        closure[sid] = {sid}.union(*(closure[d] for d in topology.service(sid).depends_on))
+    for sid in service_ids:
+        rto = topology.service(sid).rto_s
+        slow.append(sorted(svc_ix[t] for t in closure[sid]
+                           if topology.service(t).failover_s > rto))
+    cs_ptr, cs_site = _csr(list(client_sets))
+    sec_ptr, sec_site = _csr([[s for s, _, _ in row] for row in secondaries])
+    dep_ptr, dep_svc = _csr(deps)
+    slow_ptr, slow_svc = _csr(slow)
+    specs = [topology.service(s) for s in service_ids]
+    return CompiledTopology(
+        site_ids=site_ids, link_ids=link_ids, service_ids=service_ids,
+        link_a=link_a, link_b=link_b, adj_ptr=adj_ptr, adj_site=adj_site, adj_link=adj_link,
+        cs_ptr=cs_ptr, cs_site=cs_site,
+        order=np.array([svc_ix[s] for s in topology.service_order], dtype=_I),
+        svc_client_set=np.array(svc_cs, dtype=_I), svc_primary=np.array(svc_primary, dtype=_I),
+        sec_ptr=sec_ptr, sec_site=sec_site,
+        sec_lag=np.array([lag for row in secondaries for _, lag, _ in row], dtype=np.float64),
+        sec_within_rpo=np.array([ok for row in secondaries for _, _, ok in row], dtype=np.bool_),
+        dep_ptr=dep_ptr, dep_svc=dep_svc, slow_ptr=slow_ptr, slow_svc=slow_svc,
+        tier=np.array([s.tier for s in specs], dtype=_I),
+        rto_s=np.array([s.rto_s for s in specs], dtype=np.float64),
+        rpo_s=np.array([s.rpo_s for s in specs], dtype=np.float64),
+        failover_s=np.array([s.failover_s for s in specs], dtype=np.float64),
+    )
+
+
+# -- the compiled part ----------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _spread(reach, stack, top, in_stack, adj_ptr, adj_site, adj_link, usable):  # type: ignore[no-untyped-def]
+    """Propagate trial bits from the sites on the stack until nothing changes."""
+    while top > 0:
+        top -= 1
+        u = stack[top]
+        in_stack[u] = False
+        bits = reach[u]
+        for k in range(adj_ptr[u], adj_ptr[u + 1]):
+            v = adj_site[k]
+            new = bits & usable[adj_link[k]] & ~reach[v]
+            if new != 0:
+                reach[v] |= new
+                if not in_stack[v]:
+                    in_stack[v] = True
+                    stack[top] = v
+                    top += 1
+
+
+@njit(cache=True)
+def _connected_trials(up, usable, root, stack, in_stack, adj_ptr, adj_site, adj_link):  # type: ignore[no-untyped-def]
+    """Bits of the trials whose surviving network is connected."""
+    n = up.shape[0]
+    assigned = np.uint64(0)
+    top = 0
+    for v in range(n):
+        root[v] = up[v] & ~assigned
+        assigned |= up[v]
+        if root[v] != 0:
+            stack[top] = v
+            in_stack[v] = True
+            top += 1
+    _spread(root, stack, top, in_stack, adj_ptr, adj_site, adj_link, usable)
+    connected = ~np.uint64(0)
+    for v in range(n):
+        connected &= root[v] | ~up[v]
+    return connected
+
+
+@njit(cache=True)
+def _reach_from_clients(reach, up, usable, connected, cs_ptr, cs_site, stack, in_stack,
+                        adj_ptr, adj_site, adj_link):  # type: ignore[no-untyped-def]
+    """For each client set, the trials in which each site is reached from an up client."""
+    n = up.shape[0]
+    for c in range(cs_ptr.shape[0] - 1):
+        row = reach[c]
+        row[:] = 0
+        any_up = np.uint64(0)
+        top = 0
+        for k in range(cs_ptr[c], cs_ptr[c + 1]):
+            s = cs_site[k]
+            any_up |= up[s]
+            row[s] |= up[s] & ~connected
+            if row[s] != 0 and not in_stack[s]:
+                in_stack[s] = True
+                stack[top] = s
+                top += 1
+        _spread(row, stack, top, in_stack, adj_ptr, adj_site, adj_link, usable)
+        whole = any_up & connected
+        if whole != 0:
+            for v in range(n):
+                row[v] |= up[v] & whole
+
+
+@njit(cache=True)
+def _services(w, reach, service_fail, down, breach, failover, order, svc_cs, svc_primary,
+              sec_ptr, sec_site, sec_within_rpo, dep_ptr, dep_svc, slow_ptr, slow_svc):  # type: ignore[no-untyped-def]
+    for i in range(order.shape[0]):
+        s = order[i]
+        row = reach[svc_cs[s]]
+        dead = service_fail[s, w]
+        for k in range(dep_ptr[s], dep_ptr[s + 1]):
+            dead |= down[dep_svc[k], w]
+        primary = row[svc_primary[s]]
+        anywhere = primary
+        within_rpo = np.uint64(0)
+        for k in range(sec_ptr[s], sec_ptr[s + 1]):
+            bits = row[sec_site[k]]
+            anywhere |= bits
+            if sec_within_rpo[k]:
+                within_rpo |= bits
+        dead |= ~anywhere
+        moved = ~dead & ~primary
+        down[s, w] = dead
+        failover[s, w] = moved
+        slow = np.uint64(0)
+        for k in range(slow_ptr[s], slow_ptr[s + 1]):
+            slow |= failover[slow_svc[k], w]
+        breach[s, w] = ~dead & ((moved & ~within_rpo) | slow)
+
+
+@njit(cache=True)
+def _evaluate(site_down, link_down, service_fail, link_a, link_b, adj_ptr, adj_site, adj_link,
+              cs_ptr, cs_site, order, svc_cs, svc_primary, sec_ptr, sec_site, sec_within_rpo,
+              dep_ptr, dep_svc, slow_ptr, slow_svc):  # type: ignore[no-untyped-def]
+    n_sites, n_words = site_down.shape
+    n_links = link_down.shape[0]
+    n_svc = svc_cs.shape[0]
+    down = np.zeros((n_svc, n_words), np.uint64)
+    breach = np.zeros((n_svc, n_words), np.uint64)
+    failover = np.zeros((n_svc, n_words), np.uint64)
+    up = np.empty(n_sites, np.uint64)
+    usable = np.empty(n_links, np.uint64)
+    root = np.empty(n_sites, np.uint64)
+    reach = np.empty((cs_ptr.shape[0] - 1, n_sites), np.uint64)
+    stack = np.empty(n_sites, np.int64)
+    in_stack = np.zeros(n_sites, np.bool_)
+    for w in range(n_words):
+        for v in range(n_sites):
+            up[v] = ~site_down[v, w]
+        for e in range(n_links):
+            usable[e] = ~link_down[e, w] & up[link_a[e]] & up[link_b[e]]
+        connected = _connected_trials(up, usable, root, stack, in_stack,
+                                      adj_ptr, adj_site, adj_link)
+        _reach_from_clients(reach, up, usable, connected, cs_ptr, cs_site, stack, in_stack,
+                            adj_ptr, adj_site, adj_link)
+        _services(w, reach, service_fail, down, breach, failover, order, svc_cs, svc_primary,
+                  sec_ptr, sec_site, sec_within_rpo, dep_ptr, dep_svc, slow_ptr, slow_svc)
+    return down, breach, failover
+
+
+@njit(cache=True)
+def _pack_rows(rows, n_rows):  # type: ignore[no-untyped-def]
+    """Set bit ``t`` of every row ``rows[t, j]`` (negative entries are padding)."""
+    m, k = rows.shape
+    out = np.zeros((n_rows, (m + 63) // 64), np.uint64)
+    for t in range(m):
+        bit = np.uint64(1) << np.uint64(t & 63)
+        w = t >> 6
+        for j in range(k):
+            if rows[t, j] >= 0:
+                out[rows[t, j], w] |= bit
+    return out
+
+
+# -- the Python surface --------------------------------------------------------------------
+
+
+def _words(array: np.ndarray, rows: int, name: str) -> np.ndarray:
+    out = np.ascontiguousarray(array, dtype=np.uint64)
+    if out.ndim != 2 or out.shape[0] != rows:
+        raise ValueError(f"{name} must be uint64 of shape ({rows}, W); got {array.shape}")
+    return out
+
+
+def evaluate_packed(
+    ct: CompiledTopology,
+    site_down: np.ndarray,
+    link_down: np.ndarray,
+    service_fail: np.ndarray | None = None,
+) -> PackedOutcome:
+    """Evaluate 64·W failure sets at once.
+
+    Args:
+        ct: From :func:`compile_topology`.
+        site_down: ``uint64 (n_sites, W)``; bit j of word w set = site down in trial 64w + j.
+        link_down: ``uint64 (n_links, W)``.
+        service_fail: ``uint64 (n_services, W)`` services failing by themselves, or ``None``.
+
+    Returns:
+        ``PackedOutcome(down, breach, failover)``, each ``uint64 (n_services, W)`` with rows
+        in ``ct.service_ids`` order.
+
+    Notes:
+        Per word O(V + E) for connectivity plus, per distinct client set, a worklist
+        propagation over the trials whose network is not connected (each site re-enters the
+        worklist at most 64 times, typically once or twice), plus O(N·(R + D)) for N services
+        with R replicas and D dependencies.
+    """
+    site_down = _words(site_down, ct.n_sites, "site_down")
+    n_words = site_down.shape[1]
+    link_down = _words(link_down, ct.n_links, "link_down") if ct.n_links else \
+        np.zeros((0, n_words), np.uint64)
+    if service_fail is None:
+        service_fail = np.zeros((ct.n_services, n_words), np.uint64)
+    service_fail = _words(service_fail, ct.n_services, "service_fail")
+    if link_down.shape[1] != n_words or service_fail.shape[1] != n_words:
+        raise ValueError("site_down, link_down and service_fail need the same number of words")
+    down, breach, failover = _evaluate(
+        site_down, link_down, service_fail, ct.link_a, ct.link_b, ct.adj_ptr, ct.adj_site,
+        ct.adj_link, ct.cs_ptr, ct.cs_site, ct.order, ct.svc_client_set, ct.svc_primary,
+        ct.sec_ptr, ct.sec_site, ct.sec_within_rpo, ct.dep_ptr, ct.dep_svc, ct.slow_ptr,
+        ct.slow_svc,
+    )
+    return PackedOutcome(down, breach, failover)
+
+
+def pack_rows(rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """Pack trial ``t``'s rows ``rows[t, :]`` (``-1`` = padding) into ``uint64 (n_rows, W)``."""
+    rows = np.ascontiguousarray(rows, dtype=_I)
+    if rows.ndim != 2:
+        raise ValueError(f"rows must be 2-D (trials, k); got shape {rows.shape}")
+    return _pack_rows(rows, n_rows)
+
+
+def pack_sets(ct: CompiledTopology, failure_sets: Sequence[FailureSet]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(site_down, link_down, service_fail)`` words for a list of failure sets."""
+    index = {**{f"s:{s}": i for i, s in enumerate(ct.site_ids)},
+             **{f"l:{k}": ct.n_sites + i for i, k in enumerate(ct.link_ids)},
+             **{f"v:{v}": ct.n_sites + ct.n_links + i for i, v in enumerate(ct.service_ids)}}
+    rows = [[index[f"s:{s}"] for s in f.sites] + [index[f"l:{k}"] for k in f.links]
+            + [index[f"v:{v}"] for v in f.services] for f in failure_sets]
+    width = max((len(r) for r in rows), default=0)
+    table = np.full((max(len(rows), 1), max(width, 1)), -1, dtype=_I)
+    for t, r in enumerate(rows):
+        table[t, : len(r)] = r
+    packed = pack_rows(table, ct.n_sites + ct.n_links + ct.n_services)
+    n_sl = ct.n_sites + ct.n_links
+    return packed[: ct.n_sites], packed[ct.n_sites : n_sl], packed[n_sl:]
+
+
+def evaluate_sets(ct: CompiledTopology, failure_sets: Sequence[FailureSet]) -> PackedOutcome:
+    """Evaluate a list of failure sets: set ``i`` is bit ``i % 64`` of word ``i // 64``."""
+    return evaluate_packed(ct, *pack_sets(ct, failure_sets))
+
+
+def unpack(words: np.ndarray, n: int) -> np.ndarray:
+    """``(rows, W)`` uint64 words to ``(rows, n)`` booleans: column ``t`` is trial ``t``."""
+    words = np.ascontiguousarray(words, dtype=np.uint64)
+    if sys.byteorder != "little":  # bit t of a word must be byte t // 8 of its bytes
+        words = words.byteswap()
+    as_bytes = words.view(np.uint8).reshape(words.shape[0], -1)
+    return np.unpackbits(as_bytes, axis=1, bitorder="little", count=n).astype(bool)
