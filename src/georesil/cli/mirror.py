@@ -1,0 +1,164 @@
+"""``georesil mirror``: audit and repair object replication between sites."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from georesil.cli._common import JsonOpt, TopologyOpt, console, print_json
+
+if TYPE_CHECKING:
+    from georesil.cloud import SiteClients
+    from georesil.mirror import MirrorReport, SyncResult
+    from georesil.model import Topology
+
+mirror_app = typer.Typer(help="Audit (verify) and repair (sync) object replication between "
+                         "sites.", no_args_is_help=True)
+
+ServiceArg = typer.Argument(..., help="An object-storage service id.", show_default=False)
+StackOpt = typer.Option(None, "--stack", help="Use the deployed stack NAME's bucket names and "
+                        "the topology's endpoints instead of the lab here.")
+ToOpt = typer.Option(None, "--to", help="Only this secondary site.")
+
+
+@mirror_app.command("verify")
+def verify(
+    service: str = ServiceArg,
+    topology: Path | None = TopologyOpt,
+    to: str | None = ToOpt,
+    stack: str | None = StackOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Compare every object version at the primary with each secondary (exit 1: lag > RPO)."""
+    from georesil.mirror import verify as run_verify
+
+    topo, clients, buckets = _target(topology, stack, service)
+    report = run_verify(topo, service, clients, buckets, to=to)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        _show_report(report)
+    if report.lagging:
+        raise typer.Exit(1)
+
+
+@mirror_app.command("sync")
+def sync(
+    service: str = ServiceArg,
+    to: str | None = ToOpt,
+    workers: int = typer.Option(8, "--workers", help="Keys copied concurrently."),
+    prune: bool = typer.Option(False, "--prune", help="Delete keys the primary no longer has."),
+    topology: Path | None = TopologyOpt,
+    stack: str | None = StackOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Copy what the secondaries miss; resumable, nothing copied twice."""
+    from georesil.mirror import sync as run_sync
+
+    topo, clients, buckets = _target(topology, stack, service)
+    with _progress() as progress:
+        result = run_sync(topo, service, clients, buckets, to=to, workers=workers,
+                          prune=prune, progress=progress)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        typer.echo(_summary(result))
+
+
+def _target(path: Path | None, stack: str | None,
+            service: str) -> tuple[Topology, SiteClients, dict[str, str]]:
+    """Topology, clients and ``{site: bucket}``: the lab's by default, or a deployed stack's."""
+    from georesil.cloud import Credentials, SiteClients
+    from georesil.errors import InvalidInput
+    from georesil.lab import load_state
+    from georesil.model import load_topology
+
+    lab = load_state(".") if stack is None else None
+    if lab is None and stack is None:
+        raise InvalidInput("no lab in this directory (.georesil/lab/state.json); run "
+                           "`georesil lab up`, or pass --stack NAME for a deployed stack")
+    topo = load_topology(path) if path is not None else (lab.topology() if lab else
+                                                         load_topology(None))
+    if lab is not None:
+        from georesil.provision.outputs import StackOutputs
+
+        clients = SiteClients(topo, {s: u for s, u in lab.endpoints().items()
+                                     if s in topo.sites},
+                              credentials=Credentials(*lab.credentials))
+        buckets = {s: ref.name for s, ref in StackOutputs(lab.outputs).buckets(service).items()}
+        return topo, clients, buckets
+    from georesil.provision.naming import bucket_name
+
+    assert stack is not None
+    spec = topo.service(service)
+    return topo, SiteClients(topo), {r.site: bucket_name(topo.name, stack, service, r.site)
+                                     for r in spec.replicas}
+
+
+def _show_report(report: MirrorReport) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{report.service}: primary {report.primary} ({report.bucket}), "
+              f"{report.objects} objects, {_bytes(report.bytes)}, RPO {report.rpo_s:g} s",
+              title_justify="left")
+    for col in ("secondary", "objects", "missing", "differing", "missing bytes",
+                "deletes pending", "extra", "oldest unreplicated", "state"):
+        t.add_column(col)
+    for s in report.secondaries.values():
+        lag = s.oldest_unreplicated_age_s
+        state = ("[red]behind RPO[/red]" if s.site in report.lagging else
+                 "[green]in sync[/green]" if s.in_sync else "[yellow]within RPO[/yellow]")
+        t.add_row(s.site, str(s.objects), str(s.missing), str(s.differing),
+                  _bytes(s.missing_bytes), str(s.deletes_pending), str(s.extra),
+                  f"{lag:.1f} s", state)
+    console().print(t)
+
+
+def _summary(result: SyncResult) -> str:
+    parts = [f"{s.site}: {s.versions_copied} versions ({_bytes(s.bytes_copied)}), "
+             f"{s.delete_markers} delete markers, {s.pruned} pruned"
+             for s in result.sites.values()]
+    return (f"mirrored {result.service} from {result.primary} — " + "; ".join(parts)
+            + f" in {result.duration_s:.1f} s")
+
+
+def _bytes(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return f"{n} B"
+
+
+class _progress:  # noqa: N801 - a context manager named for what it shows
+    """A rich progress bar per secondary on a TTY; nothing otherwise."""
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self._bar = Progress("[progress.description]{task.description}", BarColumn(),
+                             MofNCompleteColumn(), TimeRemainingColumn(), console=console(True),
+                             transient=True)
+        self._bar.start()
+        self._tasks: dict[str, Any] = {}
+
+        def update(site: str, done: int, total: int) -> None:
+            if site not in self._tasks:
+                self._tasks[site] = self._bar.add_task(f"→ {site}", total=total)
+            self._bar.update(self._tasks[site], completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        bar = getattr(self, "_bar", None)
+        if bar is not None:
+            bar.stop()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(mirror_app, name="mirror")

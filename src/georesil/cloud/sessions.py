@@ -1,0 +1,212 @@
+"""Per-site boto3 sessions and clients: the only place georesil builds boto3 objects.
+
+A site's endpoint comes from the topology (an AWS region, or an endpoint URL plus a signing
+region, optionally a named profile) unless an override replaces its URL; the lab passes its
+loopback endpoints and dummy credentials that way (:meth:`SiteClients.from_lab`).
+
+botocore's own retries are switched off (one attempt): :mod:`georesil.cloud.retry` owns
+retrying, so an attempt count and a deadline mean what they say.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from georesil.cloud.errors import map_error
+from georesil.cloud.retry import retry_policy
+from georesil.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from tenacity import Retrying
+
+    from georesil.model import Topology
+
+__all__ = ["Credentials", "PolicyFactory", "SiteClients", "SiteEndpoint"]
+
+T = TypeVar("T")
+
+#: Builds a retry policy for an idempotent (``True``) or non-idempotent (``False``) call.
+PolicyFactory = Callable[..., "Retrying"]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Static credentials (the lab's dummy keys, or keys handed in by a caller)."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class SiteEndpoint:
+    """Where one site's API is: ``url`` is ``None`` for a real AWS region."""
+
+    site: str
+    region: str
+    url: str | None = None
+    profile: str | None = None
+
+
+class SiteClients:
+    """boto3 clients per (site, service), created on first use and cached, thread-safely.
+
+    Args:
+        topology: Gives each site's endpoint.
+        overrides: ``{site: url}`` replacing the topology's endpoint URL (the lab's loopback
+            servers); the signing region stays the topology's.
+        credentials: Static credentials for every site instead of profiles/the environment.
+        policy: Retry-policy factory called as ``policy(idempotent=...)``; tests inject one
+            with ``wait=wait_none()``.
+        connect_timeout_s: TCP connect timeout per attempt.
+        read_timeout_s: Socket read timeout per attempt.
+        max_pool_connections: HTTP connection pool size per client (>= the worker count).
+    """
+
+    def __init__(
+        self,
+        topology: Topology,
+        overrides: Mapping[str, str] | None = None,
+        *,
+        credentials: Credentials | None = None,
+        policy: PolicyFactory = retry_policy,
+        connect_timeout_s: float = 5.0,
+        read_timeout_s: float = 30.0,
+        max_pool_connections: int = 32,
+    ) -> None:
+        self.topology = topology
+        self.overrides = dict(overrides or {})
+        self.credentials = credentials
+        self.policy = policy
+        self._timeouts = (connect_timeout_s, read_timeout_s)
+        self._pool = max_pool_connections
+        self._lock = threading.Lock()
+        self._sessions: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
+        unknown = sorted(set(self.overrides) - set(topology.sites))
+        if unknown:
+            raise InvalidInput(
+                f"endpoint overrides name unknown sites {unknown}; known sites: "
+                f"{sorted(topology.sites)}", field="overrides", value=unknown)
+
+    @classmethod
+    def from_lab(cls, workdir: str | Path = ".", **kwargs: Any) -> SiteClients:
+        """Clients for the lab recorded under ``workdir/.georesil/lab`` (see ``georesil lab``)."""
+        from georesil.lab.state import require_state
+
+        state = require_state(workdir)
+        return cls(state.topology(), state.endpoints(),
+                   credentials=Credentials(*state.credentials), **kwargs)
+
+    def endpoint(self, site: str) -> SiteEndpoint:
+        """The resolved endpoint of ``site``."""
+        spec = self.topology.site(site)
+        ep = spec.endpoint
+        if site in self.overrides:
+            region = ep.signing_region if ep else "us-east-1"
+            return SiteEndpoint(site, region, self.overrides[site], None)
+        if ep is None:
+            raise InvalidInput(
+                f"site {site!r} has no 'endpoint' in the topology; add `endpoint: "
+                "{aws_region: ...}` (or `url:` + `region:`), or run `georesil lab up`",
+                site=site, field=f"sites[{site}].endpoint")
+        return SiteEndpoint(site, ep.signing_region, ep.url, ep.profile)
+
+    def client(self, site: str, service: str) -> Any:
+        """The cached boto3 client for ``service`` at ``site``."""
+        key = (site, service)
+        client = self._clients.get(key)
+        if client is not None:
+            return client
+        with self._lock:  # boto3 sessions are not thread-safe; clients are
+            client = self._clients.get(key)
+            if client is None:
+                client = self._make_client(site, service)
+                self._clients[key] = client
+        return client
+
+    def _make_client(self, site: str, service: str) -> Any:
+        from botocore.config import Config
+
+        ep = self.endpoint(site)
+        config = Config(
+            region_name=ep.region,
+            connect_timeout=self._timeouts[0],
+            read_timeout=self._timeouts[1],
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            max_pool_connections=self._pool,
+            s3={"addressing_style": "path"} if ep.url else None,
+        )
+        return self._session(ep).client(service, endpoint_url=ep.url, config=config)
+
+    def _session(self, ep: SiteEndpoint) -> Any:
+        session = self._sessions.get(ep.site)
+        if session is None:
+            import boto3
+
+            if self.credentials is not None:
+                c = self.credentials
+                session = boto3.session.Session(
+                    aws_access_key_id=c.access_key_id, aws_secret_access_key=c.secret_access_key,
+                    aws_session_token=c.session_token, region_name=ep.region)
+            else:
+                try:
+                    session = boto3.session.Session(profile_name=ep.profile,
+                                                    region_name=ep.region)
+                except Exception as exc:  # botocore ProfileNotFound
+                    raise InvalidInput(
+                        f"site {ep.site!r}: AWS profile {ep.profile!r} is not configured; "
+                        "add it to ~/.aws/config or change the site's endpoint.profile",
+                        site=ep.site, field="endpoint.profile", value=ep.profile) from exc
+            self._sessions[ep.site] = session
+        return session
+
+    @contextmanager
+    def mapped(self, site: str, service: str, operation: str) -> Iterator[None]:
+        """Turn botocore exceptions raised inside the block into ``CloudError`` subclasses."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            yield
+        except (ClientError, BotoCoreError, ConnectionError, TimeoutError) as exc:
+            raise map_error(exc, site=site, service=service, operation=operation) from exc
+
+    def run(
+        self,
+        site: str,
+        service: str,
+        operation: str,
+        fn: Callable[[Any], T],
+        *,
+        idempotent: bool = True,
+    ) -> T:
+        """Call ``fn(client)`` under the retry policy, with errors mapped.
+
+        Use this when one logical step is more than one botocore call, e.g. a ``GetObject``
+        whose body must be read inside the retried block.
+        """
+        client = self.client(site, service)
+
+        def attempt() -> T:
+            with self.mapped(site, service, operation):
+                return fn(client)
+
+        return self.policy(idempotent=idempotent)(attempt)
+
+    def call(
+        self, site: str, service: str, operation: str, /, *, idempotent: bool = True,
+        **params: Any,
+    ) -> Any:
+        """Call ``client.<operation>(**params)`` at ``site`` under the retry policy.
+
+        Example:
+            ``clients.call("tainan-ngcc", "s3", "head_bucket", Bucket="b")``
+        """
+        return self.run(site, service, operation,
+                        lambda client: getattr(client, operation)(**params),
+                        idempotent=idempotent)

@@ -1,0 +1,464 @@
+"""Start, inspect, break, mend and stop a lab: one moto server per site on 127.0.0.1.
+
+Servers are started detached (a launcher process starts them in their own session and exits),
+so a lab outlives the command that created it and is never a zombie child of a long-lived
+caller. Each server reports its own PID through its health endpoint; that PID is recorded, and
+every later signal first checks ``/proc/PID/cmdline`` still names our server, our site and our
+state directory, so a recycled PID is never signalled.
+
+Outages are real (see :mod:`georesil.lab.server`): ``kill_site`` makes the server close its
+listening socket and cut open connections (connection refused), keeping moto's data in memory;
+``revive_site`` makes it listen on the same port again with the same data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from georesil.errors import InvalidInput, ProvisionError, Unavailable
+from georesil.lab.faults import HEALTH_PATH, FaultSettings, write_faults
+from georesil.lab.state import (
+    PROCESS_MARKER,
+    LabState,
+    SiteState,
+    faults_path,
+    lab_lock,
+    load_state,
+    remove_state,
+    require_state,
+    save_state,
+)
+
+if TYPE_CHECKING:
+    from georesil.cloud import SiteClients
+    from georesil.model import Topology
+
+__all__ = [
+    "LabStatus",
+    "SiteStatus",
+    "kill_site",
+    "lab_down",
+    "lab_status",
+    "lab_up",
+    "revive_site",
+    "set_faults",
+]
+
+log = structlog.get_logger(__name__)
+
+_LAUNCHER = (
+    "import subprocess, sys\n"
+    "subprocess.Popen(sys.argv[1:], start_new_session=True, stdin=subprocess.DEVNULL,"
+    " stdout=sys.stdout, stderr=sys.stderr, close_fds=True)\n"
+)
+SEED_PREFIX = "seed/"
+
+
+# -- up --------------------------------------------------------------------------------------
+def lab_up(
+    topology: Topology,
+    *,
+    seed_objects: int = 0,
+    workdir: str | Path = ".",
+    replace: bool = False,
+    provision: bool = True,
+    startup_timeout_s: float = 30.0,
+) -> LabState:
+    """Start (or reuse) a lab for ``topology`` in ``workdir``.
+
+    A lab already recorded there is reused when all its servers answer and it was built from
+    the same topology; otherwise (or with ``replace``) its servers are stopped and a new lab
+    is started: servers, provisioning through the moto engine, then ``seed_objects`` sample
+    objects in every object-storage primary bucket. ``provision=False`` starts bare servers
+    (no buckets, no seeding): tests and callers that build their own resources.
+
+    Raises:
+        InvalidInput: ``seed_objects`` is negative, or another lab command holds the lock.
+        Unavailable: a server did not start; its log file is named.
+        ProvisionError: provisioning failed.
+    """
+    if seed_objects < 0:
+        raise InvalidInput(f"--seed-objects: got {seed_objects}; must be 0 or more",
+                           field="seed_objects", value=seed_objects)
+    doc = topology.doc.model_dump(mode="json", exclude_none=True)
+    with lab_lock(workdir):
+        existing = load_state(workdir)
+        if existing is not None:
+            if not replace and existing.topology_doc == doc and _all_answer(existing):
+                log.info("lab.reused", sites=sorted(existing.sites), dir=str(existing.dir))
+                return existing
+            log.info("lab.replacing", sites=sorted(existing.sites))
+            _stop_all(existing)
+            remove_state(workdir)
+        state = LabState(workdir=str(Path(workdir).resolve()), topology_doc=doc,
+                         topology_path=topology.source)
+        try:
+            state.sites = _start_servers(topology, state.dir, startup_timeout_s)
+            save_state(state)
+            if provision:
+                state.outputs = _provision(topology, state)
+                state.provisioned = True
+                save_state(state)
+                state.seed_objects = _seed(topology, state, seed_objects)
+                save_state(state)
+        except BaseException:
+            _stop_all(state)
+            remove_state(workdir)
+            raise
+        log.info("lab.started", sites=sorted(state.sites), dir=str(state.dir),
+                 seed_objects=seed_objects)
+        return state
+
+
+def _start_servers(topology: Topology, root: Path, timeout_s: float) -> dict[str, SiteState]:
+    for sub in ("ports", "logs", "faults"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for site in topology.sites:
+        (root / "ports" / f"{site}.port").unlink(missing_ok=True)
+        faults_path(root, site).unlink(missing_ok=True)
+        _launch(site, root)
+    sites: dict[str, SiteState] = {}
+    for site, spec in topology.sites.items():
+        port = _wait_for_port(root, site, timeout_s)
+        endpoint = f"http://127.0.0.1:{port}"
+        health = _wait_healthy(endpoint, site, timeout_s, root)
+        region = spec.endpoint.signing_region if spec.endpoint else "us-east-1"
+        sites[site] = SiteState(site, port, endpoint, region, int(health["pid"]))
+        log.info("lab.site_started", site=site, endpoint=endpoint, pid=health["pid"])
+    return sites
+
+
+def _launch(site: str, root: Path) -> None:
+    args = [sys.executable, "-m", PROCESS_MARKER, "--site", site, "--state-dir", str(root),
+            "--port", "0", "--port-file", str(root / "ports" / f"{site}.port")]
+    with open(root / "logs" / f"{site}.log", "ab") as out:
+        subprocess.run([sys.executable, "-c", _LAUNCHER, *args], stdout=out,
+                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=True)
+
+
+def _wait_for_port(root: Path, site: str, timeout_s: float) -> int:
+    path = root / "ports" / f"{site}.port"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            return int(path.read_text())
+        except (FileNotFoundError, ValueError):
+            time.sleep(0.05)
+    raise Unavailable(f"lab server for site {site!r} did not start within {timeout_s:g}s; "
+                      f"see {root / 'logs' / f'{site}.log'}", site=site)
+
+
+def _wait_healthy(endpoint: str, site: str, timeout_s: float, root: Path) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        health = probe(endpoint)
+        if health is not None and health.get("site") == site:
+            return health
+        time.sleep(0.05)
+    raise Unavailable(f"lab server for site {site!r} at {endpoint} did not answer within "
+                      f"{timeout_s:g}s; see {root / 'logs' / f'{site}.log'}", site=site)
+
+
+def probe(endpoint: str, timeout_s: float = 2.0) -> dict[str, Any] | None:
+    """The server's health document, or ``None`` when it does not answer."""
+    try:
+        with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=timeout_s) as resp:
+            return dict(json.loads(resp.read()))
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+
+
+def _all_answer(state: LabState) -> bool:
+    for s in state.sites.values():
+        if not _is_ours(s, state.dir):
+            return False
+        health = probe(s.endpoint) if s.up else {"site": s.site, "pid": s.pid}
+        if health is None or health.get("pid") != s.pid:
+            return False
+    return True
+
+
+def _provision(topology: Topology, state: LabState) -> dict[str, Any]:
+    try:
+        from georesil.provision.moto_engine import provision_moto
+    except ModuleNotFoundError as exc:
+        if exc.name != "georesil.provision.moto_engine":
+            raise
+        raise ProvisionError("the moto provisioning engine (georesil.provision.moto_engine) "
+                             "is not installed in this build") from exc
+    result = provision_moto(topology, state.endpoints(), stack="lab")
+    return dict(result.outputs)
+
+
+def _seed(topology: Topology, state: LabState, count: int) -> int:
+    """Write ``count`` sample objects to every object-storage primary bucket."""
+    if count == 0:
+        return 0
+    from georesil.model.schema import ServiceKind
+    from georesil.provision.outputs import StackOutputs
+
+    clients = lab_clients(state)
+    outputs = StackOutputs(state.outputs)
+    for service in topology.services.values():
+        if service.kind is not ServiceKind.OBJECT_STORAGE:
+            continue
+        site = topology.primary(service.id).site
+        bucket = outputs.bucket(service.id, site).name
+
+        def put(i: int, site: str = site, bucket: str = bucket, svc: str = service.id) -> None:
+            body = f"georesil lab sample object {i} of {svc}\n".encode() * (1 + i % 7)
+            clients.call(site, "s3", "put_object", Bucket=bucket,
+                         Key=f"{SEED_PREFIX}{i:06d}.txt", Body=body)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(put, range(count)))
+        log.info("lab.seeded", service=service.id, site=site, bucket=bucket, objects=count)
+    return count
+
+
+def lab_clients(state: LabState, **kwargs: Any) -> SiteClients:
+    """:class:`~georesil.cloud.SiteClients` for the lab's endpoints and dummy credentials."""
+    from georesil.cloud import Credentials, SiteClients
+
+    return SiteClients(state.topology(), state.endpoints(),
+                       credentials=Credentials(*state.credentials), **kwargs)
+
+
+# -- status ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SiteStatus:
+    site: str
+    endpoint: str
+    region: str
+    up: bool
+    pid: int
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    """What ``lab status`` shows; :meth:`to_json` is the stable, documented form."""
+
+    dir: str
+    sites: dict[str, SiteStatus]
+    buckets: dict[str, dict[str, str]]
+    objects: dict[str, dict[str, int | None]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sites": {s.site: {"endpoint": s.endpoint, "region": s.region, "up": s.up,
+                               "pid": s.pid} for s in self.sites.values()},
+            "services": {svc: {"buckets": dict(b), "objects": dict(self.objects.get(svc, {}))}
+                         for svc, b in self.buckets.items()},
+        }
+
+
+def lab_status(workdir: str | Path = ".", *, count_objects: bool = True) -> LabStatus:
+    """Probe every recorded server, and count the objects in every reachable bucket.
+
+    Raises:
+        InvalidInput: there is no lab in ``workdir``.
+    """
+    state = require_state(workdir)
+    sites = {}
+    for s in state.sites.values():
+        health = probe(s.endpoint, timeout_s=1.0)
+        sites[s.site] = SiteStatus(s.site, s.endpoint, s.region,
+                                   health is not None and health.get("pid") == s.pid, s.pid)
+    buckets = _buckets(state)
+    objects: dict[str, dict[str, int | None]] = {}
+    if count_objects and buckets:
+        from georesil.cloud import retry_policy
+
+        clients = lab_clients(state, policy=lambda idempotent=True: retry_policy(
+            attempts=2, deadline_s=5, idempotent=idempotent), connect_timeout_s=1.0)
+        for svc, per_site in buckets.items():
+            objects[svc] = {site: _count(clients, site, name) if sites[site].up else None
+                            for site, name in per_site.items()}
+    return LabStatus(str(state.dir), sites, buckets, objects)
+
+
+def _buckets(state: LabState) -> dict[str, dict[str, str]]:
+    if not state.outputs:
+        return {}
+    from georesil.provision.outputs import StackOutputs
+
+    outputs = StackOutputs(state.outputs)
+    topology = state.topology()
+    result: dict[str, dict[str, str]] = {}
+    for svc in topology.services:
+        refs = outputs.buckets(svc)
+        if refs:
+            result[svc] = {site: ref.name for site, ref in refs.items()}
+    return result
+
+
+def _count(clients: SiteClients, site: str, bucket: str) -> int | None:
+    from georesil.errors import CloudError
+
+    total, token = 0, None
+    try:
+        while True:
+            params = {"Bucket": bucket, **({"ContinuationToken": token} if token else {})}
+            page = clients.call(site, "s3", "list_objects_v2", **params)
+            total += page.get("KeyCount", 0)
+            token = page.get("NextContinuationToken")
+            if not token:
+                return total
+    except CloudError:
+        return None
+
+
+# -- outages and faults ----------------------------------------------------------------------
+def kill_site(site: str, workdir: str | Path = ".", timeout_s: float = 10.0) -> SiteState:
+    """Take ``site`` offline: connections to its endpoint are refused; its data is kept.
+
+    Raises:
+        InvalidInput: no lab, or ``site`` is not one of its sites.
+        Unavailable: the server is gone or did not go dark in time.
+    """
+    return _switch(site, workdir, signal.SIGUSR1, up=False, timeout_s=timeout_s)
+
+
+def revive_site(site: str, workdir: str | Path = ".", timeout_s: float = 10.0) -> SiteState:
+    """Bring ``site`` back on the same endpoint, with the data it had."""
+    return _switch(site, workdir, signal.SIGUSR2, up=True, timeout_s=timeout_s)
+
+
+def _switch(site: str, workdir: str | Path, signum: int, *, up: bool,
+            timeout_s: float) -> SiteState:
+    with lab_lock(workdir):
+        state = require_state(workdir)
+        s = _site(state, site)
+        if not _is_ours(s, state.dir):
+            raise Unavailable(f"lab server for site {site!r} (pid {s.pid}) is no longer "
+                              "running; run `georesil lab up` to replace the lab", site=site)
+        os.kill(s.pid, signum)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if (probe(s.endpoint, 0.5) is not None) if up else _refused(s.port):
+                s.up = up
+                save_state(state)
+                log.info("lab.site_revived" if up else "lab.site_killed", site=site,
+                         endpoint=s.endpoint)
+                return s
+            time.sleep(0.05)
+        wanted = "come back" if up else "go dark"
+        raise Unavailable(f"lab server for site {site!r} did not {wanted} within "
+                          f"{timeout_s:g}s", site=site)
+
+
+def _refused(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        try:
+            sock.connect(("127.0.0.1", port))
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            return False
+        return False
+
+
+def set_faults(site: str, settings: FaultSettings, workdir: str | Path = ".") -> Path:
+    """Give ``site``'s endpoint new fault settings (applied from the next request)."""
+    state = require_state(workdir)
+    _site(state, site)
+    path = faults_path(state.dir, site)
+    write_faults(path, settings)
+    log.info("lab.faults_set", site=site, throttle=settings.throttle, error=settings.error,
+             deny=settings.deny, latency_ms=settings.latency_ms)
+    return path
+
+
+def _site(state: LabState, site: str) -> SiteState:
+    try:
+        return state.sites[site]
+    except KeyError:
+        raise InvalidInput(f"unknown lab site {site!r}; lab sites: "
+                           f"{', '.join(sorted(state.sites))}", site=site) from None
+
+
+# -- down ------------------------------------------------------------------------------------
+def lab_down(workdir: str | Path = ".", timeout_s: float = 10.0) -> list[int]:
+    """Stop exactly the lab's recorded server processes and forget the lab.
+
+    Returns:
+        The PIDs that were stopped (a recorded PID that is no longer our server is skipped).
+    """
+    with lab_lock(workdir):
+        state = load_state(workdir)
+        if state is None:
+            return []
+        stopped = _stop_all(state, timeout_s)
+        remove_state(workdir)
+        log.info("lab.stopped", pids=stopped, dir=str(state.dir))
+        return stopped
+
+
+def _stop_all(state: LabState, timeout_s: float = 10.0) -> list[int]:
+    ours = [s for s in state.sites.values() if _is_ours(s, state.dir)]
+    for s in ours:
+        os.kill(s.pid, signal.SIGTERM)
+    _wait_gone([s.pid for s in ours], timeout_s, on_timeout=lambda pid: os.kill(pid,
+                                                                                signal.SIGKILL))
+    for s in state.sites.values():
+        faults_path(state.dir, s.site).unlink(missing_ok=True)
+    return [s.pid for s in ours]
+
+
+def _wait_gone(pids: list[int], timeout_s: float, on_timeout: Callable[[int], None]) -> None:
+    deadline = time.monotonic() + timeout_s
+    pending = set(pids)
+    while pending:
+        pending = {pid for pid in pending if _alive(pid)}
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            for pid in pending:
+                on_timeout(pid)
+            deadline = time.monotonic() + timeout_s
+            on_timeout = lambda _pid: None  # noqa: E731 - SIGKILL once, then just wait
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError, ProcessLookupError):
+        return False
+
+
+def _is_ours(s: SiteState, root: Path) -> bool:
+    """Whether ``s.pid`` is still our lab server for ``s.site`` in ``root`` (not a reused PID)."""
+    try:
+        argv = Path(f"/proc/{s.pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    words = [a.decode(errors="replace") for a in argv]
+    return (PROCESS_MARKER in words and _after(words, "--site") == s.site
+            and _after(words, "--state-dir") == str(root) and _alive(s.pid))
+
+
+def _after(words: list[str], flag: str) -> str | None:
+    try:
+        return words[words.index(flag) + 1]
+    except (ValueError, IndexError):
+        return None
+
+

@@ -1,0 +1,410 @@
+"""Repair replication: copy what a secondary is missing, resumably and without duplicates.
+
+For each secondary, :func:`sync` lists both histories, works out each key's pending versions
+with the rule in :mod:`georesil.mirror.verify`, and copies them in order (one worker per key,
+``workers`` keys at a time): an object version is read from the primary and written to the
+secondary — objects uploaded in parts are copied part by part with the source's part size, so
+the ETags stay comparable; a delete marker is mirrored by a delete. Each copy carries user
+metadata ``georesil-source-version``, ``georesil-source-etag`` and
+``georesil-source-last-modified`` (headers ``x-amz-meta-georesil-source-*``).
+
+Nothing is copied twice:
+
+- the plan comes from listing the destination, so anything already there is skipped;
+- writes that create a version (put, delete marker, complete multipart) are retried only after
+  checking that the previous attempt did not already land (a HEAD comparing
+  ``georesil-source-version``);
+- a checkpoint, ``.georesil/mirror/<service>/<site>.json``, records every completed
+  (key, source version, ETag) and is rewritten atomically after each batch; a version it
+  records is not copied again when the destination holds its signature, even where listing
+  timestamps are too coarse to order a key's versions.
+
+An interrupted sync (site down, Ctrl-C) saves its checkpoint and re-raises; run it again to
+resume. ``prune`` deletes every version of keys the primary no longer has at all.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from georesil._atomic import write_atomic
+from georesil.errors import InvalidInput, NotFound
+from georesil.mirror.verify import (
+    History,
+    Version,
+    _bucket,
+    diff_key,
+    list_versions,
+    replica_sites,
+)
+
+if TYPE_CHECKING:
+    from georesil.cloud import SiteClients
+    from georesil.model import Topology
+
+__all__ = ["META_ETAG", "META_LAST_MODIFIED", "META_VERSION", "SiteSync", "SyncResult", "sync"]
+
+log = structlog.get_logger(__name__)
+
+META_VERSION = "georesil-source-version"
+META_ETAG = "georesil-source-etag"
+META_LAST_MODIFIED = "georesil-source-last-modified"
+
+#: Objects at least this large that were uploaded in parts are copied in parts.
+MULTIPART_THRESHOLD = 8 * 1024 * 1024
+
+Progress = Callable[[str, int, int], None]
+"""``progress(site, done, total)``: keys handled so far out of ``total``."""
+
+
+@dataclass
+class SiteSync:
+    """What one secondary received."""
+
+    site: str
+    bucket: str
+    keys_planned: int = 0
+    versions_copied: int = 0
+    bytes_copied: int = 0
+    delete_markers: int = 0
+    multipart: int = 0
+    pruned: int = 0
+    skipped_checkpoint: int = 0
+    complete: bool = False
+
+
+@dataclass
+class SyncResult:
+    """The outcome of :func:`sync`."""
+
+    service: str
+    primary: str
+    sites: dict[str, SiteSync] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+    @property
+    def versions_copied(self) -> int:
+        return sum(s.versions_copied for s in self.sites.values())
+
+    @property
+    def bytes_copied(self) -> int:
+        return sum(s.bytes_copied for s in self.sites.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"service": self.service, "primary": self.primary,
+                "duration_s": round(self.duration_s, 3),
+                "sites": {k: asdict(v) for k, v in self.sites.items()}}
+
+
+class _Checkpoint:
+    """Completed copies, per key: ``{key: {source_version_id: etag}}``, saved atomically."""
+
+    def __init__(self, path: Path, source_bucket: str, dest_bucket: str) -> None:
+        self.path = path
+        self.buckets = (source_bucket, dest_bucket)
+        self.done: dict[str, dict[str, str]] = {}
+        self._lock = threading.Lock()
+        try:
+            data = json.loads(path.read_text())
+        except (FileNotFoundError, ValueError):
+            return
+        if (data.get("source_bucket"), data.get("dest_bucket")) == self.buckets:
+            self.done = {k: dict(v) for k, v in data.get("done", {}).items()}
+
+    def has(self, version: Version) -> bool:
+        return self.done.get(version.key, {}).get(version.version_id) == (version.etag or "")
+
+    def add(self, version: Version) -> None:
+        with self._lock:
+            self.done.setdefault(version.key, {})[version.version_id] = version.etag or ""
+
+    def save(self) -> None:
+        with self._lock:
+            payload = json.dumps({"source_bucket": self.buckets[0],
+                                  "dest_bucket": self.buckets[1],
+                                  "updated_at": time.time(), "done": self.done})
+        write_atomic(self.path, payload)
+
+
+def checkpoint_path(workdir: str | Path, service: str, site: str) -> Path:
+    """Where the checkpoint of ``service``'s mirror to ``site`` lives."""
+    return Path(workdir) / ".georesil" / "mirror" / service / f"{site}.json"
+
+
+def sync(
+    topology: Topology,
+    service: str,
+    clients: SiteClients,
+    buckets: Mapping[str, str],
+    *,
+    to: str | None = None,
+    workers: int = 8,
+    prune: bool = False,
+    progress: Progress | None = None,
+    workdir: str | Path = ".",
+    batch_size: int = 200,
+    multipart_threshold: int = MULTIPART_THRESHOLD,
+) -> SyncResult:
+    """Copy to each secondary of ``service`` (or only ``to``) what it is missing.
+
+    Args:
+        topology: Names the primary and the secondaries.
+        service: An object-storage service.
+        clients: Per-site clients (their retry policy applies to every call).
+        buckets: ``{site: bucket name}`` for the service's replicas.
+        to: Sync only this secondary.
+        workers: Keys copied concurrently.
+        prune: Also delete keys that no longer exist at the primary.
+        progress: Called as ``progress(site, done, total)`` after each batch.
+        workdir: Where ``.georesil/mirror/`` checkpoints live.
+        batch_size: Keys per checkpoint save and ``mirror.batch_copied`` event.
+        multipart_threshold: Multipart-uploaded objects at least this large are copied in parts.
+
+    Raises:
+        InvalidInput: a bad service, ``to`` or ``workers``.
+        CloudError: a call failed after retries; the checkpoint is saved, run again to resume.
+    """
+    if workers < 1:
+        raise InvalidInput(f"--workers: got {workers}; must be 1 or more", field="workers")
+    started = time.monotonic()
+    primary, targets = replica_sites(topology, service, to)
+    source_bucket = _bucket(buckets, service, primary)
+    result = SyncResult(service, primary)
+    source = list_versions(clients, primary, source_bucket)
+    for site in targets:
+        dest_bucket = _bucket(buckets, service, site)
+        outcome = SiteSync(site, dest_bucket)
+        result.sites[site] = outcome
+        copier = _Copier(clients, primary, source_bucket, site, dest_bucket,
+                         multipart_threshold, outcome)
+        checkpoint = _Checkpoint(checkpoint_path(workdir, service, site), source_bucket,
+                                 dest_bucket)
+        with structlog.contextvars.bound_contextvars(service=service, site=site):
+            _sync_site(copier, source, checkpoint, workers=workers, prune=prune,
+                       progress=progress, batch_size=batch_size)
+    result.duration_s = time.monotonic() - started
+    for s in result.sites.values():
+        log.info("mirror.sync_finished", service=service, primary=primary, site=s.site,
+                 versions=s.versions_copied, bytes=s.bytes_copied,
+                 delete_markers=s.delete_markers, pruned=s.pruned,
+                 skipped_checkpoint=s.skipped_checkpoint,
+                 duration_s=round(result.duration_s, 3))
+    return result
+
+
+def _plan(source: History, dest: History, checkpoint: _Checkpoint,
+          outcome: SiteSync) -> list[tuple[str, tuple[Version, ...]]]:
+    work = []
+    for key, history in source.items():
+        there = dest.get(key, [])
+        pending = diff_key(key, history, there).pending
+        if not pending:
+            continue
+        present = {v.signature for v in there}
+        todo = tuple(v for v in pending if not (checkpoint.has(v) and v.signature in present))
+        outcome.skipped_checkpoint += len(pending) - len(todo)
+        if todo:
+            work.append((key, todo))
+    return work
+
+
+def _sync_site(copier: _Copier, source: History, checkpoint: _Checkpoint, *, workers: int,
+               prune: bool, progress: Progress | None, batch_size: int) -> None:
+    outcome = copier.outcome
+    dest = list_versions(copier.clients, copier.dest_site, copier.dest_bucket)
+    work = _plan(source, dest, checkpoint, outcome)
+    outcome.keys_planned = len(work)
+    stale = [(k, h) for k, h in dest.items() if k not in source] if prune else []
+    total = len(work) + len(stale)
+    done = 0
+    if progress:
+        progress(copier.dest_site, 0, total)
+    for start in range(0, total, batch_size):
+        began = time.monotonic()
+        before = (outcome.versions_copied, outcome.bytes_copied)
+        chunk = work[start:start + batch_size]
+        prune_chunk = stale[max(0, start - len(work)):max(0, start + batch_size - len(work))]
+        try:
+            _run_batch(copier, chunk, prune_chunk, checkpoint, workers)
+        finally:
+            checkpoint.save()
+        done += len(chunk) + len(prune_chunk)
+        log.info("mirror.batch_copied", batch=start // batch_size, keys=len(chunk),
+                 pruned=len(prune_chunk), versions=outcome.versions_copied - before[0],
+                 bytes=outcome.bytes_copied - before[1], done=done, total=total,
+                 duration_s=round(time.monotonic() - began, 3))
+        if progress:
+            progress(copier.dest_site, done, total)
+    outcome.complete = True
+
+
+def _run_batch(copier: _Copier, chunk: list[tuple[str, tuple[Version, ...]]],
+               prune_chunk: list[tuple[str, list[Version]]], checkpoint: _Checkpoint,
+               workers: int) -> None:
+    context = structlog.contextvars.get_contextvars()
+
+    def copy_key(key: str, versions: tuple[Version, ...]) -> None:
+        with structlog.contextvars.bound_contextvars(**context):
+            for version in versions:
+                copier.copy(version)
+                checkpoint.add(version)
+
+    def prune_key(key: str, history: list[Version]) -> None:
+        with structlog.contextvars.bound_contextvars(**context):
+            copier.prune(key, history)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirror") as pool:
+        futures: list[Future[None]] = [pool.submit(copy_key, k, v) for k, v in chunk]
+        futures += [pool.submit(prune_key, k, h) for k, h in prune_chunk]
+        finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = next((f for f in finished if f.exception() is not None), None)
+        if failed is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            log.warning("mirror.sync_interrupted", error=str(failed.exception()),
+                        versions=copier.outcome.versions_copied)
+            raise failed.exception()  # type: ignore[misc]
+
+
+class _Copier:
+    """Copies single versions from the primary bucket to one destination bucket."""
+
+    def __init__(self, clients: SiteClients, source_site: str, source_bucket: str,
+                 dest_site: str, dest_bucket: str, multipart_threshold: int,
+                 outcome: SiteSync) -> None:
+        self.clients = clients
+        self.source_site, self.source_bucket = source_site, source_bucket
+        self.dest_site, self.dest_bucket = dest_site, dest_bucket
+        self.threshold = multipart_threshold
+        self.outcome = outcome
+        self._lock = threading.Lock()
+
+    def _count(self, **amounts: int) -> None:
+        with self._lock:
+            for name, amount in amounts.items():
+                setattr(self.outcome, name, getattr(self.outcome, name) + amount)
+
+    def copy(self, version: Version) -> None:
+        if version.is_delete_marker:
+            self._once("delete_object", lambda: self._dest_is_deleted(version.key),
+                       lambda c: c.delete_object(Bucket=self.dest_bucket, Key=version.key),
+                       version.key)
+            self._count(versions_copied=1, delete_markers=1)
+            return
+        meta = {META_VERSION: version.version_id, META_ETAG: (version.etag or "").strip('"'),
+                META_LAST_MODIFIED: version.last_modified.isoformat()}
+        parts = self._parts(version) if version.size >= self.threshold else None
+        if parts:
+            self._copy_parts(version, meta, *parts)
+            self._count(multipart=1)
+        else:
+            body = self._read(version)
+            self._once("put_object", lambda: self._dest_has(version),
+                       lambda c: c.put_object(Bucket=self.dest_bucket, Key=version.key,
+                                              Body=body, Metadata=meta), version.key)
+        self._count(versions_copied=1, bytes_copied=version.size)
+
+    def _once(self, operation: str, landed: Callable[[], bool], act: Callable[[Any], Any],
+              key: str) -> None:
+        """Do a version-creating write once: a retry first checks the last attempt's effect."""
+        client = self.clients.client(self.dest_site, "s3")
+        tried = False
+
+        def attempt() -> None:
+            nonlocal tried
+            if tried and landed():
+                return
+            tried = True
+            with self.clients.mapped(self.dest_site, "s3", operation):
+                act(client)
+
+        self.clients.policy(idempotent=True)(attempt)
+
+    def _dest_head(self, key: str) -> dict[str, Any] | None:
+        client = self.clients.client(self.dest_site, "s3")
+        try:
+            with self.clients.mapped(self.dest_site, "s3", "head_object"):
+                return dict(client.head_object(Bucket=self.dest_bucket, Key=key))
+        except NotFound:
+            return None
+
+    def _dest_has(self, version: Version) -> bool:
+        head = self._dest_head(version.key)
+        return head is not None and head.get("Metadata", {}).get(META_VERSION) == \
+            version.version_id
+
+    def _dest_is_deleted(self, key: str) -> bool:
+        """Whether ``key``'s latest version at the destination is a delete marker.
+
+        Versions of one key are copied in order, so when a retried delete finds the key
+        deleted, the earlier attempt is what deleted it.
+        """
+        client = self.clients.client(self.dest_site, "s3")
+        with self.clients.mapped(self.dest_site, "s3", "list_object_versions"):
+            page = client.list_object_versions(Bucket=self.dest_bucket, Prefix=key,
+                                               MaxKeys=50)
+        return any(m["Key"] == key and m.get("IsLatest") for m in page.get("DeleteMarkers", ()))
+
+    def _read(self, version: Version, byte_range: str | None = None) -> bytes:
+        extra = {"Range": byte_range} if byte_range else {}
+        return self.clients.run(
+            self.source_site, "s3", "get_object",
+            lambda c: c.get_object(Bucket=self.source_bucket, Key=version.key,
+                                   VersionId=version.version_id, **extra)["Body"].read())
+
+    def _parts(self, version: Version) -> tuple[int, int] | None:
+        """``(part count, part size)`` of a multipart-uploaded source, else ``None``."""
+        if "-" not in (version.etag or ""):
+            return None
+        head = self.clients.call(self.source_site, "s3", "head_object",
+                                 Bucket=self.source_bucket, Key=version.key,
+                                 VersionId=version.version_id, PartNumber=1)
+        count = int(head.get("PartsCount") or 0)
+        return (count, int(head["ContentLength"])) if count > 1 else None
+
+    def _copy_parts(self, version: Version, meta: dict[str, str], count: int,
+                    part_size: int) -> None:
+        key, bucket = version.key, self.dest_bucket
+        upload = self.clients.call(self.dest_site, "s3", "create_multipart_upload",
+                                   Bucket=bucket, Key=key, Metadata=meta)["UploadId"]
+        try:
+            parts = []
+            for number in range(1, count + 1):
+                first = (number - 1) * part_size
+                last = min(number * part_size, version.size) - 1
+                data = self._read(version, f"bytes={first}-{last}")
+                etag = self.clients.call(self.dest_site, "s3", "upload_part", Bucket=bucket,
+                                         Key=key, UploadId=upload, PartNumber=number,
+                                         Body=data)["ETag"]
+                parts.append({"PartNumber": number, "ETag": etag})
+            self._once("complete_multipart_upload", lambda: self._dest_has(version),
+                       lambda c: c.complete_multipart_upload(
+                           Bucket=bucket, Key=key, UploadId=upload,
+                           MultipartUpload={"Parts": parts}), key)
+        except BaseException:
+            try:
+                self.clients.client(self.dest_site, "s3").abort_multipart_upload(
+                    Bucket=bucket, Key=key, UploadId=upload)
+            except Exception:  # best effort: the site may be the reason we are here
+                log.debug("mirror.abort_failed", key=key, upload_id=upload)
+            raise
+
+    def prune(self, key: str, history: list[Version]) -> None:
+        for version in reversed(history):
+            try:
+                self.clients.call(self.dest_site, "s3", "delete_object",
+                                  Bucket=self.dest_bucket, Key=key,
+                                  VersionId=version.version_id)
+            except NotFound:
+                pass
+        self._count(pruned=1)
+
+
