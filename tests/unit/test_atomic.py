@@ -29,3 +29,14 @@ def test_failed_write_keeps_old_content(tmp_path: Path, monkeypatch: pytest.Monk
         write_atomic(target, "new")
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_written_file_has_the_usual_mode(tmp_path: Path) -> None:
+    """The file is readable by others as with open(), not 0600 like a temporary."""
+    import os
+
+    target = tmp_path / "report.html"
+    write_atomic(target, "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
