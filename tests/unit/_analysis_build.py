@@ -47,3 +47,57 @@ def ring() -> Topology:
                  [link("l01", "r0", "r1"), link("l12", "r1", "r2"), link("l23", "r2", "r3"),
                   link("l30", "r3", "r0")],
                  [service("api", "r0", clients=["r2"])])
+
+
+# -- random topologies for property tests ---------------------------------------------------
+
+from hypothesis import strategies as st  # noqa: E402
+
+from georesil.model import FailureSet  # noqa: E402
+
+
+@st.composite
+def topologies(draw: st.DrawFn, max_sites: int = 6, max_links: int = 8,
+               max_services: int = 4) -> Topology:
+    """Random valid topologies: parallel links, isolated sites, dependencies, custom clients."""
+    n = draw(st.integers(1, max_sites))
+    names = [f"s{i}" for i in range(n)]
+    regions = draw(st.lists(st.sampled_from(["north", "south"]), min_size=n, max_size=n))
+    sites = [site(x, r) for x, r in zip(names, regions, strict=True)]
+    links = []
+    if n > 1:
+        for i in range(draw(st.integers(0, max_links))):
+            a, b = draw(st.lists(st.sampled_from(names), min_size=2, max_size=2, unique=True))
+            groups = draw(st.lists(st.sampled_from(["g1", "g2"]), max_size=2, unique=True))
+            links.append(link(f"l{i}", a, b, srlg=groups))
+    n_svc = draw(st.integers(1, max_services))
+    rank = draw(st.permutations(range(n_svc)))  # dependencies follow rank, not file order
+    services = []
+    for i in range(n_svc):
+        where = draw(st.lists(st.sampled_from(names), min_size=1, max_size=min(3, n), unique=True))
+        secondaries = []
+        for w in where[1:]:
+            mode = draw(st.sampled_from(["sync", "async", "backup"]))
+            secondaries.append((w, mode, draw(st.sampled_from([0, 5, 60]))))
+        extra: dict[str, Any] = {}
+        if draw(st.booleans()):
+            extra["clients"] = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3,
+                                             unique=True))
+        earlier = [f"v{j}" for j in range(n_svc) if rank[j] < rank[i]]
+        if earlier:
+            extra["depends_on"] = draw(st.lists(st.sampled_from(earlier), max_size=2, unique=True))
+        services.append(service(
+            f"v{i}", where[0], *secondaries, rto_s=draw(st.sampled_from([0, 30, 100])),
+            rpo_s=draw(st.sampled_from([0, 5, 60])), failover_s=draw(st.sampled_from([0, 20, 50])),
+            **extra))
+    return build(sites, links, services)
+
+
+@st.composite
+def failure_sets(draw: st.DrawFn, topology: Topology) -> FailureSet:
+    """A random subset of sites, links and services."""
+    def subset(items: Any) -> frozenset[str]:
+        items = list(items)
+        return frozenset(draw(st.lists(st.sampled_from(items), unique=True)) if items else [])
+
+    return FailureSet(subset(topology.sites), subset(topology.links), subset(topology.services))
