@@ -76,7 +76,7 @@ def retry_policy(
     return Retrying(
         stop=stop_after_attempt(attempts) | stop_after_delay(deadline_s),
         wait=wait if wait is not None else wait_exponential_jitter(
-            initial=initial_s, max=max_wait_s, jitter=initial_s),
+            multiplier=initial_s, max=max_wait_s, jitter=initial_s),
         retry=retry_if_exception(lambda exc: is_retryable(exc, idempotent=idempotent)),
         before_sleep=_log_retry,
         reraise=True,
