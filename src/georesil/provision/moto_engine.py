@@ -13,10 +13,12 @@ resources, then provisions for real and checks again with the real ids.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,8 @@ PROJECT = "georesil"
 #: Credentials every moto client signs with; moto accepts any.
 LAB_CREDENTIALS = ("testing", "testing")
 _PROVIDER_TYPE = "pulumi:providers:aws"
+#: Threads the Pulumi runtime may use to call the mocks concurrently.
+_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,17 @@ def _in_process_moto_active() -> bool:
     return bool(getattr(MockAWS, "_mocks_active", False))
 
 
+@functools.cache
+def _known_regions() -> frozenset[str]:
+    """Regions every service georesil uses exists in, as in-process moto knows them."""
+    import boto3
+
+    session = boto3.session.Session()
+    services = ("s3", "kms", "dynamodb", "ssm")
+    return frozenset.intersection(*(frozenset(session.get_available_regions(s))
+                                    for s in services))
+
+
 def _tags(tags: Mapping[str, str] | None, key: str = "Key", value: str = "Value") -> list[dict]:
     return [{key: k, value: v} for k, v in sorted((tags or {}).items())]
 
@@ -146,7 +161,6 @@ class MotoEngine(_base_mocks()):  # type: ignore[misc]
     def __init__(self, *, preview: bool = False) -> None:
         self.preview = preview
         self._lock = threading.Lock()
-        self._clients: dict[tuple[str | None, str, str, str], Any] = {}
         self._targets: dict[str, _Target] = {}
         self.records: list[ResourceRecord] = []
         self.errors: list[BaseException] = []
@@ -224,8 +238,13 @@ class MotoEngine(_base_mocks()):  # type: ignore[misc]
             endpoints = json.loads(endpoints)
         url = next((e.get("s3") for e in endpoints if isinstance(e, dict) and e.get("s3")), None)
         key, secret = inputs.get("accessKey"), inputs.get("secretKey")
+        region = str(inputs.get("region") or "us-east-1")
+        if url is None and region not in _known_regions():
+            # In-process moto only knows AWS's regions; a private region label (tw-south-1)
+            # falls back to one it knows. Names are unique per site, so nothing collides.
+            region = "us-east-1"
         target = _Target(
-            site=name.removeprefix("site-"), region=str(inputs.get("region") or "us-east-1"),
+            site=name.removeprefix("site-"), region=region,
             url=url, access_key=str(key or LAB_CREDENTIALS[0]),
             secret_key=str(secret or LAB_CREDENTIALS[1]))
         rid = f"{name}-provider"
@@ -255,22 +274,31 @@ class MotoEngine(_base_mocks()):  # type: ignore[misc]
 
     def client(self, target: _Target, service: str) -> Any:
         """A boto3 client for ``service`` at ``target``, cached and shared between threads."""
-        cache_key = (target.url, target.region, service, target.access_key)
-        with self._lock:
-            client = self._clients.get(cache_key)
-            if client is None:
-                import boto3
-                from botocore.config import Config
+        return _client(target.url, target.region, service, target.access_key, target.secret_key)
 
-                session = boto3.session.Session(
-                    aws_access_key_id=target.access_key,
-                    aws_secret_access_key=target.secret_key, region_name=target.region)
-                client = session.client(
-                    service, endpoint_url=target.url,
-                    config=Config(retries={"max_attempts": 2, "mode": "standard"},
-                                  s3={"addressing_style": "path"}))
-                self._clients[cache_key] = client
-        return client
+
+#: boto3 clients by (endpoint URL, region, service, access key). Clients are thread-safe;
+#: creating one is not cheap (~30 ms), so every engine shares them.
+_CLIENTS: dict[tuple[str | None, str, str, str], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _client(url: str | None, region: str, service: str, key: str, secret: str) -> Any:
+    cache_key = (url, region, service, key)
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(cache_key)
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
+                                            region_name=region)
+            client = session.client(
+                service, endpoint_url=url,
+                config=Config(retries={"max_attempts": 2, "mode": "standard"},
+                              s3={"addressing_style": "path"}))
+            _CLIENTS[cache_key] = client
+    return client
 
 
 def _preview_state(typ: str, name: str, inputs: dict[str, Any],
@@ -574,6 +602,20 @@ def _run_in_thread(engine: MotoEngine, program: Callable[[], None], stack: str,
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The mock monitor gives every executor thread an event loop of its own and never closes
+    # it; owning the executor lets us close those loops (and their sockets) afterwards.
+    worker_loops: list[asyncio.AbstractEventLoop] = []
+    lock = threading.Lock()
+
+    def init_worker() -> None:
+        worker_loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(worker_loop)
+        with lock:
+            worker_loops.append(worker_loop)
+
+    executor = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="georesil-mock",
+                                  initializer=init_worker)
+    loop.set_default_executor(executor)
     captured: dict[str, Any] = {}
     try:
         pulumi.runtime.set_mocks(engine, project=PROJECT, stack=stack, preview=preview)
@@ -589,6 +631,8 @@ def _run_in_thread(engine: MotoEngine, program: Callable[[], None], stack: str,
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
         asyncio.set_event_loop(None)
+        for worker_loop in worker_loops:
+            worker_loop.close()
     return captured
 
 
@@ -598,6 +642,7 @@ def provision_moto(
     *,
     stack: str = "lab",
     preview: bool = False,
+    in_process: bool = False,
     config: StackConfig | None = None,
 ) -> ProvisionResult:
     """Provision ``topology`` into moto and check the policy rules.
@@ -609,6 +654,8 @@ def provision_moto(
             here if the caller has not, and then discarded when this returns).
         stack: Stack name, part of every physical name.
         preview: Plan only: run the program and the policy checks, create nothing.
+        in_process: Ignore the topology's endpoint URLs: every site not in ``endpoints``
+            goes to in-process moto.
         config: Further stack settings; ``stack`` and ``endpoints`` override its fields.
 
     Returns:
@@ -623,7 +670,8 @@ def provision_moto(
 
     base = config or StackConfig(force_destroy=True, default_region="us-east-1")
     cfg = replace(base, stack=stack, endpoints=dict(endpoints or {}),
-                  credentials=base.credentials or LAB_CREDENTIALS)
+                  credentials=base.credentials or LAB_CREDENTIALS,
+                  topology_urls=base.topology_urls and not in_process)
     resolved = resolve_endpoints(topology, cfg)
     in_process = any(ep.url is None and ep.region for ep in resolved.values())
     started = time.perf_counter()

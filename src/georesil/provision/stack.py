@@ -47,6 +47,9 @@ class StackConfig:
         noncurrent_days: Days before a noncurrent object version expires.
         force_destroy: Let ``destroy`` remove non-empty buckets and zones (labs only).
         dns_ttl: TTL of failover records, seconds.
+        topology_urls: Use the endpoint URLs written in the topology for sites without an
+            override; when false such sites have no URL (the moto engine then uses
+            in-process moto) — for dry demonstrations and benchmarks.
     """
 
     stack: str = "dev"
@@ -57,6 +60,7 @@ class StackConfig:
     noncurrent_days: int = 30
     force_destroy: bool = False
     dns_ttl: int = 60
+    topology_urls: bool = True
 
     @classmethod
     def from_pulumi(cls) -> StackConfig:
@@ -124,7 +128,8 @@ def resolve_endpoints(topology: Topology, config: StackConfig) -> dict[str, Site
     for site in topology.sites.values():
         ep = site.endpoint
         region = ep.signing_region if ep else (config.default_region or "")
-        url = config.endpoints.get(site.id) or (ep.url if ep else None)
+        url = config.endpoints.get(site.id) or (
+            ep.url if ep and config.topology_urls else None)
         if ep is None and url is None and config.default_region is None:
             result[site.id] = SiteEndpoint(site.id, "", None)
             continue
