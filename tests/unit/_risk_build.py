@@ -1,0 +1,77 @@
+"""Tiny topologies with closed-form risk, built in Python for the hazard and risk tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from georesil.model import Topology, topology_from_dict
+
+
+def site(ident: str, lat: float = 24.0, lon: float = 121.0, **extra: Any) -> dict[str, Any]:
+    return {"id": ident, "region": "r", "location": {"lat": lat, "lon": lon}, **extra}
+
+
+def service(ident: str, primary: str, secondaries: tuple[str, ...] = (), tier: int = 1,
+            clients: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    replicas = [{"site": primary, "role": "primary"}]
+    replicas += [{"site": s, "role": "secondary", "replication": "sync"} for s in secondaries]
+    out: dict[str, Any] = {"id": ident, "tier": tier, "rto_s": 600, "rpo_s": 60,
+                           "replicas": replicas, **extra}
+    if clients is not None:
+        out["clients"] = clients
+    return out
+
+
+def topology(sites: list[dict[str, Any]], links: list[dict[str, Any]] = (),  # type: ignore[assignment]
+             services: list[dict[str, Any]] = (),  # type: ignore[assignment]
+             zones: list[dict[str, Any]] = (), **extra: Any) -> Topology:  # type: ignore[assignment]
+    return topology_from_dict({"version": 1, "name": "t", "sites": list(sites),
+                               "links": list(links), "services": list(services),
+                               "zones": list(zones), **extra})
+
+
+def series_pair(p_site: float = 0.02, p_link: float = 0.05) -> Topology:
+    """Clients at perfect site a reach the only replica at b over link ab: down iff b or ab."""
+    return topology(
+        [site("a"), site("b", 23.1, 120.3, unavailability=p_site)],
+        [{"id": "ab", "a": "a", "b": "b", "unavailability": p_link}],
+        [service("svc", "b", clients=["a"])],
+    )
+
+
+def parallel_pair(p_a: float = 0.03, p_b: float = 0.04) -> Topology:
+    """A service replicated on a and b (each its own client): down iff both sites are down."""
+    return topology(
+        [site("a", unavailability=p_a), site("b", 23.1, 120.3, unavailability=p_b)],
+        [{"id": "ab", "a": "a", "b": "b", "unavailability": 0.0}],
+        [service("svc", "a", ("b",))],
+    )
+
+
+def backup_zone(rate: float = 2.0, mean_h: float = 10.0, backup_a: float = 5.0,
+                backup_b: float = 12.0) -> Topology:
+    """Two sites in one power zone with different backups, one replicated service on both."""
+    return topology(
+        [site("a", zones=["grid"], backup_power_h=backup_a),
+         site("b", 23.1, 120.3, zones=["grid"], backup_power_h=backup_b)],
+        [{"id": "ab", "a": "a", "b": "b", "unavailability": 0.0}],
+        [service("svc", "a", ("b",)), service("only-a", "a", tier=2)],
+        [{"id": "grid", "kind": "power", "annual_rate": rate, "mean_duration_h": mean_h}],
+    )
+
+
+def mixed(n_links: int = 3) -> Topology:
+    """A small mesh with a zone, a power zone and several services (≤ 24 stochastic atoms)."""
+    sites = [site("n", 25.0, 121.5, unavailability=0.01, zones=["grid"], backup_power_h=4),
+             site("m", 24.1, 120.7, unavailability=0.02),
+             site("s", 23.1, 120.3, unavailability=0.015, zones=["grid"], backup_power_h=8)]
+    links = [{"id": f"nm{i}", "a": "n", "b": "m", "unavailability": 0.05 + 0.01 * i,
+              "zones": ["quake"] if i == 0 else []} for i in range(n_links)]
+    links += [{"id": "ms", "a": "m", "b": "s", "unavailability": 0.03},
+              {"id": "ns", "a": "n", "b": "s", "unavailability": 0.08}]
+    services = [service("db", "n", ("s",), clients=["n", "m"]),
+                service("web", "m", clients=["n", "s"], depends_on=["db"]),
+                service("batch", "s", tier=2)]
+    zones = [{"id": "grid", "kind": "power", "annual_rate": 20.0, "mean_duration_h": 6.0},
+             {"id": "quake", "kind": "seismic", "unavailability": 0.02}]
+    return topology(sites, links, services, zones)
