@@ -4,13 +4,11 @@ A share of requests is answered with a throttling error, a server error or acces
 and every request can be delayed. Each error is written in the wire format of the protocol
 the client speaks, so botocore parses it into the code a real endpoint would send:
 
-=============  ==============================  ==============================  ==================
-protocol       throttle                        error                           deny
-=============  ==============================  ==============================  ==================
-S3 (rest-xml)  503 ``SlowDown``                500 ``InternalError``           403 ``AccessDenied``
-JSON           400 ``ThrottlingException``     500 ``InternalServerError``     400 ``AccessDeniedException``
-query/XML      400 ``Throttling``              500 ``InternalFailure``         403 ``AccessDenied``
-=============  ==============================  ==============================  ==================
+- S3 (rest-xml): throttle 503 ``SlowDown``, error 500 ``InternalError``,
+  deny 403 ``AccessDenied``;
+- JSON protocols (``X-Amz-Target``): 400 ``ThrottlingException``, 500 ``InternalServerError``,
+  400 ``AccessDeniedException``;
+- query/XML protocols: 400 ``Throttling``, 500 ``InternalFailure``, 403 ``AccessDenied``.
 
 The settings live in a small JSON file (:class:`FaultSettings`) that ``georesil lab fault``
 rewrites atomically; the wrapper re-reads it whenever its modification time changes, so faults

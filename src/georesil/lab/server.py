@@ -18,6 +18,7 @@ cannot be shut down from inside itself.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -101,10 +102,8 @@ def _tracking_server() -> type:
             with self._open_lock:
                 conns, self._open = list(self._open), set()
             for conn in conns:
-                try:
+                with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     return TrackingServer
 

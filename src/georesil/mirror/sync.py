@@ -25,6 +25,7 @@ resume. ``prune`` deletes every version of keys the primary no longer has at all
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -399,12 +400,10 @@ class _Copier:
 
     def prune(self, key: str, history: list[Version]) -> None:
         for version in reversed(history):
-            try:
+            with contextlib.suppress(NotFound):
                 self.clients.call(self.dest_site, "s3", "delete_object",
                                   Bucket=self.dest_bucket, Key=key,
                                   VersionId=version.version_id)
-            except NotFound:
-                pass
         self._count(pruned=1)
 
 
