@@ -43,6 +43,7 @@ PROJECT = "georesil"
 #: Credentials every moto client signs with; moto accepts any.
 LAB_CREDENTIALS = ("testing", "testing")
 _PROVIDER_TYPE = "pulumi:providers:aws"
+_RUN_LOCK = threading.Lock()
 #: Threads the Pulumi runtime may use to call the mocks concurrently.
 _WORKERS = 8
 
@@ -582,8 +583,9 @@ def run_program(engine: MotoEngine, program: Callable[[], None], *, stack: str,
             box["error"] = exc
 
     worker = threading.Thread(target=main, name="georesil-pulumi", daemon=True)
-    worker.start()
-    worker.join()
+    with _RUN_LOCK:  # the Pulumi runtime keeps some process-wide state: one program at a time
+        worker.start()
+        worker.join()
     if engine.errors:
         raise engine.errors[0]
     error = box.get("error")
@@ -598,6 +600,7 @@ def run_program(engine: MotoEngine, program: Callable[[], None], *, stack: str,
 def _run_in_thread(engine: MotoEngine, program: Callable[[], None], stack: str,
                    preview: bool) -> dict[str, Any]:
     import pulumi
+    from pulumi.runtime.settings import SETTINGS
     from pulumi.runtime.stack import run_pulumi_func
 
     loop = asyncio.new_event_loop()
@@ -619,6 +622,9 @@ def _run_in_thread(engine: MotoEngine, program: Callable[[], None], stack: str,
     captured: dict[str, Any] = {}
     try:
         pulumi.runtime.set_mocks(engine, project=PROJECT, stack=stack, preview=preview)
+        # set_mocks leaves the pending-outputs set at its shared default, where a failed run
+        # can leave tasks of its (now closed) loop; give this run a set of its own.
+        SETTINGS.outputs = set()
 
         async def body() -> None:
             program()
