@@ -33,13 +33,14 @@ def _reference_bits(topology, sets):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.parametrize("engine", ["numba", "python"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_kernel_equals_reference(data: st.DataObject) -> None:
+def test_kernel_equals_reference(engine: str, data: st.DataObject) -> None:
     """On random topologies and failure sets, the kernel equals the reference bit for bit."""
     topology = data.draw(topologies())
     sets = data.draw(st.lists(failure_sets(topology), min_size=1, max_size=70))
-    got = evaluate_sets(compile_topology(topology), sets)
+    got = evaluate_sets(compile_topology(topology), sets, engine=engine)  # type: ignore[arg-type]
     want = _reference_bits(topology, sets)
     for name in ("down", "breach", "failover"):
         assert (unpack(getattr(got, name), len(sets)) == want[name]).all(), name

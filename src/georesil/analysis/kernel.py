@@ -17,18 +17,21 @@ secondary with ``data loss <= rpo_s`` exists (the chosen one has the least data 
 recovery exceeds its RTO iff some service in its dependency closure (itself included) whose
 ``failover_s > rto_s`` is served by a secondary. Both reduce to ORs of precomputed masks.
 
-Numba is imported when this module is imported; the CLI imports it inside functions only.
+The kernel functions are plain Python; :func:`evaluate_packed` compiles them with numba on
+first use when the work is large enough to repay numba's start-up, and interprets them
+otherwise. Importing this module does not import numba.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Sequence
+import types
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
-from numba import njit
 
 from georesil.analysis.reference import data_loss
 from georesil.model import FailureSet, Topology
@@ -189,10 +192,9 @@ def compile_topology(topology: Topology) -> CompiledTopology:
     )
 
 
-# -- the compiled part ----------------------------------------------------------------------
+# -- the kernel: plain Python, compiled by numba on demand (see _compiled) ----------------
 
 
-@njit(cache=True)
 def _spread(reach, stack, top, in_stack, adj_ptr, adj_site, adj_link, usable):  # type: ignore[no-untyped-def]
     """Propagate trial bits from the sites on the stack until nothing changes."""
     while top > 0:
@@ -211,7 +213,6 @@ def _spread(reach, stack, top, in_stack, adj_ptr, adj_site, adj_link, usable):  
                     top += 1
 
 
-@njit(cache=True)
 def _connected_trials(up, usable, root, stack, in_stack, adj_ptr, adj_site, adj_link):  # type: ignore[no-untyped-def]
     """Bits of the trials whose surviving network is connected."""
     n = up.shape[0]
@@ -231,7 +232,6 @@ def _connected_trials(up, usable, root, stack, in_stack, adj_ptr, adj_site, adj_
     return connected
 
 
-@njit(cache=True)
 def _reach_from_clients(reach, up, usable, connected, cs_ptr, cs_site, stack, in_stack,
                         adj_ptr, adj_site, adj_link):  # type: ignore[no-untyped-def]
     """For each client set, the trials in which each site is reached from an up client."""
@@ -256,7 +256,6 @@ def _reach_from_clients(reach, up, usable, connected, cs_ptr, cs_site, stack, in
                 row[v] |= up[v] & whole
 
 
-@njit(cache=True)
 def _services(w, reach, service_fail, down, breach, failover, order, svc_cs, svc_primary,
               sec_ptr, sec_site, sec_within_rpo, dep_ptr, dep_svc, slow_ptr, slow_svc):  # type: ignore[no-untyped-def]
     for i in range(order.shape[0]):
@@ -283,7 +282,6 @@ def _services(w, reach, service_fail, down, breach, failover, order, svc_cs, svc
         breach[s, w] = ~dead & ((moved & ~within_rpo) | slow)
 
 
-@njit(cache=True)
 def _evaluate(site_down, link_down, service_fail, link_a, link_b, adj_ptr, adj_site, adj_link,
               cs_ptr, cs_site, order, svc_cs, svc_primary, sec_ptr, sec_site, sec_within_rpo,
               dep_ptr, dep_svc, slow_ptr, slow_svc):  # type: ignore[no-untyped-def]
@@ -313,18 +311,31 @@ def _evaluate(site_down, link_down, service_fail, link_a, link_b, adj_ptr, adj_s
     return down, breach, failover
 
 
-@njit(cache=True)
-def _pack_rows(rows, n_rows):  # type: ignore[no-untyped-def]
-    """Set bit ``t`` of every row ``rows[t, j]`` (negative entries are padding)."""
-    m, k = rows.shape
-    out = np.zeros((n_rows, (m + 63) // 64), np.uint64)
-    for t in range(m):
-        bit = np.uint64(1) << np.uint64(t & 63)
-        w = t >> 6
-        for j in range(k):
-            if rows[t, j] >= 0:
-                out[rows[t, j], w] |= bit
-    return out
+_KERNEL_FUNCTIONS = ("_spread", "_connected_trials", "_reach_from_clients", "_services",
+                     "_evaluate")
+
+
+@functools.cache
+def _compiled() -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The kernel compiled by numba (``njit(cache=True)``), built on first use.
+
+    The functions above are plain Python so that importing this module, and evaluating a few
+    words, never pays numba's start-up (about a second: its import, type registries and cached
+    machine code). Each is recompiled from its own code object in a namespace where its
+    callees are the compiled versions, so both engines run exactly the same code.
+    """
+    from numba import njit
+
+    env: dict[str, Any] = dict(globals())
+    for name in _KERNEL_FUNCTIONS:
+        f = globals()[name]
+        env[name] = njit(cache=True)(
+            types.FunctionType(f.__code__, env, f.__name__, f.__defaults__, f.__closure__))
+    return env["_evaluate"]  # type: ignore[no-any-return]
+
+
+#: Below this many word-element operations the interpreter beats numba's start-up cost.
+SMALL_WORK = 40_000
 
 
 # -- the Python surface --------------------------------------------------------------------
@@ -342,6 +353,8 @@ def evaluate_packed(
     site_down: np.ndarray,
     link_down: np.ndarray,
     service_fail: np.ndarray | None = None,
+    *,
+    engine: Literal["auto", "numba", "python"] = "auto",
 ) -> PackedOutcome:
     """Evaluate 64·W failure sets at once.
 
@@ -350,6 +363,8 @@ def evaluate_packed(
         site_down: ``uint64 (n_sites, W)``; bit j of word w set = site down in trial 64w + j.
         link_down: ``uint64 (n_links, W)``.
         service_fail: ``uint64 (n_services, W)`` services failing by themselves, or ``None``.
+        engine: ``numba`` (compiled), ``python`` (the same code, interpreted: no start-up
+            cost) or ``auto``: the interpreter below :data:`SMALL_WORK`, numba above.
 
     Returns:
         ``PackedOutcome(down, breach, failover)``, each ``uint64 (n_services, W)`` with rows
@@ -361,6 +376,8 @@ def evaluate_packed(
         worklist at most 64 times, typically once or twice), plus O(N·(R + D)) for N services
         with R replicas and D dependencies.
     """
+    if engine not in ("auto", "numba", "python"):
+        raise ValueError(f"engine must be 'auto', 'numba' or 'python'; got {engine!r}")
     site_down = _words(site_down, ct.n_sites, "site_down")
     n_words = site_down.shape[1]
     link_down = _words(link_down, ct.n_links, "link_down") if ct.n_links else \
@@ -370,7 +387,10 @@ def evaluate_packed(
     service_fail = _words(service_fail, ct.n_services, "service_fail")
     if link_down.shape[1] != n_words or service_fail.shape[1] != n_words:
         raise ValueError("site_down, link_down and service_fail need the same number of words")
-    down, breach, failover = _evaluate(
+    work = n_words * (ct.n_sites + 2 * ct.n_links + ct.n_services) * (len(ct.cs_ptr) + 1)
+    use_numba = engine == "numba" or (engine == "auto" and work > SMALL_WORK)
+    kernel = _compiled() if use_numba else _evaluate
+    down, breach, failover = kernel(
         site_down, link_down, service_fail, ct.link_a, ct.link_b, ct.adj_ptr, ct.adj_site,
         ct.adj_link, ct.cs_ptr, ct.cs_site, ct.order, ct.svc_client_set, ct.svc_primary,
         ct.sec_ptr, ct.sec_site, ct.sec_within_rpo, ct.dep_ptr, ct.dep_svc, ct.slow_ptr,
@@ -381,10 +401,17 @@ def evaluate_packed(
 
 def pack_rows(rows: np.ndarray, n_rows: int) -> np.ndarray:
     """Pack trial ``t``'s rows ``rows[t, :]`` (``-1`` = padding) into ``uint64 (n_rows, W)``."""
-    rows = np.ascontiguousarray(rows, dtype=_I)
+    rows = np.asarray(rows, dtype=_I)
     if rows.ndim != 2:
         raise ValueError(f"rows must be 2-D (trials, k); got shape {rows.shape}")
-    return _pack_rows(rows, n_rows)
+    trial = np.arange(len(rows), dtype=_I)
+    bit = np.left_shift(np.uint64(1), (trial & 63).astype(np.uint64))
+    out = np.zeros((n_rows, (len(rows) + 63) // 64), dtype=np.uint64)
+    for column in rows.T:
+        used = column >= 0
+        # Several trials of one word may fail the same row: accumulate with ufunc.at.
+        np.bitwise_or.at(out, (column[used], trial[used] >> 6), bit[used])
+    return out
 
 
 def pack_sets(ct: CompiledTopology, failure_sets: Sequence[FailureSet]
@@ -404,9 +431,10 @@ def pack_sets(ct: CompiledTopology, failure_sets: Sequence[FailureSet]
     return packed[: ct.n_sites], packed[ct.n_sites : n_sl], packed[n_sl:]
 
 
-def evaluate_sets(ct: CompiledTopology, failure_sets: Sequence[FailureSet]) -> PackedOutcome:
+def evaluate_sets(ct: CompiledTopology, failure_sets: Sequence[FailureSet], *,
+                  engine: Literal["auto", "numba", "python"] = "auto") -> PackedOutcome:
     """Evaluate a list of failure sets: set ``i`` is bit ``i % 64`` of word ``i // 64``."""
-    return evaluate_packed(ct, *pack_sets(ct, failure_sets))
+    return evaluate_packed(ct, *pack_sets(ct, failure_sets), engine=engine)
 
 
 def unpack(words: np.ndarray, n: int) -> np.ndarray:

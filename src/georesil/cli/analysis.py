@@ -1,0 +1,201 @@
+"""``georesil inject`` and ``georesil analyze``: what a failure does, and which failures matter.
+
+Thin: parse, call :mod:`georesil.analysis`, render. The analysis modules (and numba, which
+the exhaustive sweep imports) are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from georesil.cli._common import JsonOpt, TopologyArg, console, load, print_json
+from georesil.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from georesil.analysis.analyze import Analysis
+    from georesil.analysis.impact import Impact
+    from georesil.model import Topology
+
+__all__ = ["register"]
+
+_STYLE = {"ok": "green", "failover": "yellow", "breach": "bold magenta", "down": "bold red"}
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``inject`` and ``analyze`` to the ``georesil`` command."""
+    app.command("inject", help=inject.__doc__)(inject)
+    app.command("analyze", help=analyze.__doc__)(analyze)
+
+
+def inject(
+    file: Path | None = TopologyArg,
+    fail: list[str] = typer.Option(
+        [], "--fail", "-f", metavar="REF",
+        help="Fail an element: site:ID, link:ID, srlg:ID, zone:ID or service:ID (repeatable)."),
+    scenario: str | None = typer.Option(
+        None, "--scenario", "-s", metavar="ID", help="Fail everything a scenario of the file lists."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Fail elements and show what happens to every service, and which sites overflow."""
+    from georesil.analysis import inject as run_inject
+
+    topology = load(file)
+    refs = list(fail)
+    if scenario is not None:
+        refs += list(topology.scenario(scenario).fail)
+    failure = topology.expand(refs)  # InvalidReference (exit 2) names a bad --fail
+    impact = run_inject(topology, failure)
+    if as_json:
+        print_json(impact.to_json())
+        return
+    out = console()
+    out.print(f"[bold]Failed:[/bold] {', '.join(impact.failed) or 'nothing'}")
+    out.print(_impact_table(impact))
+    if impact.capacity_overflow:
+        out.print(_overflow_table(impact))
+    out.print(_summary(impact))
+
+
+def analyze(
+    file: Path | None = TopologyArg,
+    max_order: int = typer.Option(
+        2, "--max-order", "-k", metavar="K",
+        help="Largest number of sites and links failing together (1 to 3)."),
+    top: int = typer.Option(20, "--top", "-n", metavar="N", help="How many N-k sets to list."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Find single points of failure, minimal cut sets, shared risks, region cuts, N-k."""
+    from georesil.analysis.analyze import MAX_ORDER
+    from georesil.analysis.analyze import analyze as run_analyze
+
+    if not 1 <= max_order <= MAX_ORDER:
+        raise InvalidInput(
+            f"--max-order: got {max_order}; allowed: 1 to {MAX_ORDER}. An exhaustive sweep of "
+            f"every combination grows as n^K; for deeper combinations estimate risk with "
+            "'georesil simulate' instead", field="max_order", value=max_order)
+    if top < 0:
+        raise InvalidInput(f"--top: got {top}; allowed: 0 or more", field="top", value=top)
+    topology = load(file)
+    result = run_analyze(topology, max_order=max_order, top=top)
+    if as_json:
+        print_json(result.to_json())
+        return
+    _render_analysis(topology, result)
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def _table(title: str, *columns: str) -> Table:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:g} s"
+
+
+def _impact_table(impact: Impact) -> Table:
+    table = _table("Services", "service", "status", "serving", "data loss", "recovery",
+                   "split-brain", "clients", "why")
+    for sid, o in impact.services.items():
+        status = o.status.value
+        table.add_row(sid, f"[{_STYLE[status]}]{status}[/]", o.serving_site or "—",
+                      _seconds(o.data_loss_s), _seconds(o.recovery_s),
+                      "[bold red]yes[/]" if o.split_brain_risk else "no",
+                      f"{o.clients_served:.0%}", o.reason)
+    return table
+
+
+def _overflow_table(impact: Impact) -> Table:
+    table = _table("Capacity overflow", "site", "resource", "demand", "capacity", "over by")
+    for o in impact.capacity_overflow:
+        table.add_row(o.site, o.resource, f"{o.demand:g}", f"{o.capacity:g}",
+                      f"[bold red]{o.demand - o.capacity:g}[/]")
+    return table
+
+
+def _summary(impact: Impact) -> str:
+    from georesil.analysis import Status
+
+    counts = {s: len(impact.with_status(s)) for s in Status}
+    parts = [f"[{_STYLE[s.value]}]{n} {s.value}[/]" for s, n in counts.items() if n]
+    split = sum(o.split_brain_risk for o in impact.services.values())
+    if split:
+        parts.append(f"[bold red]{split} at risk of split-brain[/]")
+    if impact.capacity_overflow:
+        parts.append(f"[bold red]{len(impact.capacity_overflow)} capacity overflow(s)[/]")
+    return ", ".join(parts)
+
+
+def _render_analysis(topology: Topology, result: Analysis) -> None:
+    from georesil.analysis.spof import sentence
+
+    out = console()
+    out.print(f"[bold]{topology.name}[/bold]: failure analysis up to N-{result.max_order}")
+    for title, findings in (("Single points of failure", result.spofs),
+                            ("Shared risks (zones and SRLGs)", result.shared_risks)):
+        table = _table(title, "element", "down", "breach", "what happens")
+        for f in findings:
+            table.add_row(f.element, ", ".join(f.down) or "—", ", ".join(f.breach) or "—",
+                          sentence(topology, f))
+        out.print(table if findings else f"[green]{title}: none[/]")
+    out.print(_cut_table(result))
+    out.print(_region_table(result))
+    out.print(_nk_table(result))
+    if result.scenarios:
+        out.print(_scenario_table(result))
+
+
+def _cut_table(result: Analysis) -> Table:
+    table = _table(f"Minimal cut sets (at most {result.max_order} elements)", "service",
+                   "smallest", "count", "cut sets (first 6)")
+    for sid, cuts in result.cut_sets.items():
+        smallest = str(min(len(c) for c in cuts)) if cuts else f"> {result.max_order}"
+        shown = "; ".join(" + ".join(c) or "(nothing: down already)" for c in cuts[:6])
+        table.add_row(sid, smallest, str(len(cuts)), shown + (" …" if len(cuts) > 6 else ""))
+    return table
+
+
+def _region_table(result: Analysis) -> Table:
+    table = _table("Region cuts (fewest failures separating two regions)", "from", "to",
+                   "links", "SRLG groups", "one SRLG cut")
+    for c in result.region_cuts:
+        table.add_row(c.from_region, c.to_region, str(c.links),
+                      "search gave up" if c.srlgs is None else str(c.srlgs),
+                      ", ".join(c.srlg_cut) or "—")
+    return table
+
+
+def _nk_table(result: Analysis) -> Table:
+    table = _table(f"Worst failure sets (N-{result.max_order}, top {len(result.nk)})", "#",
+                   "elements", "score", "down", "breach")
+    for i, e in enumerate(result.nk, 1):
+        table.add_row(str(i), " + ".join(e.elements), f"{e.score:g}",
+                      ", ".join(e.down) or "—", ", ".join(e.breach) or "—")
+    return table
+
+
+def _scenario_table(result: Analysis) -> Table:
+    from georesil.analysis import Status
+
+    table = _table("Scenarios", "scenario", "down", "breach", "failover", "split-brain risk",
+                   "overflow")
+    for sid, impact in result.scenarios.items():
+        split = [s for s, o in impact.services.items() if o.split_brain_risk]
+        table.add_row(sid, ", ".join(impact.with_status(Status.DOWN)) or "—",
+                      ", ".join(impact.with_status(Status.BREACH)) or "—",
+                      ", ".join(impact.with_status(Status.FAILOVER)) or "—",
+                      ", ".join(split) or "—",
+                      ", ".join(f"{o.site} {o.resource}" for o in impact.capacity_overflow)
+                      or "—")
+    return table
