@@ -1,0 +1,64 @@
+"""Number formatting shared by the renderers: durations, rates, probabilities, availability."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["availability", "duration", "number", "probability", "rate"]
+
+
+def duration(seconds: Any) -> str:
+    """``900 s`` → ``15 min``; ``None`` → ``—``: the unit a reader expects."""
+    if seconds is None:
+        return "—"
+    s = float(seconds)
+    if s < 120:
+        return f"{s:g} s"
+    if s < 7200:
+        return f"{s / 60:.3g} min"
+    if s < 172800:
+        return f"{s / 3600:.3g} h"
+    return f"{s / 86400:.3g} d"
+
+
+def rate(per_year: Any) -> str:
+    """``0.037/yr (once in 27 years)``."""
+    from georesil.report.likelihood import fmt_rate
+
+    return "—" if per_year is None else fmt_rate(float(per_year))
+
+
+def probability(p: Any) -> str:
+    """A probability as a percentage with sensible precision (``—`` when unknown)."""
+    if p is None:
+        return "—"
+    p = float(p)
+    if p == 0:
+        return "0"
+    if p >= 0.01:
+        return f"{p * 100:.1f} %"
+    return f"{p:.2g}"
+
+
+def availability(a: Any) -> str:
+    """``99.9951 %`` — enough digits to see the nines."""
+    if a is None:
+        return "—"
+    a = float(a)
+    if a >= 1:
+        return "100 %"
+    digits = min(6, max(1, math.ceil(-math.log10(1 - a)) - 1))
+    return f"{a * 100:.{digits}f} %"
+
+
+def number(x: Any, digits: int = 3) -> str:
+    """A number with ``digits`` significant figures; ``—`` for ``None``."""
+    if x is None:
+        return "—"
+    x = float(x)
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.{digits}g}"
