@@ -79,6 +79,13 @@ def test_spof_sentence_names_the_reason() -> None:
     assert sentence(ring(), finding) == "site:r0 is a single point of failure for api: its only replica"
 
 
+def test_shared_risk_sentence_says_takes_down() -> None:
+    """A zone or SRLG finding says what it takes down, with each reason."""
+    finding = shared_risks(_parallel())[0]
+    assert sentence(_parallel(), finding) == \
+        "srlg:g takes down db: cuts every client site off from every replica"
+
+
 def test_nk_ranks_by_tier_weight() -> None:
     """Tier 1 down scores 100, tier 3 down 1, a tier-3 breach 0.5; ties go to file order."""
     topo = build([site("a"), site("b")], [link("ab", "a", "b")], [

@@ -105,7 +105,8 @@ def test_dependency_recovery_carries_over() -> None:
     got = {s: (o.status, o.recovery_s) for s, o in impact.services.items()}
     assert got == {"app": (Status.BREACH, 30), "dns": (Status.FAILOVER, 30),
                    "auth": (Status.FAILOVER, 30)}
-    assert "waiting for dependencies" in impact.services["app"].reason
+    assert impact.services["app"].reason == \
+        "primary c serves; recovery 30 s (waiting for auth) > RTO 20 s"
 
 
 def test_dependency_down_takes_dependents_down() -> None:

@@ -85,9 +85,11 @@ def _evaluate_service(
     choice = _choose_replica(topology, sid, failure, reachable)
     if choice is None:
         return _down(sid, "no replica reachable from an up client site")
-    recovery = max([choice.recovery_s] + [earlier[d].recovery_s or 0.0 for d in svc.depends_on])
+    slowest = max(svc.depends_on, key=lambda d: earlier[d].recovery_s or 0.0, default=None)
+    recovery = max(choice.recovery_s,
+                   earlier[slowest].recovery_s or 0.0 if slowest is not None else 0.0)
     served = sum(choice.site in reach[c] for c in up_clients) / len(up_clients)
-    status, why = _status(topology, sid, choice, recovery)
+    status, why = _status(topology, sid, choice, recovery, slowest)
     return ServiceImpact(
         service=sid,
         status=status,
@@ -117,13 +119,14 @@ def _choose_replica(
                    f"{why}; failed over to {best.site}")
 
 
-def _status(topology: Topology, sid: str, choice: _Choice, recovery: float) -> tuple[Status, str]:
+def _status(topology: Topology, sid: str, choice: _Choice, recovery: float,
+            slowest: str | None) -> tuple[Status, str]:
     svc = topology.service(sid)
     breaches = []
     if choice.data_loss_s > svc.rpo_s:
         breaches.append(f"data loss {choice.data_loss_s:g} s > RPO {svc.rpo_s:g} s")
     if recovery > svc.rto_s:
-        waits = " (waiting for dependencies)" if recovery > choice.recovery_s else ""
+        waits = f" (waiting for {slowest})" if recovery > choice.recovery_s else ""
         breaches.append(f"recovery {recovery:g} s{waits} > RTO {svc.rto_s:g} s")
     if breaches:
         return Status.BREACH, "; ".join([choice.why, *breaches])

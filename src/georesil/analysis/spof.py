@@ -110,15 +110,18 @@ def sentence(topology: Topology, finding: Finding) -> str:
     """A finding in words: ``site:x is a single point of failure for dns: its only replica``."""
     failure = topology.expand([finding.element])
     impact = inject(topology, failure)
-    parts = [f"{s} ({explain(topology, failure, s, impact)})" for s in finding.down]
-    text = f"{finding.element}"
+
+    def why(services: tuple[str, ...]) -> str:
+        if len(services) == 1:
+            return f"{services[0]}: {explain(topology, failure, services[0], impact)}"
+        parts = [f"{s} ({explain(topology, failure, s, impact)})" for s in services]
+        return ", ".join(parts[:-1]) + " and " + parts[-1]
+
     single = finding.element.startswith(("site:", "link:"))
-    if single and len(finding.down) == 1:
-        text += f" is a single point of failure for {finding.down[0]}: " \
-                f"{explain(topology, failure, finding.down[0], impact)}"
-    elif finding.down:
-        text += " takes down " + "; ".join(parts)
+    clauses = []
+    if finding.down:
+        verb = "is a single point of failure for" if single else "takes down"
+        clauses.append(f"{verb} {why(finding.down)}")
     if finding.breach:
-        text += ("; and " if finding.down else " ") + "breaks the objectives of " + "; ".join(
-            f"{s} ({explain(topology, failure, s, impact)})" for s in finding.breach)
-    return text
+        clauses.append(f"breaks the objectives of {why(finding.breach)}")
+    return f"{finding.element} " + "; it ".join(clauses)

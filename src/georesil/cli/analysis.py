@@ -144,11 +144,15 @@ def _render_analysis(topology: Topology, result: Analysis) -> None:
     out.print(f"[bold]{topology.name}[/bold]: failure analysis up to N-{result.max_order}")
     for title, findings in (("Single points of failure", result.spofs),
                             ("Shared risks (zones and SRLGs)", result.shared_risks)):
-        table = _table(title, "element", "down", "breach", "what happens")
+        if not findings:
+            out.print(f"[green]{title}: none[/]")
+            continue
+        table = _table(title, "element", "down", "breach")
         for f in findings:
-            table.add_row(f.element, ", ".join(f.down) or "—", ", ".join(f.breach) or "—",
-                          sentence(topology, f))
-        out.print(table if findings else f"[green]{title}: none[/]")
+            table.add_row(f.element, ", ".join(f.down) or "—", ", ".join(f.breach) or "—")
+        out.print(table)
+        for f in findings:  # full sentences read better than a narrow wrapped column
+            out.print(f"  • {sentence(topology, f)}", soft_wrap=True)
     out.print(_cut_table(result))
     out.print(_region_table(result))
     out.print(_nk_table(result))
