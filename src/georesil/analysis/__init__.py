@@ -1,12 +1,41 @@
 """Failure-injection analysis: impact semantics, SPOFs, cut sets, N-k, partitions, capacity.
 
-Pure functions of a :class:`~georesil.model.Topology`. The compiled kernel
-(:mod:`georesil.analysis.kernel`, numba) is imported only by the functions that sweep many
-failure sets, so importing this package stays light.
+Pure functions of a :class:`~georesil.model.Topology`; the semantics are in docs/semantics.md.
+The bit-parallel kernel (:mod:`georesil.analysis.kernel`) compiles itself with numba only
+when a sweep is large enough to repay numba's start-up, so importing this package stays light.
 """
 
 from __future__ import annotations
 
+from georesil.analysis.analyze import MAX_ORDER, Analysis, analyze, run_scenario
+from georesil.analysis.capacity import Absorption, absorption, overflows
+from georesil.analysis.cut_sets import minimal_cut_sets
 from georesil.analysis.impact import Impact, Overflow, ServiceImpact, Status, inject
+from georesil.analysis.nk import NkEntry, rank
+from georesil.analysis.partitions import RegionCut, region_cuts
+from georesil.analysis.spof import Finding, explain, sentence, shared_risks, spofs
 
-__all__ = ["Impact", "Overflow", "ServiceImpact", "Status", "inject"]
+__all__ = [
+    "MAX_ORDER",
+    "Absorption",
+    "Analysis",
+    "Finding",
+    "Impact",
+    "NkEntry",
+    "Overflow",
+    "RegionCut",
+    "ServiceImpact",
+    "Status",
+    "absorption",
+    "analyze",
+    "explain",
+    "inject",
+    "minimal_cut_sets",
+    "overflows",
+    "rank",
+    "region_cuts",
+    "run_scenario",
+    "sentence",
+    "shared_risks",
+    "spofs",
+]

@@ -1,4 +1,4 @@
-"""Capacity after a failure: where demand lands, which sites overflow, can one region absorb another.
+"""Capacity after a failure: where demand lands, which sites overflow, can a region absorb another.
 
 A service's demand sits at its serving site (its primary when nothing failed); a down service
 demands nothing. A site overflows when the summed demand it serves exceeds its capacity for a

@@ -16,7 +16,7 @@ from georesil.model import FailureSet, Topology
 __all__ = ["Impact", "Overflow", "ServiceImpact", "Status", "inject", "json_number"]
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """How a service fares under a failure, from best to worst."""
 
     OK = "ok"

@@ -417,11 +417,11 @@ def pack_rows(rows: np.ndarray, n_rows: int) -> np.ndarray:
 def pack_sets(ct: CompiledTopology, failure_sets: Sequence[FailureSet]
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(site_down, link_down, service_fail)`` words for a list of failure sets."""
-    index = {**{f"s:{s}": i for i, s in enumerate(ct.site_ids)},
-             **{f"l:{k}": ct.n_sites + i for i, k in enumerate(ct.link_ids)},
-             **{f"v:{v}": ct.n_sites + ct.n_links + i for i, v in enumerate(ct.service_ids)}}
-    rows = [[index[f"s:{s}"] for s in f.sites] + [index[f"l:{k}"] for k in f.links]
-            + [index[f"v:{v}"] for v in f.services] for f in failure_sets]
+    sites = {s: i for i, s in enumerate(ct.site_ids)}
+    links = {k: ct.n_sites + i for i, k in enumerate(ct.link_ids)}
+    services = {v: ct.n_sites + ct.n_links + i for i, v in enumerate(ct.service_ids)}
+    rows = [[sites[s] for s in f.sites] + [links[k] for k in f.links]
+            + [services[v] for v in f.services] for f in failure_sets]
     width = max((len(r) for r in rows), default=0)
     table = np.full((max(len(rows), 1), max(width, 1)), -1, dtype=_I)
     for t, r in enumerate(rows):

@@ -28,7 +28,7 @@ def data_loss(replica: ReplicaSpec) -> float:
 
 
 def surviving_network(topology: Topology, failure: FailureSet) -> nx.MultiGraph:
-    """The up sites and usable links: a link is usable iff it has not failed and both ends are up."""
+    """Up sites and usable links: a link is usable iff it has not failed and both ends are up."""
     return nx.subgraph_view(
         topology.graph,
         filter_node=lambda site: site not in failure.sites,

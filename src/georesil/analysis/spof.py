@@ -17,7 +17,7 @@ from georesil.analysis.impact import Impact, Status, inject
 from georesil.analysis.nk import new_effects
 from georesil.model import FailureSet, Topology
 
-__all__ = ["Finding", "explain", "shared_risks", "spofs"]
+__all__ = ["Finding", "explain", "sentence", "shared_risk_groups", "shared_risks", "spofs"]
 
 
 @dataclass(frozen=True)
