@@ -76,7 +76,8 @@ def test_region_cut_through_a_third_region() -> None:
 def test_spof_sentence_names_the_reason() -> None:
     """A SPOF is explained in words."""
     finding = spofs(ring())[0]
-    assert sentence(ring(), finding) == "site:r0 is a single point of failure for api: its only replica"
+    assert sentence(ring(), finding) == \
+        "site:r0 is a single point of failure for api: its only replica"
 
 
 def test_shared_risk_sentence_says_takes_down() -> None:
@@ -95,6 +96,13 @@ def test_nk_ranks_by_tier_weight() -> None:
     top = rank(topo, 1, 10)
     assert [(e.elements, e.score) for e in top] == [
         (("site:a",), 101), (("site:b",), 0.5), (("link:ab",), 0.5)]
+
+
+def test_nk_marks_sets_that_add_nothing() -> None:
+    """A pair whose extra element changes nothing names the subset with the same effect."""
+    by_elements = {e.elements: e for e in rank(ring(), 2, 100)}
+    assert by_elements[("link:l01", "site:r0")].same_as == ("site:r0",)
+    assert by_elements[("link:l01", "link:l23")].same_as is None
 
 
 def test_nk_top_limits_length() -> None:

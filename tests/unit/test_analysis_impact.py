@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit._analysis_build import build, chain, link, service, site
 from georesil.analysis import Status, inject
 from georesil.analysis.capacity import absorption
 from georesil.errors import InvalidInput, InvalidReference
+from tests.unit._analysis_build import build, chain, link, service, site
 
 
 def test_nothing_failed_is_ok() -> None:

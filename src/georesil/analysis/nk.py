@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from georesil.analysis._sweep import Sweep, sweep
+from georesil.analysis._sweep import Sweep, colex_rank, sweep
 from georesil.analysis.impact import json_number
 from georesil.model import Topology
 
@@ -27,12 +27,18 @@ def tier_weight(tier: int) -> int:
 
 @dataclass(frozen=True)
 class NkEntry:
-    """One ranked failure set: its elements (sorted), the services down and breaching, score."""
+    """One ranked failure set: its elements (sorted), the services down and breaching, score.
+
+    ``same_as`` names a subset one element smaller with exactly the same effect (the extra
+    element adds nothing), or is ``None``; it is for people reading the ranking and is not
+    part of the JSON.
+    """
 
     elements: tuple[str, ...]
     down: tuple[str, ...]
     breach: tuple[str, ...]
     score: float
+    same_as: tuple[str, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"elements": list(self.elements), "down": list(self.down),
@@ -86,4 +92,24 @@ def _entry(result: Sweep, effects: dict[int, tuple[np.ndarray, np.ndarray]], k: 
         down=tuple(s for i, s in enumerate(result.service_ids) if down[i, t]),
         breach=tuple(s for i, s in enumerate(result.service_ids) if breach[i, t]),
         score=score,
+        same_as=_same_subset(result, effects, k, t),
     )
+
+
+def _same_subset(result: Sweep, effects: dict[int, tuple[np.ndarray, np.ndarray]], k: int,
+                 t: int) -> tuple[str, ...] | None:
+    """A (k-1)-subset of set ``t`` of level ``k`` with the same effect, if any."""
+    if k < 2:
+        return None
+    down, breach = effects[k]
+    prev_down, prev_breach = effects[k - 1]
+    combos = result.levels[k - 1].combos
+    position = np.empty(len(combos), dtype=np.int64)
+    position[colex_rank(combos)] = np.arange(len(combos))
+    row = result.levels[k].combos[t]
+    for drop in range(k):
+        subset = np.delete(row, drop)
+        p = position[colex_rank(subset[None, :])[0]]
+        if (prev_down[:, p] == down[:, t]).all() and (prev_breach[:, p] == breach[:, t]).all():
+            return tuple(result.refs(subset))
+    return None

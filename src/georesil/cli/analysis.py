@@ -38,7 +38,8 @@ def inject(
         [], "--fail", "-f", metavar="REF",
         help="Fail an element: site:ID, link:ID, srlg:ID, zone:ID or service:ID (repeatable)."),
     scenario: str | None = typer.Option(
-        None, "--scenario", "-s", metavar="ID", help="Fail everything a scenario of the file lists."),
+        None, "--scenario", "-s", metavar="ID",
+        help="Fail everything a scenario of the file lists."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Fail elements and show what happens to every service, and which sites overflow."""
@@ -56,6 +57,10 @@ def inject(
     out = console()
     out.print(f"[bold]Failed:[/bold] {', '.join(impact.failed) or 'nothing'}")
     out.print(_impact_table(impact))
+    for sid, o in impact.services.items():  # reasons as lines: a narrow column wraps badly
+        if o.status.value != "ok":
+            out.print(f"  • {sid} [{_STYLE[o.status.value]}]{o.status.value}[/]: {o.reason}",
+                      soft_wrap=True)
     if impact.capacity_overflow:
         out.print(_overflow_table(impact))
     out.print(_summary(impact))
@@ -91,12 +96,14 @@ def analyze(
 # -- rendering ------------------------------------------------------------------------------
 
 
-def _table(title: str, *columns: str) -> Table:
+def _table(title: str, *columns: str, whole: int = 1) -> Table:
+    """A compact table (no vertical rules, to fit 80 columns); the first ``whole`` never wrap."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    for i, column in enumerate(columns):
+        table.add_column(column, no_wrap=i < whole)
     return table
 
 
@@ -106,13 +113,13 @@ def _seconds(value: float | None) -> str:
 
 def _impact_table(impact: Impact) -> Table:
     table = _table("Services", "service", "status", "serving", "data loss", "recovery",
-                   "split-brain", "clients", "why")
+                   "split-brain", "served", whole=3)
     for sid, o in impact.services.items():
         status = o.status.value
         table.add_row(sid, f"[{_STYLE[status]}]{status}[/]", o.serving_site or "—",
                       _seconds(o.data_loss_s), _seconds(o.recovery_s),
                       "[bold red]yes[/]" if o.split_brain_risk else "no",
-                      f"{o.clients_served:.0%}", o.reason)
+                      f"{o.clients_served:.0%}")
     return table
 
 
@@ -183,23 +190,31 @@ def _region_table(result: Analysis) -> Table:
 def _nk_table(result: Analysis) -> Table:
     table = _table(f"Worst failure sets (N-{result.max_order}, top {len(result.nk)})", "#",
                    "elements", "score", "down", "breach")
+    hidden = 0
     for i, e in enumerate(result.nk, 1):
+        if e.same_as is not None:  # "X + anything" rows bury the findings that matter
+            hidden += 1
+            continue
         table.add_row(str(i), " + ".join(e.elements), f"{e.score:g}",
                       ", ".join(e.down) or "—", ", ".join(e.breach) or "—")
+    if hidden:
+        table.caption = (f"{hidden} more of the top {len(result.nk)} only add an element "
+                         "that changes nothing to a set above (see --json)")
     return table
 
 
 def _scenario_table(result: Analysis) -> Table:
     from georesil.analysis import Status
 
-    table = _table("Scenarios", "scenario", "down", "breach", "failover", "split-brain risk",
-                   "overflow")
+    table = _table("Scenarios", "scenario", "down", "breach", "also")
     for sid, impact in result.scenarios.items():
+        also = [f"{len(impact.with_status(Status.FAILOVER))} failover"]
         split = [s for s, o in impact.services.items() if o.split_brain_risk]
+        if split:
+            also.append("split-brain risk: " + ", ".join(split))
+        if impact.capacity_overflow:
+            also.append("overflow: " + ", ".join(f"{o.site} {o.resource}"
+                                                 for o in impact.capacity_overflow))
         table.add_row(sid, ", ".join(impact.with_status(Status.DOWN)) or "—",
-                      ", ".join(impact.with_status(Status.BREACH)) or "—",
-                      ", ".join(impact.with_status(Status.FAILOVER)) or "—",
-                      ", ".join(split) or "—",
-                      ", ".join(f"{o.site} {o.resource}" for o in impact.capacity_overflow)
-                      or "—")
+                      ", ".join(impact.with_status(Status.BREACH)) or "—", "; ".join(also))
     return table
