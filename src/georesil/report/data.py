@@ -327,24 +327,34 @@ def _finding(topology: Topology, raw: Mapping[str, Any], rates: Rates) -> Findin
     element = raw["element"]
     down, breach = tuple(raw.get("down", ())), tuple(raw.get("breach", ()))
     text = sentence(topology, AnalysisFinding(element, down, breach))
-    affected = [topology.primary(s).site for s in (*down, *breach)]
-    return Finding(element, down, breach, text, rates.of(element, affected))
+    return Finding(element, down, breach, text,
+                   rates.of(element, _critical_sites(topology, down, breach)))
+
+
+def _critical_sites(topology: Topology, down: Sequence[str], breach: Sequence[str]) -> list[str]:
+    """Sites whose going dark causes the effect: a breach needs its primary dark; a service
+    down needs every replica dark, so its best-protected replica (most backup power) counts."""
+    sites = [topology.primary(s).site for s in breach]
+    for sid in down:
+        replicas = [topology.site(r.site) for r in topology.service(sid).replicas]
+        sites.append(max(replicas, key=lambda site: site.backup_power_h or 0.0).id)
+    return sites
 
 
 def _candidates(topology: Topology, analysis: Mapping[str, Any], rates: Rates) -> list[Candidate]:
     out = []
     for kind, key in (("single point of failure", "spofs"), ("shared risk", "shared_risks")):
         for f in analysis.get(key, ()):
-            affected = [topology.primary(s).site for s in (*f.get("down", ()),
-                                                            *f.get("breach", ()))]
+            affected = _critical_sites(topology, f.get("down", ()), f.get("breach", ()))
             out.append(Candidate(f"{f['element']} ({kind})", (f["element"],), kind,
                                  rates.of(f["element"], affected)))
     for srlg in topology.srlgs:  # SRLGs are shared risks even when the analysis lists none
         out.append(Candidate(f"srlg:{srlg} (shared risk)", (f"srlg:{srlg}",), "shared risk",
                              rates.of(f"srlg:{srlg}")))
     for sid, result in (analysis.get("scenarios") or {}).items():
-        hit = [s for s, o in result.get("services", {}).items() if o.get("status") != "ok"]
-        affected = [topology.primary(s).site for s in hit]
+        status = {s: o.get("status") for s, o in result.get("services", {}).items()}
+        affected = _critical_sites(topology, [s for s, v in status.items() if v == "down"],
+                                   [s for s, v in status.items() if v == "breach"])
         out.append(Candidate(f"scenario {sid}", tuple(topology.scenario(sid).fail), "scenario",
                              rates.scenario(sid, affected)))
     return out
@@ -462,10 +472,10 @@ def _recommendations(topology: Topology, risks: Sequence[Risk],
                                  for g in topology.link(ident).srlg) if r]
         elif kind in ("site", "srlg"):
             recs += recommend_for(topology, [element], inject(topology, [element]), rates)
-    for row in absorption:
-        for res in row.worst_case:
+    for absorbed in absorption:
+        for res in absorbed.worst_case:
             if res["shortfall"] > 0:
-                recs.append(add_capacity(f"the {row.to} region", res["resource"],
+                recs.append(add_capacity(f"the {absorbed.to} region", res["resource"],
                                          _round_up(res["shortfall"], res["resource"])))
     seen: dict[tuple[str, str], Recommendation] = {}
     for rec in recs:

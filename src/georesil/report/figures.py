@@ -87,7 +87,7 @@ def render_figures(data: ReportData, topology: Topology) -> dict[str, ReportFigu
 
 
 # -- plumbing -----------------------------------------------------------------------------------
-def _rc(name: str) -> dict[str, Any]:
+def _rc(name: str) -> Any:  # matplotlib types rc keys as a Literal union
     return {"svg.fonttype": "none", "svg.hashsalt": f"georesil-{name}",
             "font.family": "DejaVu Sans", "font.size": 9, "axes.edgecolor": "#b8c4cc",
             "axes.labelcolor": _INK, "xtick.color": _MUTED, "ytick.color": _MUTED,
@@ -212,8 +212,10 @@ def _availability(data: ReportData) -> Figure | None:
     if not rows:
         return None
 
+    cap = 7.0  # an estimate of 1.0 (no failure seen) is drawn at the right edge
+
     def nines(a: float) -> float:
-        return -math.log10(max(1.0 - a, 1e-9))
+        return min(cap, -math.log10(max(1.0 - a, 1e-12)))
 
     with _rc_ctx("availability"):
         fig = _figure(9.0, 0.9 + 0.34 * len(rows))
@@ -230,12 +232,15 @@ def _availability(data: ReportData) -> Figure | None:
             ax.plot([nines(a)], [yi], "o", color=color, markersize=6)
             ax.plot([nines(r.objective)], [yi], marker="|", color=_INK, markersize=14,
                     markeredgewidth=2)
-            ax.text(max(nines(hi), nines(r.objective)) + 0.05, yi,
-                    f"{a * 100:.4f} %", va="center", fontsize=7.5, color=_MUTED)
+            label = "no failure seen" if a >= 1.0 else f"{a * 100:.4f} %"
+            at = max(nines(hi), nines(r.objective)) + 0.05
+            ax.text(min(at, cap - 0.05), yi + (0.3 if at >= cap - 0.05 else 0), label,
+                    va="center", ha="right" if at >= cap - 0.05 else "left", fontsize=7.5,
+                    color=_MUTED)
         ax.set_yticks(y, [f"{r.id} (tier {r.tier})" for r in rows], fontsize=8)
-        ticks = [2, 3, 4, 5, 6]
+        ticks = [2, 3, 4, 5, 6, 7]
         ax.set_xticks(ticks, [f"{100 - 10 ** (2 - t):.{max(t - 2, 0)}f} %" for t in ticks])
-        ax.set_xlim(2.5, 6.2)
+        ax.set_xlim(2.5, cap + 0.05)
         ax.set_xlabel("availability (log scale of unavailability); ● estimate, bar 95 % "
                       "interval, | tier objective")
         _style(ax)
@@ -254,7 +259,7 @@ def _loss_exceedance(data: ReportData) -> Figure | None:
         ax.step(xs, ps, where="post", color=_ACCENT, linewidth=2)
         ax.plot(xs, ps, "o", color=_ACCENT, markersize=4)
         for x, p in pts:
-            ax.annotate(f"1 in {1 / p:,.0f} yr" if p > 0 else "", (x, p), xytext=(4, 4),
+            ax.annotate(f"1 in {1 / p:,.0f} years", (x, p), xytext=(4, 4),
                         textcoords="offset points", fontsize=7.5, color=_MUTED)
         ax.set_yscale("log")
         ax.set_xticks(xs)
@@ -270,9 +275,9 @@ def _lec_point(row: Any) -> tuple[float, float] | None:
     """(loss, annual exceedance probability) from one loss-exceedance row, whatever its keys."""
     if not isinstance(row, dict):
         return None
-    loss = next((row[k] for k in ("tier1_down", "services_down", "loss", "k") if k in row), None)
-    prob = next((row[k] for k in ("p_per_year", "annual_probability", "p_exceed",
-                                  "probability") if k in row), None)
+    loss = next((row[k] for k in ("tier1_down_at_least", "tier1_down", "loss") if k in row),
+                None)
+    prob = next((row[k] for k in ("p_per_year", "annual_probability") if k in row), None)
     if prob is None and row.get("return_period_years"):
         prob = 1.0 / float(row["return_period_years"])
     if loss is None or prob is None or float(prob) <= 0:

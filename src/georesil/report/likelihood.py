@@ -73,6 +73,7 @@ class Rates:
             return Likelihood(rate, f"{ident} ({zone.kind.value}) has about {fmt_rate(rate)} "
                               "damaging events")
         members = self.topology.zone_members(ident).sites
+        # The first affected site to go dark sets the rate of the (first) impact.
         sites = [s for s in affected_sites if s in members] or sorted(members)
         backups = {s: float(self.topology.site(s).backup_power_h or 0.0) for s in sites}
         site = min(backups, key=lambda s: backups[s])

@@ -1,0 +1,260 @@
+"""The Markdown report: the same sections as the HTML, figures as SVG files beside it.
+
+:func:`render_markdown` returns the text and the figure files to write (relative paths), so
+the caller can write everything atomically in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from georesil.report import _format as fmt
+from georesil.report.data import SECTIONS, TIER_OBJECTIVES
+
+if TYPE_CHECKING:
+    from georesil.report.data import ReportData
+    from georesil.report.figures import ReportFigure
+
+__all__ = ["FIGURE_DIR", "render_markdown"]
+
+#: Directory, beside report.md, that holds the figures.
+FIGURE_DIR = "figures"
+_UNITS = {"power_mw": "Power (MW)", "gpus": "GPUs", "storage_pb": "Storage (PB)"}
+
+
+def render_markdown(data: ReportData,
+                    figures: Mapping[str, ReportFigure]) -> tuple[str, dict[str, str]]:
+    """The report as Markdown, and the figure files (relative path → SVG text) it refers to."""
+    files = {f"{FIGURE_DIR}/{name}.svg": fig.svg for name, fig in figures.items()}
+    out: list[str] = [f"# {data.title}", "", data.description, "",
+                      f"Generated {data.generated_at}. " + " · ".join(
+                          f"{n} {k}" for k, n in data.counts.items()), ""]
+    titles = dict(SECTIONS)
+    for i, (key, render) in enumerate(_SECTIONS, start=1):
+        out += [f"## {i}. {titles[key]}", ""]
+        out += render(data, figures)
+        out.append("")
+    return "\n".join(out).rstrip() + "\n", files
+
+
+def _fig(figures: Mapping[str, ReportFigure], name: str) -> list[str]:
+    fig = figures.get(name)
+    if fig is None:
+        return []
+    return [f"![{fig.caption}]({FIGURE_DIR}/{name}.svg)", "", f"*{fig.caption}*", ""]
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    def cell(x: Any) -> str:
+        return str(x).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _missing(data: ReportData, key: str) -> list[str]:
+    return [f"> **Not available.** {data.missing[key]}", ""] if key in data.missing else []
+
+
+# -- sections -----------------------------------------------------------------------------------
+def _summary(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
+    out = [f"The {len(data.risks)} biggest risks, ranked by expected tier-weighted service loss "
+           "per year = likelihood × impact (a tier-1 service down counts 100, tier 2 10, tier 3 "
+           "1; a breach half). Failures with the same impact are merged.", ""]
+    if not data.risks:
+        return out + (_missing(data, "analysis") or
+                      ["No failure in this model makes a service go down or breach.", ""])
+    for r in data.risks:
+        out += [f"### {r.rank}. {r.title}", "",
+                f"- **Likelihood:** {r.likelihood_text}",
+                f"- **Impact:** {r.impact_text}"]
+        if r.fixes:
+            out.append("- **Fix:**")
+            out += [f"  - {f.text}" for f in r.fixes]
+        out.append(f"- **Score:** {fmt.number(r.score)} weighted service losses per year")
+        if r.also:
+            out.append(f"- Same impact: {', '.join(r.also)}.")
+        out.append("")
+    if len(data.risks) < 5:
+        out += [f"Only {len(data.risks)} distinct failures in this model affect a service; all "
+                "are listed.", ""]
+    return out
+
+
+def _map(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
+    return (["Sites and links at their real coordinates; colour is criticality importance for "
+             "any tier-1 service (scaled to the largest); halos mark SRLG groups.", ""]
+            + _fig(figures, "map") + _missing(data, "simulate"))
+
+
+def _services(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
+    rows = []
+    for s in data.services:
+        snap, yr = s.snapshot or {}, s.years or {}
+        avail = "—"
+        if snap:
+            lo, hi = (snap.get("ci95") or [snap["availability"]] * 2)[:2]
+            avail = (f"{fmt.availability(snap['availability'])} "
+                     f"({fmt.availability(lo)} – {fmt.availability(hi)})")
+        met = {None: "", True: " met", False: " **missed**"}[s.meets_objective]
+        rows.append((f"**{s.id}** (tier {s.tier})", fmt.duration(s.rto_s), fmt.duration(s.rpo_s),
+                     s.replicas, avail, fmt.availability(s.objective) + met,
+                     fmt.probability(yr.get("p_outage_per_year")),
+                     fmt.probability(yr.get("p_rpo_breach_per_year")),
+                     fmt.number(yr.get("expected_downtime_h_per_year")),
+                     fmt.number(yr.get("expected_data_loss_s_per_year"))))
+    out = _table(("Service", "RTO", "RPO", "Replicas (★ primary)", "Availability (95 %)",
+                  "Objective", "P(outage)/yr", "P(RPO breach)/yr", "Downtime h/yr",
+                  "Data loss s/yr"), rows)
+    out += [f"Objectives: tier 1 {fmt.availability(TIER_OBJECTIVES[1])}, tier 2 "
+            f"{fmt.availability(TIER_OBJECTIVES[2])}, tier 3 "
+            f"{fmt.availability(TIER_OBJECTIVES[3])}; met when the interval's lower bound "
+            "reaches it.", ""]
+    out += _missing(data, "simulate") + _missing(data, "years") + _fig(figures, "availability")
+    out += ["### Predicted outcome in every scenario", ""]
+    if "analysis" in data.missing:
+        return out + _missing(data, "analysis")
+    outcome_rows: list[tuple[Any, ...]] = []
+    for scn in data.scenarios:
+        hit = [(s.id, s.outcomes[scn]) for s in data.services if scn in s.outcomes
+               and (s.outcomes[scn]["status"] != "ok" or s.outcomes[scn].get("split_brain_risk"))]
+        if not hit:
+            outcome_rows.append((f"**{scn}**", "all", "ok", "", "", "",
+                                 "every service stays on its primary"))
+        for sid, o in hit:
+            status = o["status"] + (" (split brain)" if o.get("split_brain_risk") else "")
+            outcome_rows.append((f"**{scn}**", sid, status, o.get("serving_site") or "—",
+                                 fmt.duration(o.get("data_loss_s")),
+                                 fmt.duration(o.get("recovery_s")), o.get("reason", "")))
+    return out + _table(("Scenario", "Service", "Status", "Served at", "Data loss", "Recovery",
+                         "Why"), outcome_rows)
+
+
+def _spofs(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
+    if "analysis" in data.missing:
+        return _missing(data, "analysis")
+    out = [f"### Single points of failure ({len(data.spofs)})", ""]
+    out += (_table(("Element", "What it does", "Likelihood"),
+                   ((f"**{f.element}**", f.sentence, f.likelihood_text) for f in data.spofs))
+            if data.spofs else ["No single site or link failure affects a service.", ""])
+    out += [f"### Shared risks ({len(data.shared_risks)})", ""]
+    out += (_table(("Zone / SRLG", "What it does", "Likelihood"),
+                   ((f"**{f.element}**", f.sentence, f.likelihood_text)
+                    for f in data.shared_risks))
+            if data.shared_risks else ["No zone or SRLG failure affects a service.", ""])
+    out += ["### Region cuts", ""]
+    return out + _table(("Between", "Links", "Risk groups"),
+                        ((f"{c['from']} ↔ {c['to']}", c["links"], c["srlgs"])
+                         for c in data.region_cuts))
+
+
+def _nk(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
+    if "analysis" in data.missing:
+        return _missing(data, "analysis")
+    out = _fig(figures, "nk")
+    out += _table(("Failure set", "Down", "Breach", "Score"),
+                  ((" + ".join(r["elements"]), ", ".join(r.get("down", ())),
+                    ", ".join(r.get("breach", ())), r["score"]) for r in data.nk))
+    return out + _fig(figures, "impact")
+
+
+def _capacity(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
+    out = ["“As analysed” fails every site of the first region with the analysis semantics; "
+           "“all load moved” serves every service of both regions in the second.", ""]
+    for a in data.absorption:
+        out += [f"### {a.to.capitalize()} absorbing {a.frm}: "
+                f"{'yes' if a.absorbs else '**no**'}", ""]
+        out += _table(("Resource", "Moved", "Demand after", f"Capacity in {a.to}", "Shortfall",
+                       "Demand, all moved", "Shortfall, all moved"),
+                      ((_UNITS.get(r["resource"], r["resource"]), fmt.number(r["moved"]),
+                        fmt.number(r["demand"]), fmt.number(r["capacity"]),
+                        fmt.number(r["shortfall"]), fmt.number(w["demand"]),
+                        fmt.number(w["shortfall"]))
+                       for r, w in zip(a.resources, a.worst_case, strict=True)))
+        out += [f"Moved: {', '.join(a.moved_services) or 'none'}. Lost (down): "
+                f"{', '.join(a.lost_services) or 'none'}.", ""]
+    return out
+
+
+def _seismic(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
+    out = _fig(figures, "pga")
+    if data.quakes:
+        sites = [k for k in data.quakes[0].elements if k.startswith("site:")]
+        head = ("Site", "Fragility median", *(f"{q.scenario} (M{q.magnitude:g})"
+                                              for q in data.quakes))
+        out += _table(head, ((s[5:], f"{data.quakes[0].elements[s]['median_g']:g} g",
+                              *(f"{q.elements[s]['pga_g']:.3f} g, P(fail) "
+                                f"{fmt.probability(q.elements[s]['p_fail'])}"
+                                for q in data.quakes)) for s in sites))
+    else:
+        out += ["The topology has no scenario quakes.", ""]
+    out += ["### Loss exceedance", ""] + _missing(data, "years")
+    if data.loss_exceedance:
+        out += _table(("Tier-1 down (at least)", "Events/yr", "Return period", "P(per year)",
+                       "Dominated by"),
+                      ((r.get("tier1_down_at_least", r.get("tier1_down")),
+                        fmt.number(r.get("annual_rate")),
+                        f"{fmt.number(r['return_period_years'])} years"
+                        if r.get("return_period_years") else "not seen",
+                        fmt.probability(r.get("p_per_year")),
+                        ", ".join(f"{e['event']} ({e['share']:.0%})"
+                                  for e in r.get("dominated_by", ())))
+                       for r in data.loss_exceedance))
+    return out + _fig(figures, "loss_exceedance")
+
+
+def _importance(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
+    out = ["Importance for “any tier-1 service down”; Fussell–Vesely in its risk-reduction "
+           "form (P − P₀)/P.", ""]
+    if data.importance:
+        out += _table(("#", "Element", "P(down)", "Birnbaum", "Criticality", "RAW", "RRW",
+                       "Fussell–Vesely"),
+                      ((i, f"**{r['element']}**", fmt.number(r.get("p")),
+                        fmt.number(r.get("birnbaum")), fmt.number(r.get("criticality")),
+                        fmt.number(r.get("raw")), fmt.number(r.get("rrw")),
+                        fmt.probability(r.get("fussell_vesely")))
+                       for i, r in enumerate(data.importance[:12], start=1)))
+    else:
+        out += _missing(data, "simulate")
+    out += ["### Recommendations", ""]
+    out += [f"{i}. **{r.element}** ({r.action.replace('-', ' ')}): {r.text}"
+            for i, r in enumerate(data.recommendations, start=1)]
+    return [*out, ""]
+
+
+def _drills(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
+    if not data.drills:
+        return _missing(data, "drills") or ["No drills recorded yet.", ""]
+    out = _table(("Started", "Runbook", "Mode", "Status", "RTO", "target", "predicted", "RPO",
+                  "objects", "target", "predicted", "Split brain"),
+                 ((d["started_at"], d["runbook"], d["mode"], d["status"],
+                   fmt.duration(d["rto_s"]) + ("" if d.rto_ok in (None, True) else " ✗"),
+                   fmt.duration(d["rto_target_s"]), fmt.duration(d["predicted_rto_s"]),
+                   fmt.duration(d["rpo_s"]) + ("" if d.rpo_ok in (None, True) else " ✗"),
+                   d["rpo_objects"] if d["rpo_objects"] is not None else "—",
+                   fmt.duration(d["rpo_target_s"]), fmt.duration(d["predicted_rpo_s"]),
+                   "yes" if d["split_brain"] else "no") for d in data.drills))
+    return out + _fig(figures, "drills")
+
+
+def _method(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
+    sim, yrs = data.inputs.get("simulate") or {}, data.inputs.get("years") or {}
+    return [
+        f"- Topology `{data.topology_name}`; [est.] figures in it are engineering estimates.",
+        "- Analysis: `georesil analyze --json` (exhaustive N-2, zones, SRLGs, scenarios).",
+        f"- Snapshot availability: `georesil simulate --json`, "
+        f"{sim.get('trials', 'not supplied')} trials, seed {sim.get('seed', '—')}.",
+        f"- Annual risk: `georesil simulate --years N --json`, "
+        f"{yrs.get('years', 'not supplied')} years, seed {yrs.get('seed', '—')}.",
+        "- Likelihoods: hazard inputs of the topology; a power-zone outage counts when it "
+        "outlasts the site's backup power; an SRLG cut at its most exposed member's rate [est.].",
+        "- Seismic: Lin (2009) median PGA, lognormal fragility, point source.",
+        "- Drills: `georesil drill history --json`.",
+        "- Every number is in `report.json`.", ""]
+
+
+_SECTIONS = (("summary", _summary), ("map", _map), ("services", _services), ("spofs", _spofs),
+             ("nk", _nk), ("capacity", _capacity), ("seismic", _seismic),
+             ("importance", _importance), ("drills", _drills), ("method", _method))

@@ -1,0 +1,82 @@
+"""``georesil report``: writes the files, refuses bad input, never leaves half a report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from georesil.errors import InvalidInput
+from georesil.model import Topology
+from georesil.report.build import ReportInputs, parse_formats, write_report
+
+
+def georesil(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "georesil", *args], capture_output=True,
+                          text=True, timeout=300, cwd=cwd)
+
+
+@pytest.mark.slow
+def test_report_command_writes_every_format(tmp_path: Path) -> None:
+    """georesil report -o DIR writes report.html/md/json and prints their paths."""
+    out = tmp_path / "rep"
+    result = georesil("report", "-o", str(out), "--trials", "6400", "--years", "200",
+                      cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(out / n) for n in
+                                     ("report.html", "report.md", "report.json")]
+    doc = json.loads((out / "report.json").read_text("utf-8"))
+    assert doc["inputs"]["simulate"]["trials"] == 6400
+    assert doc["inputs"]["years"]["years"] == 200
+    assert "drills" in doc["missing"]  # no journals in a fresh directory
+
+
+def test_unknown_format_exits_2(tmp_path: Path) -> None:
+    """An unknown --format is bad input: exit 2 with the allowed list."""
+    result = georesil("report", "-o", str(tmp_path / "x"), "--format", "html,pdf")
+    assert result.returncode == 2
+    assert "allowed: a comma-separated list of html, md, json" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_parse_formats_keeps_order_and_dedupes() -> None:
+    """'md, HTML,md' means Markdown then HTML."""
+    assert parse_formats("md, HTML,md") == ("md", "html")
+
+
+def test_failure_leaves_previous_report_untouched(tmp_path: Path, taiwan: Topology,
+                                                  inputs: dict[str, Any]) -> None:
+    """A report that fails to build leaves the old files as they were and no temp dir."""
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "report.html").write_text("old report")
+    bad = dict(inputs["analysis_json"])
+    bad["scenarios"] = dict(bad["scenarios"]) | {"atlantis": {}}
+    with pytest.raises(InvalidInput, match="unknown scenario"):
+        write_report(taiwan, ReportInputs(bad, None, None, None), out)
+    assert (out / "report.html").read_text() == "old report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
+
+
+def test_rewrite_keeps_unrelated_files(tmp_path: Path, taiwan: Topology) -> None:
+    """Writing into an existing directory replaces the report and leaves other files alone."""
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    write_report(taiwan, ReportInputs(None, None, None, None), out, ("json",))
+    assert (out / "notes.txt").read_text() == "mine"
+    assert json.loads((out / "report.json").read_text())["topology"] == taiwan.name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
+
+
+def test_help_imports_no_plotting() -> None:
+    """Loading the CLI (and so this command) imports neither matplotlib nor jinja2."""
+    code = ("import sys, georesil.cli.main; "
+            "print(sorted(m for m in ('matplotlib', 'jinja2') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.stdout.strip() == "[]", result.stderr
