@@ -91,6 +91,7 @@ class Absorption:
         moved_services: Services now served in ``to_region`` that were served in ``from_region``.
         lost_services: Services down after the failure.
         impact: The full impact of failing every site of ``from_region``.
+        to_sites: The sites of ``to_region``.
     """
 
     from_region: str
@@ -99,19 +100,25 @@ class Absorption:
     moved_services: tuple[str, ...]
     lost_services: tuple[str, ...]
     impact: Impact
+    to_sites: frozenset[str]
+
+    @property
+    def overflows(self) -> tuple[Overflow, ...]:
+        """Sites of ``to_region`` whose own capacity is exceeded after the move."""
+        return tuple(o for o in self.impact.capacity_overflow if o.site in self.to_sites)
 
     @property
     def absorbs(self) -> bool:
-        """True when no service is lost and no resource falls short (per region and per site)."""
+        """True when no service is lost and nothing falls short, per region or per site."""
         return (not self.lost_services and all(r.shortfall <= 0 for r in self.resources)
-                and not self.impact.capacity_overflow)
+                and not self.overflows)
 
     def to_json(self) -> dict[str, Any]:
         return {"from": self.from_region, "to": self.to_region, "absorbs": self.absorbs,
                 "resources": [r.to_json() for r in self.resources],
                 "moved_services": list(self.moved_services),
                 "lost_services": list(self.lost_services),
-                "capacity_overflow": [o.to_json() for o in self.impact.capacity_overflow]}
+                "capacity_overflow": [o.to_json() for o in self.overflows]}
 
 
 def absorption(topology: Topology, from_region: str, to_region: str) -> Absorption:
@@ -133,15 +140,16 @@ def absorption(topology: Topology, from_region: str, to_region: str) -> Absorpti
     before = inject(topology, FailureSet())
     after = inject(topology, FailureSet(sites=frozenset(
         s for s, r in region_of.items() if r == from_region)))
-    moved = tuple(
-        sid for sid, out in after.services.items()
-        if out.serving_site is not None and region_of[out.serving_site] == to_region
-        and before.services[sid].serving_site is not None
-        and region_of[before.services[sid].serving_site or ""] == from_region
-    )
+    def region(impact: Impact, sid: str) -> str | None:
+        site = impact.services[sid].serving_site
+        return None if site is None else region_of[site]
+
+    moved = tuple(sid for sid in topology.services
+                  if region(before, sid) == from_region and region(after, sid) == to_region)
     rows = _shortfalls(topology, after, moved, region_of, to_region)
     lost = tuple(after.with_status(Status.DOWN))
-    return Absorption(from_region, to_region, rows, moved, lost, after)
+    to_sites = frozenset(s for s, r in region_of.items() if r == to_region)
+    return Absorption(from_region, to_region, rows, moved, lost, after, to_sites)
 
 
 def _shortfalls(topology: Topology, after: Impact, moved: tuple[str, ...],

@@ -85,9 +85,9 @@ def _evaluate_service(
     choice = _choose_replica(topology, sid, failure, reachable)
     if choice is None:
         return _down(sid, "no replica reachable from an up client site")
-    slowest = max(svc.depends_on, key=lambda d: earlier[d].recovery_s or 0.0, default=None)
-    recovery = max(choice.recovery_s,
-                   earlier[slowest].recovery_s or 0.0 if slowest is not None else 0.0)
+    waits = {d: earlier[d].recovery_s or 0.0 for d in svc.depends_on}
+    slowest = max(waits, key=waits.__getitem__, default=None)
+    recovery = max([choice.recovery_s, *waits.values()])
     served = sum(choice.site in reach[c] for c in up_clients) / len(up_clients)
     status, why = _status(topology, sid, choice, recovery, slowest)
     return ServiceImpact(
