@@ -216,10 +216,14 @@ class MotoEngine(_base_mocks()):  # type: ignore[misc]
         try:
             rid, outputs = handler(self, target, name, inputs)
         except (ClientError, BotoCoreError) as exc:
+            hint = ""
+            if target.url is not None and target.region not in _known_regions():
+                hint = (f"; the site signs for region {target.region!r}, which a moto server "
+                        "only accepts when started with MOTO_ALLOW_NONEXISTENT_REGION=true")
             raise ProvisionError(
                 f"creating {typ} {name!r} at site {target.site!r} "
-                f"({target.url or 'in-process moto'}) failed: {exc}",
-                type=typ, resource=name, site=target.site) from exc
+                f"({target.url or 'in-process moto'}) failed: {exc}{hint}",
+                type=typ, resource=name, site=target.site, region=target.region) from exc
         log.debug("resource.created", type=typ, resource=name, site=target.site, id=rid,
                   duration_s=round(time.perf_counter() - started, 4))
         return rid, outputs
