@@ -86,7 +86,7 @@ class SiteClients:
         self._timeouts = (connect_timeout_s, read_timeout_s)
         self._pool = max_pool_connections
         self._lock = threading.Lock()
-        self._sessions: dict[str, Any] = {}
+        self._sessions: dict[str | None, Any] = {}
         self._clients: dict[tuple[str, str], Any] = {}
         unknown = sorted(set(self.overrides) - set(topology.sites))
         if unknown:
@@ -142,10 +142,17 @@ class SiteClients:
             max_pool_connections=self._pool,
             s3={"addressing_style": "path"} if ep.url else None,
         )
-        return self._session(ep).client(service, endpoint_url=ep.url, config=config)
+        return self._session(ep).client(service, region_name=ep.region, endpoint_url=ep.url,
+                                         config=config)
 
     def _session(self, ep: SiteEndpoint) -> Any:
-        session = self._sessions.get(ep.site)
+        """One boto3 session per profile (static credentials: one for all sites).
+
+        Sites sharing a session share botocore's loaded service models, which makes the
+        second client of a service much cheaper to build; the region is set per client.
+        """
+        key = None if self.credentials is not None else ep.profile
+        session = self._sessions.get(key)
         if session is None:
             import boto3
 
@@ -153,17 +160,16 @@ class SiteClients:
                 c = self.credentials
                 session = boto3.session.Session(
                     aws_access_key_id=c.access_key_id, aws_secret_access_key=c.secret_access_key,
-                    aws_session_token=c.session_token, region_name=ep.region)
+                    aws_session_token=c.session_token)
             else:
                 try:
-                    session = boto3.session.Session(profile_name=ep.profile,
-                                                    region_name=ep.region)
+                    session = boto3.session.Session(profile_name=ep.profile)
                 except Exception as exc:  # botocore ProfileNotFound
                     raise InvalidInput(
                         f"site {ep.site!r}: AWS profile {ep.profile!r} is not configured; "
                         "add it to ~/.aws/config or change the site's endpoint.profile",
                         site=ep.site, field="endpoint.profile", value=ep.profile) from exc
-            self._sessions[ep.site] = session
+            self._sessions[key] = session
         return session
 
     @contextmanager
