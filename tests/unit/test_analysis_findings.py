@@ -149,7 +149,7 @@ def _brute_force_cuts(topology: Topology, k: int) -> dict[str, set[frozenset[str
 
 
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topology=topologies(max_sites=5, max_links=5, max_services=3), k=st.integers(1, 3))
 def test_cut_sets_are_exactly_the_minimal_ones(topology: Topology, k: int) -> None:
     """Every reported cut set cuts and is minimal, and none of size <= K is missing."""

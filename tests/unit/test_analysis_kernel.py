@@ -34,7 +34,7 @@ def _reference_bits(topology, sets):  # type: ignore[no-untyped-def]
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["numba", "python"])
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_kernel_equals_reference(engine: str, data: st.DataObject) -> None:
     """On random topologies and failure sets, the kernel equals the reference bit for bit."""
