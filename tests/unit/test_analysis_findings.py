@@ -163,3 +163,15 @@ def test_baseline_outage_is_not_blamed_on_elements() -> None:
     assert spofs(topo) == []
     assert minimal_cut_sets(topo, 1) == {"db": [[]]}
     assert inject(topo, FailureSet()).services["db"].status is Status.DOWN
+
+
+def test_sweep_refuses_too_many_sets() -> None:
+    """An exhaustive sweep beyond MAX_SETS is refused, pointing to the Monte Carlo engine."""
+    from georesil.analysis._sweep import sweep
+    from georesil.errors import AnalysisError
+
+    topo = build([site(f"s{i}") for i in range(200)],
+                 [link(f"l{i}", f"s{i}", f"s{i + 1}") for i in range(199)],
+                 [service("db", "s0")])
+    with pytest.raises(AnalysisError, match=r"more than the 5,000,000 .* georesil simulate"):
+        sweep(topo, 3)
