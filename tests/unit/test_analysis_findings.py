@@ -173,5 +173,5 @@ def test_sweep_refuses_too_many_sets() -> None:
     topo = build([site(f"s{i}") for i in range(200)],
                  [link(f"l{i}", f"s{i}", f"s{i + 1}") for i in range(199)],
                  [service("db", "s0")])
-    with pytest.raises(AnalysisError, match=r"more than the 5,000,000 .* georesil simulate"):
+    with pytest.raises(AnalysisError, match=r"more than the 5,000,000 .*\(georesil simulate\)"):
         sweep(topo, 3)
