@@ -7,12 +7,18 @@ what they hold. The rule, per key:
    version's *signature* is ``("object", ETag, size)`` or ``("marker",)``. For objects
    uploaded in parts the ETag is the MD5 of the part MD5s, so :mod:`georesil.mirror.sync`
    copies them with the same part layout to keep ETags comparable.
-2. The primary's history is aligned in order with the secondary's (a greedy in-order match
-   on signatures). Primary versions after the last matched one are **pending**: not yet
-   replicated, and copied in order by ``mirror sync``. Unmatched primary versions *before*
-   the last match are **lost history**: S3 only appends, so they can no longer be inserted.
-3. If nothing is pending but the two latest signatures still differ (someone wrote to the
-   secondary), the primary's latest version is pending again.
+2. If the secondary's signatures are a prefix of the primary's (the normal case: replication,
+   or an interrupted sync, stopped part-way), the rest of the primary's history is
+   **pending**, to be copied in order.
+3. Otherwise the histories have diverged (versions were lost, or someone wrote to the
+   secondary). They are anchored on the secondary's latest version: its last occurrence in
+   the primary's history, and everything after it is pending. When the primary never had
+   that version, only the primary's latest version is pending: copying it makes the current
+   state agree. Primary versions before the anchor that the secondary never had are
+   **lost history** (S3 only appends, so they can no longer be put in place).
+
+Either way, appending the pending versions makes the two histories agree by these rules, so a
+second sync finds nothing to do.
 
 Per secondary this yields ``missing`` (the primary's current object is not readable at the
 secondary), ``differing`` (both have a current object, with a different ETag or size),
@@ -145,25 +151,16 @@ class KeyDiff:
 
 
 def diff_key(key: str, primary: list[Version], secondary: list[Version]) -> KeyDiff:
-    """Align two histories of ``key`` (oldest first) by signature, in order."""
-    j = 0
-    last = -1
-    unmatched: list[int] = []
-    for i, version in enumerate(primary):
-        sig = version.signature
-        k = j
-        while k < len(secondary) and secondary[k].signature != sig:
-            k += 1
-        if k < len(secondary):
-            last, j = i, k + 1
-        else:
-            unmatched.append(i)
-    pending = primary[last + 1:]
-    if not pending and primary and (not secondary
-                                    or secondary[-1].signature != primary[-1].signature):
-        pending = primary[-1:]
-    lost = sum(1 for i in unmatched if i < last)
-    return KeyDiff(key, tuple(pending), lost)
+    """Compare two histories of ``key`` (oldest first) by signature; see the module notes."""
+    mine = [v.signature for v in primary]
+    theirs = [v.signature for v in secondary]
+    if len(theirs) <= len(mine) and mine[:len(theirs)] == theirs:
+        return KeyDiff(key, tuple(primary[len(theirs):]))
+    anchor = next((i for i in range(len(mine) - 1, -1, -1) if mine[i] == theirs[-1]), None)
+    pending = primary[anchor + 1:] if anchor is not None else primary[-1:]
+    have = set(theirs)
+    before = mine[:anchor + 1] if anchor is not None else mine[:-1]
+    return KeyDiff(key, tuple(pending), sum(1 for sig in before if sig not in have))
 
 
 @dataclass(frozen=True)
