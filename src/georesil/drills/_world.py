@@ -1,0 +1,163 @@
+"""Reading the world for probes, actions and measurements: endpoint health, the failover
+records, canary reads and writes, and topology views with another primary."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from georesil.errors import InvalidInput, StepFailed
+from georesil.model.schema import ReplicaRole, ServiceKind
+
+if TYPE_CHECKING:
+    from georesil.drills.context import DrillContext
+    from georesil.model import Topology
+
+__all__ = [
+    "CANARY_PREFIX",
+    "FailoverRecords",
+    "canary_read_write",
+    "failover_records",
+    "site_healthy",
+    "with_primary",
+]
+
+#: Canary objects live here; measurements and mirror comparisons of drills ignore them.
+CANARY_PREFIX = "_georesil/canary/"
+HEALTH_PATH = "/_georesil/health"
+
+
+def site_healthy(ctx: DrillContext, site: str, timeout_s: float = 2.0) -> bool:
+    """georesil's own health evaluation of a site's endpoint.
+
+    moto's Route 53 health checks always say healthy, so this looks for itself: an endpoint
+    URL is healthy when it answers HTTP below 500 (the lab's ``/_georesil/health``; any S3
+    endpoint answers something); an AWS region (no URL) is assumed healthy.
+    """
+    url = ctx.endpoint_url(site)
+    if url is None:
+        return True
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + HEALTH_PATH, timeout=timeout_s) as resp:
+            return int(resp.status) < 500
+    except urllib.error.HTTPError as exc:
+        return exc.code < 500
+    except (OSError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class FailoverRecords:
+    """A service's failover record set: the sites behind PRIMARY and SECONDARY."""
+
+    zone_id: str
+    name: str
+    primary: str | None
+    secondary: str | None
+    raw: tuple[dict[str, Any], ...]
+
+
+def has_dns(ctx: DrillContext, service: str) -> bool:
+    return f"dns.{service}.name" in ctx.outputs
+
+
+def failover_records(ctx: DrillContext, service: str) -> FailoverRecords:
+    """The failover records of ``service`` as Route 53 holds them now."""
+    from georesil.provision.stack import dns_zone_of
+
+    if not has_dns(ctx, service):
+        raise InvalidInput(f"service {service!r} has no failover DNS record (no 'dns_name' "
+                           "in the topology)", service=service)
+    name = ctx.outputs.record_name(service)
+    zone_id = ctx.outputs.zone_id(dns_zone_of(name))
+    got = ctx.clients.call(ctx.control.site, "route53", "list_resource_record_sets",
+                           HostedZoneId=zone_id, StartRecordName=name)
+    mine = tuple(r for r in got["ResourceRecordSets"]
+                 if r["Name"].rstrip(".") == name.rstrip(".") and r.get("Failover"))
+    roles = {r["Failover"]: _site_of(service, r.get("SetIdentifier", "")) for r in mine}
+    return FailoverRecords(zone_id, name, roles.get("PRIMARY"), roles.get("SECONDARY"), mine)
+
+
+def _site_of(service: str, set_identifier: str) -> str:
+    prefix = f"{service}-"
+    return set_identifier[len(prefix):] if set_identifier.startswith(prefix) else set_identifier
+
+
+def serving_site(ctx: DrillContext, service: str) -> dict[str, Any]:
+    """What the failover records resolve to, with georesil's own health evaluation."""
+    records = failover_records(ctx, service)
+    healthy = {s: site_healthy(ctx, s) for s in (records.primary, records.secondary) if s}
+    serving = next((s for s in (records.primary, records.secondary) if s and healthy[s]), None)
+    return {"value": serving, "primary": records.primary, "secondary": records.secondary,
+            "healthy": healthy, "record": records.name}
+
+
+def canary_read_write(ctx: DrillContext, service: str, site: str) -> dict[str, Any]:
+    """Write a canary to ``service``'s store at ``site`` and read it back.
+
+    Object storage: an object in the service's bucket. Database: an item in the service's
+    table at the site. Other kinds have no data plane in the lab: the endpoint's health.
+
+    Raises:
+        StepFailed: the object read back differs.
+        CloudError: a call failed (after the retry policy).
+    """
+    kind = ctx.topology.service(service).kind
+    started = time.monotonic()
+    token = f"{ctx.run_id}-{uuid.uuid4().hex[:8]}"
+    if kind is ServiceKind.OBJECT_STORAGE:
+        bucket = ctx.bucket(service, site)
+        if bucket is None:
+            raise InvalidInput(f"{service!r} has no bucket at {site!r}", service=service,
+                               site=site)
+        key = f"{CANARY_PREFIX}{site}/{token}"
+        ctx.clients.call(site, "s3", "put_object", Bucket=bucket, Key=key, Body=token.encode())
+        body = ctx.clients.run(site, "s3", "get_object", lambda c: c.get_object(
+            Bucket=bucket, Key=key)["Body"].read())
+        ok, where = body == token.encode(), {"bucket": bucket, "key": key}
+    elif kind is ServiceKind.DATABASE and f"database.{service}.{site}.table" in ctx.outputs:
+        table = ctx.outputs.database_table(service, site)
+        item = {"pk": {"S": "_georesil#canary"}, "sk": {"S": token}}
+        ctx.clients.call(site, "dynamodb", "put_item", TableName=table, Item=item)
+        got = ctx.clients.call(site, "dynamodb", "get_item", TableName=table,
+                               Key=item, ConsistentRead=True)
+        ok, where = got.get("Item", {}).get("sk") == {"S": token}, {"table": table}
+    else:
+        ok, where = site_healthy(ctx, site), {"endpoint": ctx.endpoint_url(site)}
+    if not ok:
+        raise StepFailed(f"{service} at {site}: the canary read back differs from what was "
+                         "written", service=service, site=site)
+    return {"value": True, "site": site, "service": service,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1), **where}
+
+
+def with_primary(topology: Topology, service: str, site: str) -> Topology:
+    """A view of ``topology`` in which ``site`` is the primary of ``service``.
+
+    Mirror verify and sync copy from the topology's primary; after a failover the data flows
+    the other way, from the site that serves now.
+    """
+    from georesil.model import topology_from_dict
+
+    if topology.primary(service).site == site:
+        return topology
+    doc = topology.to_dict()
+    for svc in doc["services"]:
+        if svc["id"] != service:
+            continue
+        for replica in svc["replicas"]:
+            if replica["site"] == site:
+                replica["role"] = ReplicaRole.PRIMARY.value
+            elif replica["role"] == ReplicaRole.PRIMARY.value:
+                replica["role"] = ReplicaRole.SECONDARY.value
+                replica.setdefault("replication", "async")
+    return topology_from_dict(doc, topology.source)
+
+
+def buckets_of(ctx: DrillContext, service: str) -> dict[str, str]:
+    """``{site: bucket}`` of an object-storage service."""
+    return {site: ref.name for site, ref in ctx.outputs.buckets(service).items()}

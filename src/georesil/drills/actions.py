@@ -1,0 +1,218 @@
+"""Actions: steps that change the world.
+
+Every action is written to be idempotent where it can be (so a resumed drill may repeat the
+step that was in flight): freezing a frozen service, syncing a synced mirror, pointing DNS
+where it already points and re-killing a dead lab site change nothing, and
+``control.set_active_site`` recognises its own earlier write by the run id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field
+
+from georesil.drills import _world
+from georesil.drills.context import DrillContext
+from georesil.drills.probes import _stores
+from georesil.drills.registry import StepArgs, action
+from georesil.drills.runbook import FROM, TO
+from georesil.errors import DrillInterrupted, InvalidInput
+
+__all__ = ["DnsArgs", "FreezeArgs", "LabSiteArgs", "SetActiveArgs", "SyncArgs", "WaitArgs"]
+
+
+class FreezeArgs(StepArgs):
+    """``writes.freeze``: ``service`` (default: all); ``drain_s`` to let writes in flight land."""
+
+    service_fields = ("service",)
+    service: str | None = None
+    drain_s: float = Field(default=1.0, ge=0)
+
+
+@action("writes.freeze", FreezeArgs, idempotent=True)
+def writes_freeze(ctx: DrillContext, args: FreezeArgs) -> dict[str, Any]:
+    """Set the write-freeze flag that applications honour, then wait for writes in flight."""
+    services = ctx.services_for(args.service)
+    for svc in services:
+        ctx.control.set_frozen(svc, True, ctx.run_id)
+    ctx.sleep(args.drain_s)
+    return {"frozen": list(services)}
+
+
+class UnfreezeArgs(StepArgs):
+    """``writes.unfreeze``: ``service`` (default: all)."""
+
+    service_fields = ("service",)
+    service: str | None = None
+
+
+@action("writes.unfreeze", UnfreezeArgs, idempotent=True)
+def writes_unfreeze(ctx: DrillContext, args: UnfreezeArgs) -> dict[str, Any]:
+    """Clear the write-freeze flag."""
+    services = ctx.services_for(args.service)
+    for svc in services:
+        ctx.control.set_frozen(svc, False, ctx.run_id)
+    return {"unfrozen": list(services)}
+
+
+class SyncArgs(StepArgs):
+    """``mirror.sync``: copy what ``to_site`` lacks from ``from_site``."""
+
+    site_fields = ("from_site", "to_site")
+    service_fields = ("service",)
+    service: str | None = None
+    from_site: str = FROM
+    to_site: str = TO
+    workers: int = Field(default=8, ge=1, le=64)
+
+
+@action("mirror.sync", SyncArgs, idempotent=True, mutating=False)
+def mirror_sync(ctx: DrillContext, args: SyncArgs) -> dict[str, Any]:
+    """Copy the objects the to-site lacks (georesil's mirror: moto never replicates)."""
+    from georesil.mirror import sync
+
+    out = {}
+    for svc in _stores(ctx, args.service):
+        src, dst = ctx.site(args.from_site, svc), ctx.site(args.to_site, svc)
+        result = sync(_world.with_primary(ctx.topology, svc, src), svc, ctx.clients,
+                      _world.buckets_of(ctx, svc), to=dst, workers=args.workers,
+                      workdir=ctx.workdir)
+        out[svc] = {"from": src, "to": dst, "versions_copied": result.versions_copied,
+                    "bytes_copied": result.bytes_copied}
+    return {"services": out}
+
+
+class SetActiveArgs(StepArgs):
+    """``control.set_active_site``: make ``site`` active; ``expect`` the site it replaces."""
+
+    site_fields = ("site", "expect")
+    service_fields = ("service",)
+    service: str | None = None
+    site: str = TO
+    expect: str | None = None
+
+
+@action("control.set_active_site", SetActiveArgs, idempotent=True)
+def control_set_active_site(ctx: DrillContext, args: SetActiveArgs) -> dict[str, Any]:
+    """Conditional write of the active-site register: fails if someone else changed it."""
+    out, cutovers = {}, []
+    for svc in ctx.services_for(args.service):
+        site = ctx.site(args.site, svc)
+        expect = ctx.site(args.expect, svc) if args.expect else None
+        before = ctx.control.active(svc)
+        record = ctx.control.set_active(svc, site, expect_epoch=ctx.epochs.get(svc, before.epoch),
+                                        run_id=ctx.run_id, expect_site=expect)
+        ctx.epochs[svc] = record.epoch
+        out[svc] = {"site": site, "previous": before.site, "epoch": record.epoch}
+        if before.site != site:
+            cutovers.append({"service": svc, "from_site": before.site, "to_site": site,
+                             "ts": ctx.now()})
+    return {"services": out, "cutovers": cutovers}
+
+
+class DnsArgs(StepArgs):
+    """``dns.set_primary``: point the failover records' PRIMARY at ``site``."""
+
+    site_fields = ("site",)
+    service_fields = ("service",)
+    service: str | None = None
+    site: str = TO
+
+
+@action("dns.set_primary", DnsArgs, idempotent=True)
+def dns_set_primary(ctx: DrillContext, args: DnsArgs) -> dict[str, Any]:
+    """UPSERT the failover records: PRIMARY to the site, SECONDARY to the previous primary."""
+    out = {}
+    for svc in ctx.services_for(args.service):
+        if not _world.has_dns(ctx, svc):
+            continue
+        site = ctx.site(args.site, svc)
+        records = _world.failover_records(ctx, svc)
+        if records.primary == site:
+            out[svc] = {"primary": site, "changed": False}
+            continue
+        secondary = records.primary or records.secondary
+        changes = [_change("UPSERT", ctx, svc, site, "PRIMARY", records)]
+        if secondary and secondary != site:
+            changes.append(_change("UPSERT", ctx, svc, secondary, "SECONDARY", records))
+        keep = {f"{svc}-{site}", f"{svc}-{secondary}"}
+        changes += [{"Action": "DELETE", "ResourceRecordSet": r} for r in records.raw
+                    if r.get("SetIdentifier") not in keep]
+        ctx.clients.call(ctx.control.site, "route53", "change_resource_record_sets",
+                         HostedZoneId=records.zone_id,
+                         ChangeBatch={"Comment": f"georesil drill {ctx.run_id}",
+                                      "Changes": changes})
+        out[svc] = {"primary": site, "secondary": secondary, "changed": True}
+    return {"services": out}
+
+
+def _change(verb: str, ctx: DrillContext, svc: str, site: str, role: str,
+            records: _world.FailoverRecords) -> dict[str, Any]:
+    existing = next((r for r in records.raw if r.get("SetIdentifier") == f"{svc}-{site}"), None)
+    if existing is not None:
+        rrset = {k: v for k, v in existing.items() if k != "Failover"}
+    else:
+        host = urlsplit(ctx.endpoint_url(site) or "").hostname
+        if not host:
+            raise InvalidInput(f"cannot point {svc}'s record at {site!r}: the site has no "
+                               "endpoint host and no record to copy", service=svc, site=site)
+        is_ip = host.replace(".", "").isdigit()
+        rrset = {"Name": records.name, "Type": "A" if is_ip else "CNAME", "TTL": 60,
+                 "SetIdentifier": f"{svc}-{site}", "ResourceRecords": [{"Value": host}]}
+        hc = f"dns.{svc}.{site}.health_check_id"
+        if hc in ctx.outputs:
+            rrset["HealthCheckId"] = str(ctx.outputs.get(hc))
+    return {"Action": verb, "ResourceRecordSet": {**rrset, "Failover": role}}
+
+
+class LabSiteArgs(StepArgs):
+    """``lab.kill_site`` / ``lab.revive_site``: ``site`` (default ``$from``: every from-site)."""
+
+    site_fields = ("site",)
+    site: str = FROM
+
+
+@action("lab.kill_site", LabSiteArgs, idempotent=True, lab_only=True)
+def lab_kill_site(ctx: DrillContext, args: LabSiteArgs) -> dict[str, Any]:
+    """Take a lab site out for real: its endpoint refuses connections (the fault)."""
+    lab = _lab(ctx)
+    faults = []
+    for site in ctx.sites_for(args.site, None):
+        lab.kill(site)
+        ts = ctx.now()
+        faults += [{"service": svc, "site": site, "ts": ts}
+                   for svc, src in ctx.from_sites.items() if src == site]
+    return {"faults": faults}
+
+
+@action("lab.revive_site", LabSiteArgs, idempotent=True, lab_only=True)
+def lab_revive_site(ctx: DrillContext, args: LabSiteArgs) -> dict[str, Any]:
+    """Bring a lab site back with its data."""
+    lab = _lab(ctx)
+    sites = ctx.sites_for(args.site, None)
+    for site in sites:
+        lab.revive(site)
+    return {"revived": list(sites)}
+
+
+def _lab(ctx: DrillContext) -> Any:
+    if ctx.env.lab is None:
+        raise InvalidInput("this step needs the lab (`georesil lab up`); the drill is not "
+                           "running against one")
+    return ctx.env.lab
+
+
+class WaitArgs(StepArgs):
+    """``wait``: ``seconds`` to wait (cut short by an abort or a signal)."""
+
+    seconds: float = Field(ge=0, le=3600)
+
+
+@action("wait", WaitArgs, idempotent=True, mutating=False)
+def wait(ctx: DrillContext, args: WaitArgs) -> dict[str, Any]:
+    """Wait, e.g. for a DNS TTL to pass; a stop request ends the wait early."""
+    if not ctx.sleep(args.seconds):
+        raise DrillInterrupted("wait cut short by a stop request", step="wait")
+    return {"waited_s": args.seconds}

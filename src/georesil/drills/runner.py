@@ -1,0 +1,516 @@
+"""Running a drill, chaostoolkit-style: steady state, method, steady state, rollbacks.
+
+:func:`run_drill` composes the phase functions: :func:`start_run` (journal, locks, the
+starting world), :func:`run_steady_state`, :func:`run_method`, :func:`run_rollbacks` and
+:func:`finish_run`. Around every method step: stop requests (``drill abort``, SIGINT/SIGTERM)
+and stop conditions are checked, the locks renewed, and the split-brain invariant checked
+before and after; faults and cutovers the steps report become measurements.
+
+Statuses: ``completed``; ``deviated`` (a probe left its tolerance, a stop condition tripped
+or the split-brain invariant broke); ``failed`` (a step raised or timed out); ``aborted``
+(``drill abort`` or an approval refused); ``interrupted`` (a signal); ``refused`` (another
+drill holds a lock, or the world is not where the runbook starts).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextvars
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from georesil.drills import measure, safety
+from georesil.drills.context import Clock, DrillContext, Environment, SystemClock
+from georesil.drills.journal import Journal
+from georesil.drills.loader import Runbook, Step
+from georesil.drills.runbook import Mode, RollbackPolicy, Tolerance
+from georesil.errors import DrillError, GeoresilError, SafetyViolation
+
+__all__ = ["DrillRun", "StepOutcome", "finish_run", "run_drill", "run_method",
+           "run_rollbacks", "run_steady_state", "start_run"]
+
+log = structlog.get_logger(__name__)
+
+#: Test-only hooks (documented in docs/runbooks.md): after method step N (1-based) succeeds,
+#: SIGKILL this process, or pause for S seconds (``N:S``).
+KILL_AFTER_ENV = "GEORESIL_DRILL_TEST_KILL_AFTER_STEP"
+PAUSE_AFTER_ENV = "GEORESIL_DRILL_TEST_PAUSE_AFTER_STEP"
+
+Approver = Callable[[Step], bool]
+
+
+@dataclass
+class StepOutcome:
+    """What one step did."""
+
+    phase: str
+    index: int
+    id: str
+    name: str
+    kind: str
+    status: str  # succeeded | failed | deviated
+    duration_s: float
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass
+class DrillRun:
+    """The state of one run, shared by the phase functions."""
+
+    runbook: Runbook
+    ctx: DrillContext
+    journal: Journal
+    stop: safety.StopFlag
+    approve: Approver
+    started_ts: float
+    method_ts: float | None = None
+    fault_ts: dict[str, float] = field(default_factory=dict)
+    cutover_ts: dict[str, float] = field(default_factory=dict)
+    recovered_ts: dict[str, float] = field(default_factory=dict)
+    rpo: dict[str, measure.RpoMeasurement] = field(default_factory=dict)
+    outcomes: list[StepOutcome] = field(default_factory=list)
+    last_verify: dict[str, Any] | None = None
+    split_brain: bool = False
+    error: str | None = None
+    rolled_back: bool = False
+    rollback_failed: bool = False
+    status: str = "running"
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        return self.ctx.run_id
+
+    def record(self, event: str, **fields: Any) -> dict[str, Any]:
+        return self.journal.append(event, ts=self.ctx.now(), **fields)
+
+    def rto(self, service: str) -> float | None:
+        start = self.fault_ts.get(service, self.method_ts)
+        end = self.recovered_ts.get(service)
+        return None if start is None or end is None else round(end - start, 3)
+
+
+# -- composing the phases ------------------------------------------------------------------
+def run_drill(runbook: Runbook, env: Environment, *, workdir: str | Path = ".",
+              journal_path: str | Path | None = None, run_id: str | None = None,
+              clock: Clock | None = None, approve: Approver | None = None) -> DrillRun:
+    """Run ``runbook`` against ``env`` and return the finished run (see ``run.status``)."""
+    run = start_run(runbook, env, workdir=workdir, journal_path=journal_path, run_id=run_id,
+                    clock=clock, approve=approve)
+    with run.stop.catching_signals():
+        try:
+            if run.status == "running":
+                run.status = _run_phases(run, start_index=0)
+        finally:
+            run_rollbacks(run)
+            finish_run(run)
+    return run
+
+
+def _run_phases(run: DrillRun, start_index: int) -> str:
+    if start_index == 0:
+        if not run_steady_state(run, "before"):
+            return "deviated"
+        run.method_ts = run.ctx.now()
+        run.record("method.started")
+    status = run_method(run, start_index)
+    if status == "completed" and not run_steady_state(run, "after"):
+        status = "deviated"
+    return status
+
+
+def start_run(runbook: Runbook, env: Environment, *, workdir: str | Path = ".",
+              journal_path: str | Path | None = None, run_id: str | None = None,
+              clock: Clock | None = None, approve: Approver | None = None) -> DrillRun:
+    """Open the journal, take the locks, and record the world the drill starts from."""
+    clock = clock or SystemClock()
+    run_id = run_id or uuid.uuid4().hex[:12]
+    workdir = Path(workdir).resolve()
+    started = clock.now()
+    path = Path(journal_path) if journal_path else default_journal_path(workdir, run_id, started)
+    journal = Journal.create(path)
+    _index(workdir, run_id, path)
+    doc = runbook.doc
+    ctx = DrillContext(env, run_id, doc.services, {}, doc.to_site, doc.mode, workdir,
+                       clock=clock)
+    run = DrillRun(runbook, ctx, journal, safety.StopFlag(workdir, run_id),
+                   approve or (lambda step: True), started)
+    ctx.stop = run.stop
+    ctx.record = run.record
+    safety.register_running(workdir, run_id, path)
+    locks: list[safety.LockInfo] = []
+    active: dict[str, str | None] = {}
+    try:
+        locks = _take_locks(run)
+        active = _starting_world(run)
+    except SafetyViolation as exc:
+        run.status, run.error = "refused", str(exc)
+    run.record("drill.started", **_started_fields(run, active, dict(ctx.epochs)))
+    for info in locks:
+        run.record("lock.acquired", service=info.service, run_id=run_id,
+                   expires_at=info.expires_at)
+    return run
+
+
+def default_journal_path(workdir: Path, run_id: str, ts: float) -> Path:
+    stamp = datetime.fromtimestamp(ts, UTC).strftime("%Y%m%dT%H%M%SZ")
+    return safety.drills_dir(workdir) / f"{stamp}-{run_id}.jsonl"
+
+
+def _index(workdir: Path, run_id: str, journal: Path) -> None:
+    import json
+
+    index = safety.drills_dir(workdir) / "index.jsonl"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    with open(index, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"run_id": run_id, "journal": str(journal.resolve())}) + "\n")
+
+
+def _take_locks(run: DrillRun) -> list[safety.LockInfo]:
+    return [safety.acquire_lock(run.ctx.control, svc, run.run_id, now=run.ctx.now())
+            for svc in run.runbook.doc.services]
+
+
+def _starting_world(run: DrillRun) -> dict[str, str | None]:
+    """Each service's active site, which must be one of the runbook's from-sites."""
+    ctx, doc = run.ctx, run.runbook.doc
+    safety.check_split_brain(ctx.control, doc.services, "before the drill")
+    active: dict[str, str | None] = {}
+    for svc in doc.services:
+        record = ctx.control.active(svc)
+        active[svc], ctx.epochs[svc] = record.site, record.epoch
+        if record.site in doc.from_sites:
+            ctx.from_sites[svc] = record.site
+        elif doc.mode is Mode.TEST and len(doc.from_sites) == 1:
+            ctx.from_sites[svc] = doc.from_sites[0]
+        else:
+            raise SafetyViolation(
+                f"{svc} is active at {record.site!r}, not at a from-site of the runbook "
+                f"({', '.join(doc.from_sites)}); it may already have been moved — run the "
+                "failback runbook or check `georesil drill history`", service=svc,
+                site=record.site)
+    return active
+
+
+def _started_fields(run: DrillRun, active: dict[str, Any], epochs: dict[str, int]
+                    ) -> dict[str, Any]:
+    rb = run.runbook
+    try:
+        pred = measure.predict(rb)
+        predicted: dict[str, Any] = {"rto_s": pred.rto_s, "rpo_s": pred.rpo_s,
+                                     "services": pred.services}
+    except GeoresilError as exc:  # the analysis cannot say: record why
+        predicted = {"rto_s": None, "rpo_s": None, "error": str(exc)}
+    return {"run_id": run.run_id, "runbook": str(rb.path.resolve()) if rb.path else None,
+            "runbook_sha256": rb.sha256, "name": rb.name, "mode": rb.doc.mode.value,
+            "services": list(rb.doc.services), "from_sites": dict(run.ctx.from_sites),
+            "to_site": rb.doc.to_site,
+            "targets": {"rto_s": rb.rto_target_s, "rpo_s": rb.rpo_target_s},
+            "predicted": predicted, "active": active, "epochs": epochs,
+            "workdir": str(run.ctx.workdir), "pid": os.getpid(), "status": run.status,
+            "error": run.error}
+
+
+# -- steady state --------------------------------------------------------------------------
+def run_steady_state(run: DrillRun, when: str) -> bool:
+    """Run the steady-state probes; ``False`` when one leaves its tolerance."""
+    ok = True
+    for step in run.runbook.steady_state:
+        outcome = execute_step(run, step, phase=f"steady_state.{when}")
+        ok = ok and outcome.status == "succeeded"
+    return ok
+
+
+def _stop_conditions_hold(run: DrillRun) -> bool:
+    for step in run.runbook.stop_conditions:
+        if execute_step(run, step, phase="stop_conditions").status != "succeeded":
+            return False
+    return True
+
+
+# -- the method ----------------------------------------------------------------------------
+def run_method(run: DrillRun, start_index: int = 0) -> str:
+    """Run the method from step ``start_index``; returns the drill's status."""
+    services = run.runbook.doc.services
+    for step in run.runbook.method[start_index:]:
+        reason = run.stop.reason
+        if reason is not None:
+            run.record("drill.interrupted", reason=reason, before_step=step.id)
+            return "aborted" if reason == "abort" else "interrupted"
+        try:
+            _renew_locks(run)
+            safety.check_split_brain(run.ctx.control, services, f"before step {step.id!r}")
+        except SafetyViolation as exc:
+            return _unsafe(run, exc)
+        if not _stop_conditions_hold(run):
+            run.error = "a stop condition tripped"
+            return "deviated"
+        if step.spec.approval and not run.approve(step):
+            run.record("approval.refused", step=step.id, approval=step.spec.approval)
+            run.error = f"approval refused at step {step.id!r}"
+            return "aborted"
+        outcome = execute_step(run, step, phase="method")
+        if outcome.status == "failed":
+            run.error = outcome.error
+            return "failed"
+        if outcome.status == "deviated":
+            run.error = f"probe {step.id!r} left its tolerance"
+            return "deviated"
+        _test_hooks(run, step)
+    return _await_recovery(run)
+
+
+def _unsafe(run: DrillRun, exc: SafetyViolation) -> str:
+    run.split_brain = run.split_brain or bool(getattr(exc, "split_brain", False))
+    run.error = str(exc)
+    run.record("invariant.violated", error=str(exc), services=getattr(exc, "split", {}),
+               where=getattr(exc, "where", None))
+    return "deviated"
+
+
+def _renew_locks(run: DrillRun) -> None:
+    for svc in run.runbook.doc.services:
+        safety.acquire_lock(run.ctx.control, svc, run.run_id, now=run.ctx.now())
+
+
+def _await_recovery(run: DrillRun) -> str:
+    """Poll until every service reads and writes at the to-site, or the time is up."""
+    deadline = run.ctx.now() + run.runbook.doc.recovery_timeout_s
+    while True:
+        _probe_recovery(run)
+        if all(s in run.recovered_ts for s in run.runbook.doc.services):
+            return "completed"
+        if run.ctx.now() >= deadline or not run.ctx.sleep(0.2):
+            pending = [s for s in run.runbook.doc.services if s not in run.recovered_ts]
+            run.error = (f"not recovered within {run.runbook.doc.recovery_timeout_s:g} s: "
+                         f"{', '.join(pending)}")
+            return "failed" if run.stop.reason is None else "interrupted"
+
+
+def _probe_recovery(run: DrillRun) -> None:
+    test_mode = run.runbook.doc.mode is Mode.TEST
+    for svc in run.runbook.doc.services:
+        if svc in run.recovered_ts or (not test_mode and svc not in run.cutover_ts):
+            continue
+        ok, detail = measure.recovered(run.ctx, svc, through_control_plane=not test_mode)
+        if ok:
+            run.recovered_ts[svc] = run.ctx.now()
+            run.record("measurement", service=svc, what="rto", value_s=run.rto(svc),
+                       fault_ts=run.fault_ts.get(svc, run.method_ts),
+                       recovered_ts=run.recovered_ts[svc], site=run.ctx.to_site,
+                       detail=detail)
+
+
+def _test_hooks(run: DrillRun, step: Step) -> None:
+    number = str(step.index + 1)
+    if os.environ.get(KILL_AFTER_ENV) == number:
+        os.kill(os.getpid(), signal.SIGKILL)
+    pause = os.environ.get(PAUSE_AFTER_ENV, "")
+    if pause.partition(":")[0] == number:
+        run.ctx.sleep(float(pause.partition(":")[2] or 30))
+
+
+# -- one step ------------------------------------------------------------------------------
+def execute_step(run: DrillRun, step: Step, *, phase: str) -> StepOutcome:
+    """Run one step with its timeout, journal it, and turn its result into measurements."""
+    base = {"phase": phase, "index": step.index, "step": step.id, "name": step.definition.name}
+    run.record("step.started", **base, kind=step.definition.kind.value,
+               safe_to_repeat=step.safe_to_repeat)
+    started = time.monotonic()
+    log.info("step.started", run_id=run.run_id, **base)
+    try:
+        result = _call_with_timeout(run, step)
+    except (GeoresilError, TimeoutError) as exc:
+        return _failed(run, step, base, started, exc)
+    outcome = StepOutcome(phase, step.index, step.id, step.definition.name,
+                          step.definition.kind.value, "succeeded",
+                          round(time.monotonic() - started, 3), result)
+    if step.tolerance is not None and not within(step.tolerance, result, run.ctx):
+        outcome.status = "deviated"
+    _after_step(run, step, result)
+    world = _world_snapshot(run) if phase == "method" else {}
+    event = "step.succeeded" if outcome.status == "succeeded" else "step.failed"
+    run.record(event, **base, duration_s=outcome.duration_s, result=result,
+               deviated=outcome.status == "deviated", **world)
+    log.info(event, run_id=run.run_id, duration_s=outcome.duration_s, **base)
+    run.outcomes.append(outcome)
+    return outcome
+
+
+def _call_with_timeout(run: DrillRun, step: Step) -> dict[str, Any]:
+    context = contextvars.copy_context()  # the worker keeps the bound run id
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="step")
+    try:
+        future = pool.submit(context.run, step.definition.fn, run.ctx, step.args)
+        try:
+            return future.result(timeout=step.spec.timeout_s)
+        except concurrent.futures.TimeoutError:
+            raise TimeoutError(f"step {step.id!r} did not finish within "
+                               f"{step.spec.timeout_s:g} s") from None
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _failed(run: DrillRun, step: Step, base: dict[str, Any], started: float,
+            exc: BaseException) -> StepOutcome:
+    outcome = StepOutcome(base["phase"], step.index, step.id, step.definition.name,
+                          step.definition.kind.value, "failed",
+                          round(time.monotonic() - started, 3), None, str(exc))
+    run.record("step.failed", **base, duration_s=outcome.duration_s, error=str(exc),
+               error_type=type(exc).__name__)
+    log.warning("step.failed", run_id=run.run_id, error=str(exc), **base)
+    run.outcomes.append(outcome)
+    return outcome
+
+
+def _after_step(run: DrillRun, step: Step, result: dict[str, Any]) -> None:
+    for fault in result.get("faults", []):
+        if fault["service"] not in run.fault_ts:
+            run.fault_ts[fault["service"]] = fault["ts"]
+            run.record("fault", service=fault["service"], site=fault["site"], at=fault["ts"])
+    if step.definition.name == "mirror.lag":
+        run.last_verify = result
+    for cut in result.get("cutovers", []):
+        if cut["to_site"] == run.ctx.to_site and cut["service"] not in run.cutover_ts:
+            _cutover(run, cut)
+    if run.cutover_ts and run.runbook.doc.mode is not Mode.TEST:
+        _probe_recovery(run)
+
+
+def _cutover(run: DrillRun, cut: dict[str, Any]) -> None:
+    svc = cut["service"]
+    run.cutover_ts[svc] = cut["ts"]
+    run.record("cutover", service=svc, from_site=cut["from_site"], to_site=cut["to_site"],
+               at=cut["ts"])
+    planned = run.runbook.doc.mode is not Mode.UNPLANNED
+    ref = cut["ts"] if planned else run.fault_ts.get(svc, cut["ts"])
+    rpo = measure.measure_rpo(run.ctx, svc, cut["from_site"], cut["to_site"], ref_ts=ref,
+                              cutover_ts=cut["ts"], last_verify=run.last_verify)
+    run.rpo[svc] = rpo
+    run.record("measurement", what="rpo", **rpo.to_json())
+
+
+def _world_snapshot(run: DrillRun) -> dict[str, Any]:
+    try:
+        active = {svc: run.ctx.control.active(svc).site for svc in run.runbook.doc.services}
+    except GeoresilError:
+        return {}
+    return {"active": active, "epochs": dict(run.ctx.epochs)}
+
+
+def within(tolerance: Tolerance, result: dict[str, Any], ctx: DrillContext) -> bool:
+    """Whether ``result`` satisfies ``tolerance`` (string bounds may use ``$from``/``$to``)."""
+    value: Any = result
+    for part in tolerance.path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+
+    def resolve(bound: Any) -> Any:
+        return ctx.site(bound) if isinstance(bound, str) and bound.startswith("$") else bound
+
+    if tolerance.equals is not None and value != resolve(tolerance.equals):
+        return False
+    if tolerance.one_of is not None and value not in [resolve(b) for b in tolerance.one_of]:
+        return False
+    if tolerance.min is not None and not (isinstance(value, (int, float))
+                                          and value >= tolerance.min):
+        return False
+    return tolerance.max is None or (isinstance(value, (int, float)) and value <= tolerance.max)
+
+
+# -- rollbacks -----------------------------------------------------------------------------
+def run_rollbacks(run: DrillRun) -> None:
+    """Play the rollback steps when the policy says so; all of them, even after a failure."""
+    policy = run.runbook.doc.rollback.policy
+    if run.status == "refused" or not _rollback_wanted(policy, run.status):
+        return
+    if not run.runbook.rollback:
+        return
+    run.record("rollback.started", policy=policy.value, status=run.status)
+    run.ctx.stop = None  # a stop request must not cut the rollback short
+    for step in run.runbook.rollback:
+        if execute_step(run, step, phase="rollback").status != "succeeded":
+            run.rollback_failed = True
+    run.rolled_back = True
+    try:
+        safety.check_split_brain(run.ctx.control, run.runbook.doc.services, "after rollback")
+    except SafetyViolation as exc:
+        _unsafe(run, exc)
+
+
+def _rollback_wanted(policy: RollbackPolicy, status: str) -> bool:
+    if policy is RollbackPolicy.ALWAYS:
+        return True
+    if policy is RollbackPolicy.NEVER:
+        return False
+    if policy is RollbackPolicy.ON_DEVIATION:
+        return status == "deviated"
+    return status != "completed"
+
+
+# -- the end -------------------------------------------------------------------------------
+def finish_run(run: DrillRun) -> None:
+    """Release the locks, write ``drill.finished`` and the summary log line."""
+    if run.status == "running":
+        run.status = "failed"
+    for svc in run.runbook.doc.services:  # conditional on our run id: never another's lock
+        try:
+            safety.release_lock(run.ctx.control, svc, run.run_id)
+        except GeoresilError as exc:
+            log.warning("lock.release_failed", service=svc, error=str(exc))
+    run.summary = _summary(run)
+    run.record("drill.finished", **run.summary)
+    log.info("drill.finished", run_id=run.run_id, drill=run.runbook.name, **{
+        k: v for k, v in run.summary.items() if k in ("status", "rto_s", "rpo_s", "rpo_objects",
+                                                      "duration_s", "split_brain")})
+    run.journal.close()
+    safety.unregister_running(run.ctx.workdir, run.run_id)
+
+
+def _summary(run: DrillRun) -> dict[str, Any]:
+    rtos = {s: run.rto(s) for s in run.runbook.doc.services}
+    measured = [v for v in rtos.values() if v is not None]
+    rpos = [m.rpo_s for m in run.rpo.values() if m.rpo_s is not None]
+    return {
+        "status": run.status,
+        "rto_s": max(measured) if measured and len(measured) == len(rtos) else None,
+        "rpo_s": max(rpos) if rpos else None,
+        "rpo_objects": sum(m.objects for m in run.rpo.values()) if run.rpo else None,
+        "rpo_bytes": sum(m.bytes for m in run.rpo.values()) if run.rpo else None,
+        "services": {s: {"rto_s": rtos[s],
+                         "rpo": run.rpo[s].to_json() if s in run.rpo else None}
+                     for s in run.runbook.doc.services},
+        "duration_s": round(run.ctx.now() - run.started_ts, 3),
+        "split_brain": run.split_brain,
+        "rolled_back": run.rolled_back,
+        "rollback_failed": run.rollback_failed,
+        "error": run.error,
+    }
+
+
+def raise_for_status(run: DrillRun) -> None:
+    """Raise the :class:`DrillError` that matches a run that did not complete."""
+    from georesil.errors import DrillInterrupted, RollbackFailed, StepFailed
+
+    if run.status == "completed" and not run.rollback_failed:
+        return
+    message = f"drill {run.runbook.name} ({run.run_id}) {run.status}: {run.error or ''}".strip()
+    if run.rollback_failed:
+        raise RollbackFailed(message + "; a rollback step failed: the world may be in between",
+                             run_id=run.run_id)
+    if run.status in ("refused",) or run.split_brain:
+        raise SafetyViolation(message, run_id=run.run_id)
+    if run.status in ("aborted", "interrupted"):
+        raise DrillInterrupted(message, run_id=run.run_id)
+    if run.status == "failed":
+        raise StepFailed(message, run_id=run.run_id)
+    raise DrillError(message, run_id=run.run_id)

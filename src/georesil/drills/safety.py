@@ -1,0 +1,253 @@
+"""Safety: the drill lock, the split-brain invariant, and the ways to stop a drill.
+
+- **Lock** per service: a conditional put of ``lock#SERVICE`` in the control table with the
+  owner (host and pid), the run id and an expiry. It succeeds when there is no lock, when the
+  lock has expired (a stale lock is taken over only then), or when it is this run's own lock
+  (a resumed run keeps its run id). Otherwise :class:`SafetyViolation` names the holder's run.
+- **Split-brain invariant**: at every step boundary each service is active at one site at most
+  in the control plane (register and parameter agree; :meth:`ControlPlane.active_sites`).
+- **Stopping**: ``georesil drill abort`` writes ``.georesil/drills/abort/RUN_ID`` for running
+  drills (registered under ``.georesil/drills/running/``); SIGINT and SIGTERM set a flag. The
+  runner looks at both at every step boundary (and inside ``wait``), then rolls back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from georesil._atomic import write_atomic
+from georesil.drills.control import ControlPlane
+from georesil.errors import CloudError, InvalidInput, SafetyViolation
+
+__all__ = [
+    "DEFAULT_LOCK_TTL_S",
+    "LockInfo",
+    "StopFlag",
+    "abort_requested",
+    "acquire_lock",
+    "check_split_brain",
+    "drills_dir",
+    "lock_key",
+    "read_lock",
+    "register_running",
+    "release_lock",
+    "request_abort",
+    "running_runs",
+    "unregister_running",
+]
+
+#: Seconds a lock lives unless renewed; the runner renews it at every step boundary.
+DEFAULT_LOCK_TTL_S = 600.0
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+def lock_key(service: str) -> str:
+    return f"lock#{service}"
+
+
+def drills_dir(workdir: str | Path = ".") -> Path:
+    """``WORKDIR/.georesil/drills``: journals, the run index, abort and running markers."""
+    return (Path(workdir) / ".georesil" / "drills").resolve()
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """Who holds a service's drill lock."""
+
+    service: str
+    run_id: str
+    owner: str
+    expires_at: float
+
+    def describe(self) -> str:
+        when = datetime.fromtimestamp(self.expires_at, UTC).isoformat(timespec="seconds")
+        return f"run {self.run_id} (owner {self.owner}, expires {when})"
+
+
+def owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def read_lock(cp: ControlPlane, service: str) -> LockInfo | None:
+    """The current lock on ``service``, expired or not; ``None`` when there is none."""
+    item = cp.item(lock_key(service))
+    if not item:
+        return None
+    return LockInfo(service, str(item["run_id"]), str(item.get("owner", "?")),
+                    float(item.get("expires_at", 0)))
+
+
+def acquire_lock(cp: ControlPlane, service: str, run_id: str, *, now: float,
+                 ttl_s: float = DEFAULT_LOCK_TTL_S) -> LockInfo:
+    """Take (or renew) the drill lock on ``service`` for ``run_id``.
+
+    Raises:
+        SafetyViolation: another run holds an unexpired lock; ``holder`` is its run id.
+    """
+    info = LockInfo(service, run_id, owner_id(), now + ttl_s)
+    try:
+        cp.ddb(
+            "put_item", idempotent=False,
+            Item={"pk": {"S": lock_key(service)}, "run_id": {"S": run_id},
+                  "owner": {"S": info.owner}, "expires_at": {"N": repr(info.expires_at)}},
+            ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR run_id = :rid",
+            ExpressionAttributeValues={":now": {"N": repr(now)}, ":rid": {"S": run_id}},
+        )
+    except CloudError as exc:
+        if getattr(exc, "code", None) != _CONDITION_FAILED:
+            raise
+        holder = read_lock(cp, service)
+        who = holder.describe() if holder else "another run"
+        raise SafetyViolation(
+            f"{service}: another drill holds the lock: {who}; wait for it to finish, or stop "
+            f"it with `georesil drill abort --run-id {holder.run_id if holder else '...'}`",
+            service=service, holder=holder.run_id if holder else None,
+        ) from exc
+    return info
+
+
+def release_lock(cp: ControlPlane, service: str, run_id: str) -> bool:
+    """Release ``run_id``'s lock on ``service``; ``False`` when it was not ours (any more)."""
+    try:
+        cp.ddb("delete_item", Key={"pk": {"S": lock_key(service)}},
+               ConditionExpression="run_id = :rid",
+               ExpressionAttributeValues={":rid": {"S": run_id}})
+    except CloudError as exc:
+        if getattr(exc, "code", None) != _CONDITION_FAILED:
+            raise
+        return False
+    return True
+
+
+def active_sites(cp: ControlPlane, services: Iterable[str]) -> dict[str, list[str]]:
+    """Every site the control plane names as active, per service (sorted)."""
+    return {svc: sorted(cp.active_sites(svc)) for svc in services}
+
+
+def check_split_brain(cp: ControlPlane, services: Iterable[str],
+                      where: str) -> dict[str, list[str]]:
+    """Raise :class:`SafetyViolation` when any service is active at two sites.
+
+    Returns:
+        The active sites per service (each a one-element list when all is well).
+    """
+    seen = active_sites(cp, services)
+    split = {svc: sites for svc, sites in seen.items() if len(sites) > 1}
+    if split:
+        listed = "; ".join(f"{svc} at {', '.join(map(repr, sites))}"
+                           for svc, sites in split.items())
+        raise SafetyViolation(
+            f"split brain {where}: {listed} — two sites are active for one service in the "
+            "control plane; the drill stops and rolls back",
+            split=split, where=where, split_brain=True,
+        )
+    return seen
+
+
+# -- stopping a drill -------------------------------------------------------------------------
+def register_running(workdir: str | Path, run_id: str, journal: Path) -> None:
+    """Record a running drill so that ``drill abort`` can find it."""
+    write_atomic(drills_dir(workdir) / "running" / f"{run_id}.json",
+                 json.dumps({"run_id": run_id, "pid": os.getpid(), "journal": str(journal)}))
+
+
+def unregister_running(workdir: str | Path, run_id: str) -> None:
+    (drills_dir(workdir) / "running" / f"{run_id}.json").unlink(missing_ok=True)
+    (drills_dir(workdir) / "abort" / run_id).unlink(missing_ok=True)
+
+
+def running_runs(workdir: str | Path = ".") -> list[dict[str, Any]]:
+    """Drills registered as running in ``workdir`` whose process is alive."""
+    out = []
+    for path in sorted((drills_dir(workdir) / "running").glob("*.json")):
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(int(info.get("pid", 0))):
+            out.append(info)
+    return out
+
+
+def request_abort(workdir: str | Path = ".", run_id: str | None = None) -> list[str]:
+    """Ask running drills (all, or ``run_id``) to stop at the next step boundary.
+
+    Returns:
+        The run ids asked.
+
+    Raises:
+        InvalidInput: no drill is running (or not the one named).
+    """
+    running = [r["run_id"] for r in running_runs(workdir)]
+    targets = [run_id] if run_id else running
+    if not targets or (run_id and run_id not in running):
+        what = f"drill {run_id!r}" if run_id else "drill"
+        raise InvalidInput(
+            f"no running {what} in {Path(workdir).resolve()}; running: "
+            f"{', '.join(running) or 'none'}", run_id=run_id)
+    for rid in targets:
+        write_atomic(drills_dir(workdir) / "abort" / rid, "abort\n")
+    return targets
+
+
+def abort_requested(workdir: str | Path, run_id: str) -> bool:
+    return (drills_dir(workdir) / "abort" / run_id).exists()
+
+
+class StopFlag:
+    """Why the drill must stop, if it must: an abort request or a signal."""
+
+    def __init__(self, workdir: str | Path, run_id: str) -> None:
+        self.workdir = workdir
+        self.run_id = run_id
+        self.signal_name: str | None = None
+        self.event = threading.Event()
+
+    @property
+    def reason(self) -> str | None:
+        """``None`` to go on, else ``abort`` or the signal's name."""
+        if self.signal_name:
+            return self.signal_name
+        if abort_requested(self.workdir, self.run_id):
+            return "abort"
+        return None
+
+    @contextmanager
+    def catching_signals(self) -> Iterator[StopFlag]:
+        """Turn SIGINT/SIGTERM into a stop request for the block (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+
+        def handler(signum: int, _frame: Any) -> None:
+            self.signal_name = signal.Signals(signum).name
+            self.event.set()
+
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
