@@ -84,7 +84,8 @@ def main() -> None:
         flag = "" if seconds < TARGET_S else f"  (over the {TARGET_S:g} s target)"
         print(f"{run:>3}  {mode:<11} {count:>9}  {seconds:>7.2f}{flag}")
     worst = max(s for *_, s in rows)
-    print(f"worst {worst:.2f} s; target < {TARGET_S:g} s: {'met' if worst < TARGET_S else 'MISSED'}")
+    verdict = "met" if worst < TARGET_S else "MISSED"
+    print(f"worst {worst:.2f} s; target < {TARGET_S:g} s: {verdict}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -134,7 +134,7 @@ def _in_process_moto_active() -> bool:
 @functools.cache
 def _known_regions() -> frozenset[str]:
     """Regions every service georesil uses exists in, as in-process moto knows them."""
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     session = boto3.session.Session()
     services = ("s3", "kms", "dynamodb", "ssm")
@@ -190,6 +190,7 @@ class MotoEngine(_base_mocks()):  # type: ignore[misc]
         if args.typ == _PROVIDER_TYPE:
             return self._provider(args.name, inputs)
         target = None
+        outputs: dict[str, Any]
         if not args.custom:  # a component: nothing to create
             rid, outputs = args.name, {}
         else:
@@ -210,7 +211,7 @@ class MotoEngine(_base_mocks()):  # type: ignore[misc]
 
     def _create(self, handler: _Handler, target: _Target, typ: str, name: str,
                 inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
         started = time.perf_counter()
         try:
@@ -293,8 +294,8 @@ def _client(url: str | None, region: str, service: str, key: str, secret: str) -
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(cache_key)
         if client is None:
-            import boto3
-            from botocore.config import Config
+            import boto3  # type: ignore[import-untyped]
+            from botocore.config import Config  # type: ignore[import-untyped]
 
             session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret,
                                             region_name=region)
@@ -318,7 +319,7 @@ def _preview_state(typ: str, name: str, inputs: dict[str, Any],
 
 
 def _exists(exc: Exception, *codes: str) -> bool:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
     return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in codes
 

@@ -65,7 +65,7 @@ class _Index:
         return self.by_type.get(type_, [])
 
     def for_bucket(self, type_: str) -> dict[str, ResourceRecord]:
-        return {r.inputs.get("bucket"): r for r in self.of(type_)}
+        return {str(r.inputs.get("bucket")): r for r in self.of(type_)}
 
     def versioned(self) -> set[str]:
         return {name for name, r in self.for_bucket(VERSIONING).items()
@@ -172,7 +172,8 @@ def _storage_cross_region(topology: Topology, idx: _Index) -> Iterator[Violation
                        and (r.inputs.get("tags") or {}).get("georesil:site") == primary), None)
         dests = [idx.bucket_arns.get(arn) for arn in
                  (_destinations(replications[source]) if source in replications else [])]
-        regions = {topology.site(d.site).region for d in dests if d and d.site in topology.sites}
+        regions = {topology.sites[d.site].region for d in dests
+                   if d and d.site and d.site in topology.sites}
         if not regions - {home}:
             yield Violation("storage-cross-region", f"service:{svc.id}",
                             f"object storage {svc.id!r} (primary at {primary!r}, region "

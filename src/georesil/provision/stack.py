@@ -170,20 +170,20 @@ def _providers(topology: Topology, config: StackConfig, sites: list[str],
     providers = {}
     for site in sites:
         ep = endpoints[site]
-        extra: dict[str, object] = {}
-        if ep.url is not None:
-            extra.update(
-                endpoints=[aws.ProviderEndpointArgs(**{svc: ep.url for svc in ENDPOINT_SERVICES})],
-                s3_use_path_style=True, skip_credentials_validation=True,
-                skip_requesting_account_id=True, skip_metadata_api_check=True,
-                skip_region_validation=True,
-            )
-        if config.credentials is not None:
-            extra.update(access_key=config.credentials[0],
-                         secret_key=pulumi.Output.secret(config.credentials[1]))
-        elif ep.profile is not None:
-            extra["profile"] = ep.profile
-        providers[site] = aws.Provider(f"site-{site}", region=ep.region, **extra)
+        local = ep.url is not None  # an S3-compatible endpoint, not AWS: skip AWS-only checks
+        key, secret = config.credentials or (None, None)
+        providers[site] = aws.Provider(
+            f"site-{site}", region=ep.region,
+            endpoints=[aws.ProviderEndpointArgs(**{svc: ep.url for svc in ENDPOINT_SERVICES})]
+            if local else None,
+            s3_use_path_style=True if local else None,
+            skip_credentials_validation=True if local else None,
+            skip_requesting_account_id=True if local else None,
+            skip_metadata_api_check=True if local else None,
+            skip_region_validation=True if local else None,
+            access_key=key, secret_key=pulumi.Output.secret(secret) if secret else None,
+            profile=ep.profile if config.credentials is None else None,
+        )
     return providers
 
 

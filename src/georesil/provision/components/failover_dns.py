@@ -99,12 +99,13 @@ class FailoverDns(pulumi.ComponentResource):
     def _health_check(
         name: str, target: SiteTarget, args: FailoverDnsArgs, opts: pulumi.ResourceOptions
     ) -> aws.route53.HealthCheck:
-        where = {"ip_address": target.host} if target.is_ip else {"fqdn": target.host}
         return aws.route53.HealthCheck(
             f"{name}-{target.site}-health", type=target.protocol, port=target.port,
             resource_path=target.path, failure_threshold=3, request_interval=30,
             reference_name=f"{target.site}"[:28],
-            tags={**args.tags, "georesil:site": target.site}, opts=opts, **where,
+            ip_address=target.host if target.is_ip else None,
+            fqdn=None if target.is_ip else target.host,
+            tags={**args.tags, "georesil:site": target.site}, opts=opts,
         )
 
     def _records(
