@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from georesil.risk.sampler import bernoulli_words
+from georesil.risk.sampler import bernoulli_draw
 from georesil.risk.snapshot import ALL_ONES, SnapshotModel, compose
+from georesil.risk.sparse import outcome_columns, sparse_counts
 
 __all__ = ["CHUNK_TRIALS", "CHUNK_WORDS", "Counts", "chunk_rng", "run_chunk", "run_chunks"]
 
@@ -38,6 +39,8 @@ class Counts:
         importance_trials: Trials on which importance was computed.
         importance_base: Per target, failures among the importance trials.
         forced: ``(n_elements, 2, n_targets)`` failures with the element forced up (0) / down (1).
+        kernel_trials: Trials evaluated by the kernel (the others were counted from the
+            single-failure table, :mod:`georesil.risk.sparse`).
     """
 
     trials: int
@@ -48,6 +51,7 @@ class Counts:
     importance_trials: int
     importance_base: I64
     forced: I64
+    kernel_trials: int = 0
 
     @classmethod
     def zero(cls, model: SnapshotModel) -> Counts:
@@ -63,6 +67,7 @@ class Counts:
             self.failover + other.failover, self.target_down + other.target_down,
             self.importance_trials + other.importance_trials,
             self.importance_base + other.importance_base, self.forced + other.forced,
+            self.kernel_trials + other.kernel_trials,
         )
 
 
@@ -73,7 +78,7 @@ def chunk_rng(seed: int, chunk: int) -> np.random.Generator:
 
 def draw_atoms(model: SnapshotModel, seed: int, chunk: int) -> U64:
     """The packed atom bits of one chunk."""
-    return bernoulli_words(chunk_rng(seed, chunk), model.p, CHUNK_WORDS)
+    return bernoulli_draw(chunk_rng(seed, chunk), model.p, CHUNK_WORDS).words()
 
 
 def _valid_mask(n_valid: int) -> U64:
@@ -100,22 +105,31 @@ def _target_bits(model: SnapshotModel, down: U64) -> U64:
 def run_chunk(
     model: SnapshotModel, seed: int, chunk: int, n_trials: int, importance: bool
 ) -> Counts:
-    """Count outcomes of chunk ``chunk`` of a run of ``n_trials`` trials."""
+    """Count outcomes of chunk ``chunk`` of a run of ``n_trials`` trials.
+
+    Without importance the chunk is counted from its sparse draws
+    (:func:`georesil.risk.sparse.sparse_counts`); with importance every trial is evaluated
+    densely, once as drawn and twice per element forced. Both give identical counts.
+    """
     n_valid = min(CHUNK_TRIALS, n_trials - chunk * CHUNK_TRIALS)
-    mask = _valid_mask(n_valid)
-    bits = draw_atoms(model, seed, chunk)
-    out = model.evaluate(model.compiled, *compose(model, bits))
-    targets = _popcount(_target_bits(model, out.down), mask)
+    draw = bernoulli_draw(chunk_rng(seed, chunk), model.p, CHUNK_WORDS)
     counts = Counts.zero(model)
     counts.trials = n_valid
-    counts.down = _popcount(out.down, mask)
-    counts.breach = _popcount(out.breach, mask)
-    counts.failover = _popcount(out.failover, mask)
-    counts.target_down = targets
-    if importance:
+    if not importance:
+        tally, counts.kernel_trials = sparse_counts(model, draw, n_valid)
+    else:
+        mask = _valid_mask(n_valid)
+        bits = draw.words()
+        out = model.evaluate(model.compiled, *compose(model, bits))
+        tally = outcome_columns(model, out, mask)
+        counts.kernel_trials = n_valid
         counts.importance_trials = n_valid
-        counts.importance_base = targets
         counts.forced = _forced(model, bits, mask)
+    n = len(model.service_ids)
+    counts.down, counts.breach, counts.failover = tally[:n], tally[n:2 * n], tally[2 * n:3 * n]
+    counts.target_down = np.concatenate([tally[:n], tally[3 * n:]])
+    if importance:
+        counts.importance_base = counts.target_down
     return counts
 
 

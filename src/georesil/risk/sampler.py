@@ -23,10 +23,19 @@ and on p, so equal seeds give equal bits.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["GEOMETRIC_BELOW", "PRECISION_BITS", "bernoulli_words", "realised_probability"]
+__all__ = [
+    "GEOMETRIC_BELOW",
+    "PRECISION_BITS",
+    "PackedDraw",
+    "bernoulli_draw",
+    "bernoulli_words",
+    "realised_probability",
+]
 
 #: Binary digits of p kept by bit-slicing: the realised probability is within 2^-33 of p.
 PRECISION_BITS = 32
@@ -44,6 +53,57 @@ def realised_probability(p: float) -> float:
     return round(p * 2**PRECISION_BITS) / 2**PRECISION_BITS
 
 
+@dataclass(frozen=True)
+class PackedDraw:
+    """Bernoulli bits as drawn: dense words for some rows, failure positions for the others.
+
+    Attributes:
+        n_rows, n_words: Shape of the full packed array.
+        dense_rows: Rows held as words (p ≥ ``GEOMETRIC_BELOW``, or p = 1).
+        dense: ``uint64 (len(dense_rows), n_words)``.
+        sparse_rows: Rows held as positions (0 < p < ``GEOMETRIC_BELOW``).
+        positions: Set trial positions, grouped by row (ascending within a row).
+        owners: For each position, its index into ``sparse_rows``.
+    """
+
+    n_rows: int
+    n_words: int
+    dense_rows: npt.NDArray[np.intp]
+    dense: U64
+    sparse_rows: npt.NDArray[np.intp]
+    positions: npt.NDArray[np.int64]
+    owners: npt.NDArray[np.int64]
+
+    def words(self) -> U64:
+        """The full packed array, ``uint64 (n_rows, n_words)``."""
+        out = np.zeros((self.n_rows, self.n_words), dtype=np.uint64)
+        out[self.dense_rows] = self.dense
+        bits = _ONE << (self.positions & 63).astype(np.uint64)
+        np.bitwise_or.at(out, (self.sparse_rows[self.owners], self.positions >> 6), bits)
+        return out
+
+
+def bernoulli_draw(rng: np.random.Generator, p: npt.ArrayLike, n_words: int) -> PackedDraw:
+    """Independent Bernoulli(p[i]) bits for ``64 * n_words`` trials, as drawn.
+
+    Rows with p ≥ 1/32 are bit-sliced into words, rows with smaller p are geometric-skipped
+    into positions; :meth:`PackedDraw.words` gives the packed array.
+    """
+    probs = np.asarray(p, dtype=np.float64).reshape(-1)
+    ones = np.flatnonzero(probs >= 1.0)
+    sliced = np.flatnonzero((probs >= GEOMETRIC_BELOW) & (probs < 1.0))
+    dense = np.zeros((len(ones) + len(sliced), n_words), dtype=np.uint64)
+    dense[: len(ones)] = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+    if len(sliced):
+        dense[len(ones):] = _bit_sliced(rng, probs[sliced], n_words)
+    skipped = np.flatnonzero((probs > 0.0) & (probs < GEOMETRIC_BELOW))
+    positions = owners = np.zeros(0, dtype=np.int64)
+    if len(skipped):
+        positions, owners = _geometric(rng, probs[skipped], n_words)
+    return PackedDraw(len(probs), n_words, np.concatenate([ones, sliced]), dense, skipped,
+                      positions, owners)
+
+
 def bernoulli_words(rng: np.random.Generator, p: npt.ArrayLike, n_words: int) -> U64:
     """Packed independent Bernoulli(p[i]) bits: row ``i`` has ``64 * n_words`` trials.
 
@@ -55,16 +115,7 @@ def bernoulli_words(rng: np.random.Generator, p: npt.ArrayLike, n_words: int) ->
     Returns:
         ``uint64 (len(p), n_words)``; bit ``j`` of word ``w`` is trial ``64 * w + j``.
     """
-    probs = np.asarray(p, dtype=np.float64).reshape(-1)
-    out = np.zeros((len(probs), n_words), dtype=np.uint64)
-    out[probs >= 1.0] = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
-    sliced = np.flatnonzero((probs >= GEOMETRIC_BELOW) & (probs < 1.0))
-    if len(sliced):
-        out[sliced] = _bit_sliced(rng, probs[sliced], n_words)
-    skipped = np.flatnonzero((probs > 0.0) & (probs < GEOMETRIC_BELOW))
-    if len(skipped):
-        _geometric(rng, probs[skipped], skipped, n_words, out)
-    return out
+    return bernoulli_draw(rng, p, n_words).words()
 
 
 def _bit_sliced(rng: np.random.Generator, p: npt.NDArray[np.float64], n_words: int) -> U64:
@@ -84,37 +135,38 @@ def _lowest_set_bit(x: int) -> int:
 
 
 def _geometric(
-    rng: np.random.Generator, p: npt.NDArray[np.float64], rows: npt.NDArray[np.intp],
-    n_words: int, out: U64,
-) -> None:
+    rng: np.random.Generator, p: npt.NDArray[np.float64], n_words: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Failure positions below ``64 * n_words`` of each row, grouped by row, and their rows."""
     n_trials = 64 * n_words
     mean = p * n_trials
-    count = np.ceil(mean + 6.0 * np.sqrt(mean) + 8.0).astype(np.int64)
-    positions, owners = _positions(rng, p, count)
-    last = np.full(len(p), -1, dtype=np.int64)
-    np.maximum.at(last, owners, positions)
-    while True:  # rare top-up: the draws did not yet pass the end of the chunk
-        short = np.flatnonzero(last < n_trials)
-        if not len(short):
-            break
-        more, who = _positions(rng, p[short], count[short])
-        more += last[short][who] + 1
-        who = short[who]
-        positions, owners = np.concatenate([positions, more]), np.concatenate([owners, who])
-        np.maximum.at(last, who, more)
+    count = np.ceil(mean + 3.0 * np.sqrt(mean) + 3.0).astype(np.int64)
+    positions, owners, last = _positions(rng, p, count)
+    parts_pos, parts_own = [positions], [owners]
+    short = np.flatnonzero(last < n_trials)
+    while len(short):  # rare top-up: the draws did not yet pass the end of the chunk
+        more, who, more_last = _positions(rng, p[short], count[short])
+        base = last[short]
+        more += base[who] + 1
+        last[short] = more_last + base + 1
+        parts_pos.append(more)
+        parts_own.append(short[who])
+        short = short[last[short] < n_trials]
+    positions, owners = np.concatenate(parts_pos), np.concatenate(parts_own)
     keep = positions < n_trials
     positions, owners = positions[keep], owners[keep]
-    bits = _ONE << (positions & 63).astype(np.uint64)
-    np.bitwise_or.at(out, (rows[owners], positions >> 6), bits)
+    order = np.argsort(owners, kind="stable")
+    return positions[order], owners[order]
 
 
 def _positions(
     rng: np.random.Generator, p: npt.NDArray[np.float64], count: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Failure positions (0-based) from ``count[i]`` geometric gaps per row, and their rows."""
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Positions (0-based) from ``count[i]`` geometric gaps per row, their rows, each row's last."""
     owners = np.repeat(np.arange(len(p)), count)
     gaps = rng.geometric(np.repeat(p, count)).astype(np.int64)
     cum = np.cumsum(gaps)
-    starts = np.concatenate([[0], np.cumsum(count)[:-1]])
-    offset = np.repeat(np.concatenate([[0], cum])[starts], count)
-    return cum - offset - 1, owners
+    ends = np.cumsum(count)
+    before = np.concatenate([[0], cum[ends[:-1] - 1]])
+    positions = cum - np.repeat(before, count) - 1
+    return positions, owners, positions[ends - 1]

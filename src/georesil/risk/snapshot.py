@@ -15,6 +15,7 @@ atoms is set. Importance measures force atoms; exact enumeration enumerates them
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ import numpy.typing as npt
 from georesil.hazards.elements import element_reliabilities
 from georesil.hazards.zones import zone_models
 from georesil.model.topology import Topology
+from georesil.risk.sparse import single_outcomes
 
 __all__ = ["ALL_ONES", "SnapshotModel", "Targets", "build_snapshot", "compose", "tier1_target"]
 
@@ -57,6 +59,8 @@ class SnapshotModel:
         compiled: The analysis kernel's compiled topology.
         service_ids: Services in file order.
         targets: Failure targets for counting and importance.
+        single_table: Outcome of nothing and of each single element failing
+            (:func:`georesil.risk.sparse.single_outcomes`).
         evaluate: ``evaluate(compiled, site_down, link_down)`` returning ``.down``, ``.breach``,
             ``.failover`` (the analysis kernel's ``evaluate_packed`` by default).
     """
@@ -76,6 +80,7 @@ class SnapshotModel:
     compiled: Any
     service_ids: tuple[str, ...]
     targets: Targets
+    single_table: npt.NDArray[np.uint8]
     evaluate: Callable[..., Any] = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
@@ -109,7 +114,9 @@ def build_snapshot(
     if evaluate is None or compile_fn is None:
         from georesil.analysis.kernel import compile_topology, evaluate_packed
 
-        evaluate, compile_fn = evaluate or evaluate_packed, compile_fn or compile_topology
+        # always compiled: chunks are large, and "auto" would interpret small topologies
+        evaluate = evaluate or functools.partial(evaluate_packed, engine="numba")
+        compile_fn = compile_fn or compile_topology
     rel = element_reliabilities(topology)
     atoms, probs = list(rel), [r.unavailability for r in rel.values()]
     site_ix = {s: i for i, s in enumerate(topology.sites)}
@@ -139,6 +146,9 @@ def build_snapshot(
         for s, lvl in zip(zone.sites, site_level, strict=True):
             site_pairs.append((site_ix[s], level_rows[lvl + 1]))
         link_pairs.extend((link_ix[k], level_rows[0]) for k in zone.links)
+    compiled = compile_fn(topology)
+    targets = tier1_target(topology)
+    table = single_outcomes(compiled, evaluate, len(topology.services), targets.tier1_rows)
     return SnapshotModel(
         atoms=tuple(atoms), p=np.array(probs, dtype=np.float64),
         elements=tuple(elements), element_atom=np.array(element_atom, dtype=np.int64),
@@ -147,8 +157,8 @@ def build_snapshot(
         chain_parent=np.array(parent, dtype=np.int64), chain_atom=np.array(chain_atom, np.int64),
         site_from=_col(site_pairs, 0), site_chain=_col(site_pairs, 1),
         link_from=_col(link_pairs, 0), link_chain=_col(link_pairs, 1),
-        compiled=compile_fn(topology), service_ids=tuple(topology.services),
-        targets=tier1_target(topology), evaluate=evaluate,
+        compiled=compiled, service_ids=tuple(topology.services),
+        targets=targets, single_table=table, evaluate=evaluate,
     )
 
 
