@@ -161,3 +161,11 @@ def test_drill_record_judged_against_targets(data: ReportData) -> None:
     assert by_id["d-20261127-1600-d9"].rto_ok is False
     assert by_id["d-20261101-0930-a1"].rto_ok is True
     assert by_id["d-20261115-1400-b7"].rpo_ok is False
+
+
+def test_region_route_recommended_when_two_conduits_separate_regions(
+        data: ReportData) -> None:
+    """North and central are separated by two conduit cuts: a route outside one is advised."""
+    rec = _rec(data, "srlg-disjoint-route", "srlg:freeway3-duct")
+    assert "north–central" in rec.text and "2 independent cuts" in rec.text
+    assert "200 of the 300 Gbps" in rec.text

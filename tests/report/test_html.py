@@ -70,6 +70,7 @@ def test_absent_data_is_said_in_words(bare_report_dir: Path) -> None:
     """With no producer output each section says what is missing instead of going blank."""
     html = (bare_report_dir / "report.html").read_text("utf-8")
     assert "No drills recorded yet" in html
+    assert "<code>georesil drill run RUNBOOK</code>" in html  # commands shown as code
     assert "No analysis was supplied" in html
     assert "No snapshot simulation was supplied" in html
     assert "No annual-risk simulation was supplied" in html

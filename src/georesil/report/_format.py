@@ -38,7 +38,9 @@ def probability(p: Any) -> str:
         return "0"
     if p >= 0.01:
         return f"{p * 100:.1f} %"
-    return f"{p:.2g}"
+    if p >= 1e-6:
+        return f"{p * 100:.2g} %"
+    return "< 0.0001 %"
 
 
 def availability(a: Any) -> str:

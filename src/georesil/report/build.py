@@ -88,18 +88,37 @@ def collect_inputs(
     return ReportInputs(analysis, snapshot, annual, drill_records(journals))
 
 
-def drill_records(journals: Path | None) -> list[dict[str, Any]] | None:
-    """The drill history (``georesil drill history --json``), ``None`` when none is kept."""
-    import georesil.drills as drills
+def drill_records(journals: Path | None, workdir: Path | None = None) -> list[dict[str, Any]]:
+    """The drill history, as ``georesil drill history --json`` prints it.
 
-    history = getattr(drills, "drill_history", None)
-    directory = journals if journals is not None else Path(".georesil/drills")
-    if journals is not None and not journals.is_dir():
+    Args:
+        journals: A directory of journals (``*.jsonl``), or a working directory holding
+            ``.georesil/drills``; ``None`` reads ``WORKDIR/.georesil/drills``.
+        workdir: The working directory (default: the current one).
+
+    Raises:
+        InvalidInput: ``journals`` is not a directory.
+    """
+    from georesil.drills.history import drill_history, summarise
+    from georesil.drills.journal import Journal
+    from georesil.drills.safety import drills_dir
+
+    if journals is None:
+        return drill_history(workdir or Path.cwd())
+    if not journals.is_dir():
         raise InvalidInput(f"--journals: {str(journals)!r} is not a directory",
                            field="journals", value=str(journals))
-    if history is None or not directory.is_dir():
-        return None
-    return [dict(r) for r in history(directory)]
+    if drills_dir(journals).is_dir():
+        return drill_history(journals)
+    entries = []
+    for path in sorted(journals.glob("*.jsonl")):
+        if path.name == "index.jsonl":
+            continue
+        try:
+            entries.append(summarise(Journal.load(path)))
+        except InvalidInput:  # not a journal: skipped, as drill history does
+            continue
+    return sorted(entries, key=lambda e: (e["started_at"], e["run_id"]))
 
 
 def write_report(

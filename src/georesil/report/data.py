@@ -34,6 +34,7 @@ from georesil.report.risks import (
     disjoint_route,
     rank_risks,
     recommend_for,
+    region_routes,
 )
 
 __all__ = [
@@ -475,8 +476,11 @@ def _recommendations(topology: Topology, risks: Sequence[Risk],
     for absorbed in absorption:
         for res in absorbed.worst_case:
             if res["shortfall"] > 0:
-                recs.append(add_capacity(f"the {absorbed.to} region", res["resource"],
-                                         _round_up(res["shortfall"], res["resource"])))
+                recs.append(add_capacity(
+                    f"the {absorbed.to} region", res["resource"],
+                    _round_up(res["shortfall"], res["resource"]),
+                    f"if every service of the {absorbed.frm} moves to the {absorbed.to}"))
+    recs += region_routes(topology, rates)
     seen: dict[tuple[str, str], Recommendation] = {}
     for rec in recs:
         seen.setdefault(rec.key, rec)

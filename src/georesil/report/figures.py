@@ -249,7 +249,7 @@ def _availability(data: ReportData) -> Figure | None:
 
 def _loss_exceedance(data: ReportData) -> Figure | None:
     rows = [r for r in data.loss_exceedance if _lec_point(r)]
-    if not rows:
+    if len(rows) < 2:  # one point is no curve: the table beside it says it all
         return None
     pts = sorted(p for p in (_lec_point(r) for r in rows) if p is not None)
     with _rc_ctx("loss_exceedance"):

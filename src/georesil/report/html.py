@@ -33,6 +33,7 @@ def render_html(data: ReportData, figures: Mapping[str, ReportFigure]) -> str:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False,
         keep_trailing_newline=True,
     )
+    env.filters["code"] = _code
     template = env.get_template("report.html.j2")
     return template.render(
         d=data, figs=_FigureMap(figures), fmt=_format, version=__version__,
@@ -40,6 +41,14 @@ def render_html(data: ReportData, figures: Mapping[str, ReportFigure]) -> str:
         scenario_rows=_scenario_rows(data), site_refs=_site_refs(data), units=UNITS,
         objectives=TIER_OBJECTIVES, inputs=_Inputs(data.inputs),
     )
+
+
+def _code(text: str) -> Any:
+    """Escape ``text`` and show its `backticked` parts as code."""
+    from markupsafe import Markup, escape
+
+    parts = str(escape(text)).split("`")
+    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
 
 
 class _FigureMap(dict[str, Any]):

@@ -34,10 +34,13 @@ __all__ = [
     "impact_weight",
     "rank_risks",
     "recommend_for",
+    "region_routes",
 ]
 
 #: Target share of outages a backup-power recommendation aims to leave (10× fewer).
 BACKUP_TARGET_SHARE = 0.1
+#: Extra impact weight of a failure that leaves some service at risk of split brain.
+SPLIT_BRAIN_WEIGHT = 5.0
 #: Power per GPU including its node share and cooling (~1.3 kW H200 node share × PUE 1.3) [est.].
 KW_PER_GPU = 1.7
 
@@ -138,7 +141,7 @@ def rank_risks(topology: Topology, candidates: Sequence[Candidate], rates: Rates
         split = any(o.split_brain_risk for o in impact.services.values())
         if not (down or breach or split or impact.capacity_overflow):
             continue
-        weight = impact_weight(topology, down, breach) + (5.0 if split else 0.0)
+        weight = _weight(topology, impact, down, breach)
         score = cand.likelihood.per_year * weight
         scored.setdefault((frozenset(down), frozenset(breach)), []).append((score, cand, impact))
     groups = [sorted(g, key=lambda x: (-x[0], x[1].title)) for g in scored.values()]
@@ -149,13 +152,20 @@ def rank_risks(topology: Topology, candidates: Sequence[Candidate], rates: Rates
         down, breach = _new_effects(impact, baseline)
         risks.append(Risk(
             rank=i, title=cand.title, refs=cand.refs, kind=cand.kind, likelihood=cand.likelihood,
-            impact_weight=impact_weight(topology, down, breach),
+            impact_weight=_weight(topology, impact, down, breach),
             impact_text=impact_text(topology, impact, baseline), score=score,
             down=tuple(down), breach=tuple(breach),
             fixes=tuple(recommend_for(topology, cand.refs, impact, rates)),
             also=tuple(c.title for _, c, _ in group[1:]),
         ))
     return risks
+
+
+def _weight(topology: Topology, impact: Impact, down: Sequence[str],
+            breach: Sequence[str]) -> float:
+    """Tier-weighted impact, plus 5 when some service risks split brain."""
+    split = any(o.split_brain_risk for o in impact.services.values())
+    return impact_weight(topology, down, breach) + (SPLIT_BRAIN_WEIGHT if split else 0.0)
 
 
 # -- recommendations ----------------------------------------------------------------------------
@@ -176,7 +186,8 @@ def recommend_for(topology: Topology, refs: Sequence[str], impact: Impact,
         if out.split_brain_risk:
             recs.append(fence_failover(topology, sid, out.serving_site or "?"))
     for o in impact.capacity_overflow:
-        recs.append(add_capacity(o.site, o.resource, o.demand - o.capacity))
+        recs.append(add_capacity(o.site, o.resource, o.demand - o.capacity,
+                                 f"when {', '.join(refs)} fail{'s' if len(refs) == 1 else ''}"))
     return _dedupe(recs)
 
 
@@ -247,7 +258,7 @@ def backup_power(topology: Topology, zone_id: str, site_id: str) -> Recommendati
     return Recommendation(
         "backup-power", f"site:{site_id}", f"+{add:.0f} h backup ({now:g} → {now + add:.0f} h)",
         f"Add {add:.0f} h of backup power at {site_id} ({now:g} h → {now + add:.0f} h): "
-        f"{zone_id} outages ({fmt_rate(rate)}, mean {mean:g} h) would darken it "
+        f"{zone_id} outages ({rate:.2g}/yr, mean {mean:g} h) would darken it "
         f"{before:.2g}/yr → {after:.2g}/yr.")
 
 
@@ -295,17 +306,54 @@ def fence_failover(topology: Topology, service: str, site: str) -> Recommendatio
         "sides could accept writes (split brain).")
 
 
-def add_capacity(site_or_region: str, resource: str, shortfall: float) -> Recommendation:
+def add_capacity(site_or_region: str, resource: str, shortfall: float,
+                 when: str) -> Recommendation:
     """Capacity to add so a site or region can hold the load that fails over to it."""
     unit = {"power_mw": "MW", "gpus": "GPUs", "storage_pb": "PB"}.get(resource, resource)
+    what = {"power_mw": "power", "gpus": "GPU", "storage_pb": "storage"}.get(resource, resource)
     extra = ""
     if resource == "gpus":
         shortfall = math.ceil(shortfall)
         extra = f" (≈ {shortfall * KW_PER_GPU / 1000:.2f} MW at {KW_PER_GPU:g} kW per GPU)"
     return Recommendation(
         "add-capacity", site_or_region, f"short {shortfall:g} {unit}",
-        f"Add {shortfall:g} {unit} in {site_or_region}{extra}: the load that fails over to it "
-        f"exceeds its {resource.replace('_', ' ')} capacity by that much.")
+        f"Add {shortfall:g} {unit} in {site_or_region}{extra}: {when}, the load that lands "
+        f"there exceeds its {what} capacity by that much.")
+
+
+def region_routes(topology: Topology, rates: Rates) -> list[Recommendation]:
+    """SRLG-disjoint routes where few conduit cuts, or one conduit, separate two regions.
+
+    A pair of regions qualifies when at most two independent risk groups separate them, or
+    when one SRLG carries at least half the bandwidth of a minimum link cut between them.
+    """
+    from georesil.analysis.partitions import region_cuts
+
+    found = []
+    for cut in region_cuts(topology):
+        per_group: dict[str, float] = {}
+        for lid in cut.link_cut:
+            link = topology.link(lid)
+            group = f"srlg:{link.srlg[0]}" if link.srlg else f"link:{lid}"
+            per_group[group] = per_group.get(group, 0.0) + (link.bandwidth_gbps or 0.0)
+        total = sum(per_group.values())
+        srlgs = {g: b for g, b in per_group.items() if g.startswith("srlg:")}
+        if not srlgs or total <= 0:
+            continue
+        group = max(srlgs, key=lambda g: srlgs[g])
+        share = srlgs[group] / total
+        if (cut.srlgs or 0) > 2 and share < 0.5:
+            continue
+        rate = rates.of(group).per_year
+        found.append((share, Recommendation(
+            "srlg-disjoint-route", group, f"{share:.0%} of {cut.from_region}–{cut.to_region} "
+            f"bandwidth, cut ~{rate:.2g}/yr",
+            f"Add a {cut.from_region}–{cut.to_region} route outside {group[5:]}: it carries "
+            f"{srlgs[group]:g} of the {total:g} Gbps across the thinnest cut between the two "
+            f"({share:.0%}) and is cut about {fmt_rate(rate)}; {cut.srlgs} independent cuts "
+            f"({', '.join(cut.srlg_cut)}) separate the regions today.")))
+    found.sort(key=lambda x: -x[0])
+    return [rec for _, rec in found]
 
 
 def _dedupe(recs: Iterable[Recommendation]) -> list[Recommendation]:
