@@ -154,3 +154,15 @@ def test_missing_file_is_input_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidTopology, match="no such file") as info:
         load_topology(missing)
     assert info.value.problems[0].path == str(missing)
+
+
+def test_keys_that_look_like_pydantic_tags_are_located(tmp_path: Path) -> None:
+    """An unknown key with brackets in its name is reported like any other (fuzz finding)."""
+    path = tmp_path / "t.yaml"
+    path.write_text("version: 1\nname: x\nsites: []\n'[': null\n")
+    with pytest.raises(InvalidTopology) as info:
+        load_topology(path)
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}:4:1: [: unknown key '['; allowed keys: 'description', 'links', 'name', "
+        "'scenarios', 'seismic', 'services', 'sites', 'version', 'zones'"
+    ]

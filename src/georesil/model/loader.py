@@ -102,7 +102,7 @@ def _validate(raw: dict[str, Any], locator: Locator, path: str | None) -> Topolo
         doc = TopologyDoc.model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            loc = [p for p in err["loc"] if _is_document_part(p)]
+            loc = _document_loc(raw, err["loc"])
             message, on_key = _pydantic_message(err, loc)
             report(loc, message, key=on_key)
     check_document(raw, report)
@@ -112,19 +112,32 @@ def _validate(raw: dict[str, Any], locator: Locator, path: str | None) -> Topolo
     return Topology(doc, source=path)
 
 
-def _is_document_part(part: object) -> bool:
-    # pydantic adds tags such as 'function-after[...]' for validators; documents never
-    # contain such keys at those places, so they are dropped from locations.
-    return isinstance(part, int) or (isinstance(part, str) and "[" not in part)
+def _document_loc(raw: Any, loc: Sequence[Any]) -> list[str | int]:
+    """The parts of a pydantic location that name places in the document.
+
+    pydantic adds tags for union members and validators (``function-after[...]``); they are
+    dropped. The last part is kept even when absent from the document: a missing field.
+    """
+    out: list[str | int] = []
+    node = raw
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif not (i == len(loc) - 1 and isinstance(part, str) and isinstance(node, dict)):
+            continue
+        out.append(part)
+    return out
 
 
 def _pydantic_message(err: Any, loc: list[str | int]) -> tuple[str, bool]:
     kind, value = err["type"], err.get("input")
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and loc:
         allowed = _allowed_keys(loc[:-1])
         return (f"unknown key {loc[-1]!r}; allowed keys: {quoted_list(allowed, 30)}"
                 + did_you_mean(loc[-1], allowed), True)
-    if kind == "missing":
+    if kind == "missing" and loc:
         return f"required field {loc[-1]!r} is missing", False
     msg = err["msg"]
     if msg.startswith("Value error, "):
