@@ -134,8 +134,8 @@ def inject(topology: Topology, failure: FailureSet | Iterable[str]) -> Impact:
         InvalidReference: a reference that does not resolve.
 
     Notes:
-        Evaluated by the networkx reference evaluator: one connected-component search per
-        up client site, O(C·(V + E)) for C client sites.
+        Evaluated by the networkx reference evaluator: the connected components of the
+        surviving network, O(V + E), then O(N·(C + R)) for N services.
     """
     # reference.py builds Impact objects from this module, so import it lazily.
     from georesil.analysis.reference import evaluate

@@ -4,12 +4,12 @@ Bit ``j`` of word ``w`` of every array is failure set (or Monte Carlo trial) ``6
 For each word the kernel
 
 1. computes up sites and usable links (not failed, both ends up) as bit masks;
-2. finds the trials in which the surviving network is connected: one label propagation that
-   starts, in each trial, from the lowest-numbered up site;
-3. for every distinct client set, the trials in which each site is reached from an up client:
-   in connected trials that is simply "the site is up and some client is up"; only the other
-   trials are propagated, by a worklist over a CSR adjacency
+2. labels each trial's main component: one label propagation from the trial's root, its
+   best-connected up site, by a worklist over a CSR adjacency
    (``reach[v] |= reach[u] & usable[e]`` until nothing changes);
+3. for every distinct client set, the trials in which each site is reached from an up client:
+   the whole main component where a client lies in it, plus a propagation from the clients
+   outside it, which only spreads through their own small components;
 4. walks the services in dependency order: down, served by a secondary, breach.
 
 Breach needs no per-trial numbers: a served service loses more than its RPO iff no reachable
@@ -61,6 +61,7 @@ class CompiledTopology:
         link_a, link_b: End sites of each link.
         adj_ptr, adj_site, adj_link: CSR adjacency; the neighbours of site ``u`` are
             ``adj_site[adj_ptr[u]:adj_ptr[u + 1]]`` over links ``adj_link[...]``.
+        root_order: Sites by decreasing degree (file order on ties): candidate roots.
         cs_ptr, cs_site: CSR of the distinct client sets.
         order: Service indices in evaluation (dependency) order.
         svc_client_set: Client-set index of each service.
@@ -81,6 +82,7 @@ class CompiledTopology:
     adj_ptr: np.ndarray
     adj_site: np.ndarray
     adj_link: np.ndarray
+    root_order: np.ndarray
     cs_ptr: np.ndarray
     cs_site: np.ndarray
     order: np.ndarray
@@ -178,6 +180,7 @@ def compile_topology(topology: Topology) -> CompiledTopology:
     return CompiledTopology(
         site_ids=site_ids, link_ids=link_ids, service_ids=service_ids,
         link_a=link_a, link_b=link_b, adj_ptr=adj_ptr, adj_site=adj_site, adj_link=adj_link,
+        root_order=np.argsort(-np.diff(adj_ptr), kind="stable").astype(_I),
         cs_ptr=cs_ptr, cs_site=cs_site,
         order=np.array([svc_ix[s] for s in topology.service_order], dtype=_I),
         svc_client_set=np.array(svc_cs, dtype=_I), svc_primary=np.array(svc_primary, dtype=_I),
@@ -195,65 +198,78 @@ def compile_topology(topology: Topology) -> CompiledTopology:
 # -- the kernel: plain Python, compiled by numba on demand (see _compiled) ----------------
 
 
-def _spread(reach, stack, top, in_stack, adj_ptr, adj_site, adj_link, usable):  # type: ignore[no-untyped-def]
-    """Propagate trial bits from the sites on the stack until nothing changes."""
-    while top > 0:
-        top -= 1
-        u = stack[top]
-        in_stack[u] = False
+def _spread(reach, queue, count, queued, adj_ptr, adj_site, adj_link, usable):  # type: ignore[no-untyped-def]
+    """Propagate trial bits from the ``count`` sites queued until nothing changes.
+
+    First in, first out: bits travel in breadth-first layers, so a site seldom gains bits
+    (and re-enters the queue) after it was processed. ``queued`` keeps each site in the ring
+    buffer at most once, so ``len(queue)`` = number of sites always suffices.
+    """
+    size = queue.shape[0]
+    head = 0
+    while count > 0:
+        u = queue[head]
+        head = head + 1 if head + 1 < size else 0
+        count -= 1
+        queued[u] = False
         bits = reach[u]
         for k in range(adj_ptr[u], adj_ptr[u + 1]):
             v = adj_site[k]
             new = bits & usable[adj_link[k]] & ~reach[v]
             if new != 0:
                 reach[v] |= new
-                if not in_stack[v]:
-                    in_stack[v] = True
-                    stack[top] = v
-                    top += 1
+                if not queued[v]:
+                    queued[v] = True
+                    tail = head + count
+                    queue[tail if tail < size else tail - size] = v
+                    count += 1
 
 
-def _connected_trials(up, usable, root, stack, in_stack, adj_ptr, adj_site, adj_link):  # type: ignore[no-untyped-def]
-    """Bits of the trials whose surviving network is connected."""
-    n = up.shape[0]
+def _main_component(up, usable, root, root_order, queue, queued, adj_ptr, adj_site,
+                    adj_link):  # type: ignore[no-untyped-def]
+    """``root[v]``: the trials in which site v is connected to that trial's root.
+
+    A trial's root is its first up site in ``root_order`` (best-connected first), so the
+    root's component is, almost always, the big one.
+    """
     assigned = np.uint64(0)
-    top = 0
-    for v in range(n):
+    count = 0
+    for v in root_order:
         root[v] = up[v] & ~assigned
         assigned |= up[v]
         if root[v] != 0:
-            stack[top] = v
-            in_stack[v] = True
-            top += 1
-    _spread(root, stack, top, in_stack, adj_ptr, adj_site, adj_link, usable)
-    connected = ~np.uint64(0)
-    for v in range(n):
-        connected &= root[v] | ~up[v]
-    return connected
+            queue[count] = v
+            queued[v] = True
+            count += 1
+    _spread(root, queue, count, queued, adj_ptr, adj_site, adj_link, usable)
 
 
-def _reach_from_clients(reach, up, usable, connected, cs_ptr, cs_site, stack, in_stack,
+def _reach_from_clients(reach, up, usable, root, cs_ptr, cs_site, queue, queued,
                         adj_ptr, adj_site, adj_link):  # type: ignore[no-untyped-def]
-    """For each client set, the trials in which each site is reached from an up client."""
+    """For each client set, the trials in which each site is reached from an up client.
+
+    Where a client is in its trial's root component, that whole component is reached; only
+    clients outside it are propagated, and they spread within their own (small) components.
+    """
     n = up.shape[0]
     for c in range(cs_ptr.shape[0] - 1):
         row = reach[c]
-        row[:] = 0
-        any_up = np.uint64(0)
-        top = 0
+        in_main = np.uint64(0)
+        for k in range(cs_ptr[c], cs_ptr[c + 1]):
+            in_main |= root[cs_site[k]]
+        for v in range(n):
+            row[v] = root[v] & in_main
+        count = 0
         for k in range(cs_ptr[c], cs_ptr[c + 1]):
             s = cs_site[k]
-            any_up |= up[s]
-            row[s] |= up[s] & ~connected
-            if row[s] != 0 and not in_stack[s]:
-                in_stack[s] = True
-                stack[top] = s
-                top += 1
-        _spread(row, stack, top, in_stack, adj_ptr, adj_site, adj_link, usable)
-        whole = any_up & connected
-        if whole != 0:
-            for v in range(n):
-                row[v] |= up[v] & whole
+            outside = up[s] & ~root[s]
+            if outside != 0:
+                row[s] |= outside
+                if not queued[s]:
+                    queued[s] = True
+                    queue[count] = s
+                    count += 1
+        _spread(row, queue, count, queued, adj_ptr, adj_site, adj_link, usable)
 
 
 def _services(w, reach, service_fail, down, breach, failover, order, svc_cs, svc_primary,
@@ -283,8 +299,8 @@ def _services(w, reach, service_fail, down, breach, failover, order, svc_cs, svc
 
 
 def _evaluate(site_down, link_down, service_fail, link_a, link_b, adj_ptr, adj_site, adj_link,
-              cs_ptr, cs_site, order, svc_cs, svc_primary, sec_ptr, sec_site, sec_within_rpo,
-              dep_ptr, dep_svc, slow_ptr, slow_svc):  # type: ignore[no-untyped-def]
+              root_order, cs_ptr, cs_site, order, svc_cs, svc_primary, sec_ptr, sec_site,
+              sec_within_rpo, dep_ptr, dep_svc, slow_ptr, slow_svc):  # type: ignore[no-untyped-def]
     n_sites, n_words = site_down.shape
     n_links = link_down.shape[0]
     n_svc = svc_cs.shape[0]
@@ -295,23 +311,23 @@ def _evaluate(site_down, link_down, service_fail, link_a, link_b, adj_ptr, adj_s
     usable = np.empty(n_links, np.uint64)
     root = np.empty(n_sites, np.uint64)
     reach = np.empty((cs_ptr.shape[0] - 1, n_sites), np.uint64)
-    stack = np.empty(n_sites, np.int64)
-    in_stack = np.zeros(n_sites, np.bool_)
+    queue = np.empty(n_sites, np.int64)
+    queued = np.zeros(n_sites, np.bool_)
     for w in range(n_words):
         for v in range(n_sites):
             up[v] = ~site_down[v, w]
         for e in range(n_links):
             usable[e] = ~link_down[e, w] & up[link_a[e]] & up[link_b[e]]
-        connected = _connected_trials(up, usable, root, stack, in_stack,
-                                      adj_ptr, adj_site, adj_link)
-        _reach_from_clients(reach, up, usable, connected, cs_ptr, cs_site, stack, in_stack,
+        _main_component(up, usable, root, root_order, queue, queued, adj_ptr, adj_site,
+                        adj_link)
+        _reach_from_clients(reach, up, usable, root, cs_ptr, cs_site, queue, queued,
                             adj_ptr, adj_site, adj_link)
         _services(w, reach, service_fail, down, breach, failover, order, svc_cs, svc_primary,
                   sec_ptr, sec_site, sec_within_rpo, dep_ptr, dep_svc, slow_ptr, slow_svc)
     return down, breach, failover
 
 
-_KERNEL_FUNCTIONS = ("_spread", "_connected_trials", "_reach_from_clients", "_services",
+_KERNEL_FUNCTIONS = ("_spread", "_main_component", "_reach_from_clients", "_services",
                      "_evaluate")
 
 
@@ -371,10 +387,10 @@ def evaluate_packed(
         in ``ct.service_ids`` order.
 
     Notes:
-        Per word O(V + E) for connectivity plus, per distinct client set, a worklist
-        propagation over the trials whose network is not connected (each site re-enters the
-        worklist at most 64 times, typically once or twice), plus O(N·(R + D)) for N services
-        with R replicas and D dependencies.
+        Per word O(V + E) for the main component, plus O(V + size of the components of
+        clients cut off from it) per distinct client set (a site re-enters the worklist only
+        when it gains a bit: at most 64 times, typically once), plus O(N·(R + D)) for N
+        services with R replicas and D dependencies.
     """
     if engine not in ("auto", "numba", "python"):
         raise ValueError(f"engine must be 'auto', 'numba' or 'python'; got {engine!r}")
@@ -392,9 +408,9 @@ def evaluate_packed(
     kernel = _compiled() if use_numba else _evaluate
     down, breach, failover = kernel(
         site_down, link_down, service_fail, ct.link_a, ct.link_b, ct.adj_ptr, ct.adj_site,
-        ct.adj_link, ct.cs_ptr, ct.cs_site, ct.order, ct.svc_client_set, ct.svc_primary,
-        ct.sec_ptr, ct.sec_site, ct.sec_within_rpo, ct.dep_ptr, ct.dep_svc, ct.slow_ptr,
-        ct.slow_svc,
+        ct.adj_link, ct.root_order, ct.cs_ptr, ct.cs_site, ct.order, ct.svc_client_set,
+        ct.svc_primary, ct.sec_ptr, ct.sec_site, ct.sec_within_rpo, ct.dep_ptr, ct.dep_svc,
+        ct.slow_ptr, ct.slow_svc,
     )
     return PackedOutcome(down, breach, failover)
 

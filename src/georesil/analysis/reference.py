@@ -1,7 +1,7 @@
 """The reference evaluator: the semantics of docs/semantics.md in plain networkx.
 
 This is the specification the compiled kernel is tested against, so it favours obviousness over
-speed: one connected-component search per up client site, services in dependency order.
+speed: the connected components of the surviving network, then services in dependency order.
 """
 
 from __future__ import annotations
@@ -40,12 +40,15 @@ def evaluate(topology: Topology, failure: FailureSet) -> Impact:
     """What ``failure`` does to every service, following docs/semantics.md exactly.
 
     Notes:
-        O(N·C·(V + E)) for N services with C client sites each, V sites and E links.
+        O(V + E) for the connected components of the surviving network (V sites, E links),
+        then O(N·(C + R)) for N services with C client sites and R replicas each.
     """
     network = surviving_network(topology, failure)
+    # Every up site mapped to the set of up sites it reaches (its connected component).
+    reaches = {site: part for part in nx.connected_components(network) for site in part}
     outcomes: dict[str, ServiceImpact] = {}
     for sid in topology.service_order:
-        outcomes[sid] = _evaluate_service(topology, sid, failure, network, outcomes)
+        outcomes[sid] = _evaluate_service(topology, sid, failure, reaches, outcomes)
     in_file_order = {sid: outcomes[sid] for sid in topology.services}
     serving = {sid: out.serving_site for sid, out in in_file_order.items()}
     return Impact(
@@ -68,7 +71,7 @@ def _evaluate_service(
     topology: Topology,
     sid: str,
     failure: FailureSet,
-    network: nx.MultiGraph,
+    reaches: Mapping[str, set[str]],
     earlier: Mapping[str, ServiceImpact],
 ) -> ServiceImpact:
     svc = topology.service(sid)
@@ -77,10 +80,10 @@ def _evaluate_service(
     down_deps = [d for d in svc.depends_on if earlier[d].status is Status.DOWN]
     if down_deps:
         return _down(sid, f"depends on {', '.join(down_deps)} (down)")
-    up_clients = [c for c in topology.clients(sid) if c in network]
+    up_clients = [c for c in topology.clients(sid) if c in reaches]
     if not up_clients:
         return _down(sid, "no client site is up")
-    reach = {c: nx.node_connected_component(network, c) for c in up_clients}
+    reach = {c: reaches[c] for c in up_clients}
     reachable = set().union(*reach.values())
     choice = _choose_replica(topology, sid, failure, reachable)
     if choice is None:
