@@ -195,3 +195,11 @@ def _inner_model(annotation: Any) -> Any:
             if found is not None:
                 return found
     return None
+
+
+# Public names for other loaders of positioned YAML documents (the drill runbook loader), so
+# that runbook errors read exactly like topology errors.
+document_loc = _document_loc
+pydantic_message = _pydantic_message
+kind_of = _kind_of
+inner_model = _inner_model
