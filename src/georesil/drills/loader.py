@@ -22,7 +22,13 @@ from georesil.drills.runbook import PLACEHOLDERS, Mode, RunbookDoc, StepSpec, To
 from georesil.errors import InvalidRunbook, InvalidTopology, Problem
 from georesil.model import Topology, load_topology
 from georesil.model._positions import Locator, did_you_mean, field_path, quoted_list, to_plain
-from georesil.model.loader import _is_document_part, _kind_of, _pydantic_message, parse_document
+from georesil.model.loader import (
+    document_loc,
+    inner_model,
+    kind_of,
+    parse_document,
+    pydantic_message,
+)
 
 __all__ = ["PHASES", "Runbook", "Step", "load_runbook", "parse_runbook"]
 
@@ -118,7 +124,7 @@ def parse_runbook(text: str, path: str | None = None, *,
     if not isinstance(root, dict):
         raise InvalidRunbook([Problem(path, 1, 1, "", "a runbook is a mapping with 'version', "
                                       f"'name', 'services', 'method', ...; got "
-                                      f"{_kind_of(to_plain(root))}")], path)
+                                      f"{kind_of(to_plain(root))}")], path)
     return _Validator(to_plain(root), locator, path, topology).run()
 
 
@@ -158,7 +164,7 @@ class _Validator:
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
             for err in errors:
-                loc = [p for p in err["loc"] if _is_document_part(p)]
+                loc = document_loc(self.raw, err["loc"])
                 if loc and loc[0] == "from" and not isinstance(self.raw.get("from"), list):
                     loc = ["from"]  # a single site given as a string
                 if err["type"] == "too_short" and any(
@@ -179,7 +185,7 @@ class _Validator:
         if err["type"] == "too_short":
             self.report(full, f"needs at least {err['ctx']['min_length']} entry; got none")
             return
-        message, on_key = _pydantic_message(err, full)
+        message, on_key = pydantic_message(err, full)
         self.report(full, message, key=on_key)
 
     def _topology(self) -> Topology | None:
@@ -257,7 +263,7 @@ class _Validator:
             return definition.args.model_validate(raw)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
-                sub = [p for p in err["loc"] if _is_document_part(p)]
+                sub = document_loc(raw, err["loc"])
                 if err["type"] == "missing":
                     self.report(loc + sub, f"step {definition.name!r} needs argument "
                                 f"{sub[-1]!r}")
@@ -355,8 +361,6 @@ def _as_list(value: Any) -> list[Any]:
 
 def _allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
     """Keys allowed at ``loc`` inside ``model`` (aliases where a field has one)."""
-    from georesil.model.loader import _inner_model
-
     current: Any = model
     for part in loc:
         if isinstance(part, int):
@@ -365,7 +369,7 @@ def _allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]
         field = fields.get(part)
         if field is None:
             return []
-        current = _inner_model(field.annotation)
+        current = inner_model(field.annotation)
         if current is None:
             return []
     return [f.alias or n for n, f in current.model_fields.items()]

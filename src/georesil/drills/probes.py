@@ -74,10 +74,18 @@ class ServingSiteArgs(StepArgs):
 
 @probe("dns.serving_site", ServingSiteArgs)
 def dns_serving_site(ctx: DrillContext, args: ServingSiteArgs) -> dict[str, Any]:
-    """The site the failover records send clients to, by georesil's own health checks."""
+    """The site the failover records send clients to, by georesil's own health checks.
+
+    ``value``: the serving site (``None`` when services disagree); ``consistent``: DNS sends
+    every service to the site the control plane names as active.
+    """
     svcs = [s for s in ctx.services_for(args.service) if _world.has_dns(ctx, s)]
     results = {svc: _world.serving_site(ctx, svc) for svc in svcs}
-    return {"value": _common(r["value"] for r in results.values()), "services": results}
+    for svc, r in results.items():
+        r["active"] = ctx.control.active(svc).site
+    return {"value": _common(r["value"] for r in results.values()),
+            "consistent": all(r["value"] == r["active"] for r in results.values()),
+            "services": results}
 
 
 class ActiveSiteArgs(StepArgs):
