@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +96,21 @@ def test_analyze_max_order_above_3_exits_2(capsys, topo_file) -> None:  # type: 
     assert code == 2
     assert "--max-order: got 4; allowed: 1 to 3" in err
     assert "georesil simulate" in err
+
+
+def test_small_analysis_never_starts_numba(topo_file) -> None:  # type: ignore[no-untyped-def]
+    """inject and a small analyze run without importing numba (its start-up costs a second)."""
+    code = (
+        "import sys\n"
+        "from georesil.cli.main import main\n"
+        f"for argv in (['inject', {topo_file!r}, '--fail', 'site:north'],\n"
+        f"             ['analyze', {topo_file!r}, '--json']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('NUMBA', 'numba' in sys.modules, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert "NUMBA False" in result.stderr, result.stderr
