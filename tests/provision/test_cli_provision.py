@@ -104,7 +104,8 @@ def test_provision_table_summary(mini_file: Path, capsys: pytest.CaptureFixture[
     """The table output lists resource types and the policy result."""
     code, out, err = run_cli(capsys, "provision", str(mini_file), "--preview")
     assert code == 0, err
-    assert "aws:s3/bucket:Bucket" in out
+    assert "s3.BucketReplicationConfig" in out
+    assert "MirroredBucket (component)" in out
     assert "policy: 7 rules passed" in out
 
 

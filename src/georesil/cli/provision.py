@@ -101,7 +101,9 @@ def provision(
     endpoints = parse_endpoints(endpoint)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    result = provision_moto(topo, endpoints, stack=stack, preview=preview)
+    # No endpoint at all: a dry demonstration in in-process moto, never the topology's URLs.
+    result = provision_moto(topo, endpoints, stack=stack, preview=preview,
+                            in_process=not endpoints)
     if as_json:
         print_json(_as_json(result))
         return
@@ -119,6 +121,16 @@ def _as_json(result: ProvisionResult) -> dict[str, object]:
     }
 
 
+def short_type(token: str) -> str:
+    """``aws:s3/bucketVersioning:BucketVersioning`` -> ``s3.BucketVersioning``."""
+    package, module, name = (token.split(":") + ["", ""])[:3]
+    if package == "pulumi" and module == "providers":
+        return f"{name}.Provider"
+    if package == "georesil":
+        return f"{name} (component)"
+    return f"{module.split('/')[0]}.{name}"
+
+
 def _render(result: ProvisionResult) -> None:
     from rich.table import Table
 
@@ -131,14 +143,14 @@ def _render(result: ProvisionResult) -> None:
     for r in result.resources:
         by_type.setdefault(r.type, set()).add(r.site or "—")
     for type_, count in result.counts().items():
-        table.add_row(type_, str(count), ", ".join(sorted(by_type[type_])))
+        table.add_row(short_type(type_), str(count), ", ".join(sorted(by_type[type_])))
     out.print(table)
     out.print(f"policy: {len(result.policy_rules)} rules passed "
               f"({', '.join(result.policy_rules)})")
     if result.in_process and not result.preview:
-        out.print("note: sites without an endpoint URL went to in-process moto, which is "
-                  "discarded on exit — a dry demonstration. Pass --endpoint SITE=URL to use "
-                  "moto servers.")
+        out.print("note: sites without --endpoint went to in-process moto, which is discarded "
+                  "on exit — a dry demonstration. Pass --endpoint SITE=URL for every site to "
+                  "provision moto servers.")
     out.print(f"{len(result.resources)} resources {verb} in {result.duration_s:.2f} s")
 
 

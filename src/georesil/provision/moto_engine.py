@@ -218,7 +218,9 @@ class MotoEngine(_base_mocks()):  # type: ignore[misc]
             rid, outputs = handler(self, target, name, inputs)
         except (ClientError, BotoCoreError) as exc:
             hint = ""
-            if target.url is not None and target.region not in _known_regions():
+            status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get(
+                "HTTPStatusCode")
+            if status == 500 and target.url is not None and target.region not in _known_regions():
                 hint = (f"; the site signs for region {target.region!r}, which a moto server "
                         "only accepts when started with MOTO_ALLOW_NONEXISTENT_REGION=true")
             raise ProvisionError(
