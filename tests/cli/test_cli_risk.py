@@ -91,3 +91,20 @@ def test_help_stays_light() -> None:
             "print(any(m.split('.')[0] in ('numba', 'dask', 'distributed') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_inject_quake_json(topo_file: str) -> None:
+    """inject --quake adds the quake's failures and reports each element's shaking."""
+    result = georesil("inject", topo_file, "--quake", "25.0,121.5,7.8,5", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert "site:n" in out["quake"]["failed"] and "site:n" in out["failed"]
+    row = next(r for r in out["quake"]["elements"] if r["element"] == "site:n")
+    assert row["fails"] and row["p_fail"] >= 0.5 and row["pga_g"] > 0.3
+
+
+def test_inject_quake_bad_input_exit_2(topo_file: str) -> None:
+    """A malformed --quake exits 2 naming the expected form."""
+    result = georesil("inject", topo_file, "--quake", "25.0,121.5")
+    assert result.returncode == 2
+    assert "expected LAT,LON,MAG[,DEPTH_KM]" in result.stderr and "Traceback" not in result.stderr

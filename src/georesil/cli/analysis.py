@@ -40,6 +40,10 @@ def inject(
     scenario: str | None = typer.Option(
         None, "--scenario", "-s", metavar="ID",
         help="Fail everything a scenario of the file lists."),
+    quake: str | None = typer.Option(
+        None, "--quake", metavar="LAT,LON,MAG[,DEPTH]",
+        help="Also fail what a scenario quake breaks at median ground motion (P(fail) >= 0.5); "
+             "depth defaults to 10 km."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Fail elements and show what happens to every service, and which sites overflow."""
@@ -50,11 +54,19 @@ def inject(
     if scenario is not None:
         refs += list(topology.scenario(scenario).fail)
     failure = topology.expand(refs)  # InvalidReference (exit 2) names a bad --fail
+    shaking = None
+    if quake is not None:  # the quake's failures join the others (risk issue)
+        from georesil.risk.quake import QuakeReport
+
+        shaking = QuakeReport.of(topology, quake)
+        failure = failure | shaking.failures
     impact = run_inject(topology, failure)
     if as_json:
-        print_json(impact.to_json())
+        print_json(impact.to_json() | ({"quake": shaking.to_json()} if shaking else {}))
         return
     out = console()
+    if shaking is not None:
+        out.print(shaking.table())
     out.print(f"[bold]Failed:[/bold] {', '.join(impact.failed) or 'nothing'}")
     out.print(_impact_table(impact))
     for sid, o in impact.services.items():  # reasons as lines: a narrow column wraps badly

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from georesil.errors import InvalidHazard
 from georesil.hazards.earthquakes import QuakeImpact, quake_impact
 from georesil.model.topology import FailureSet, Topology
 
-__all__ = ["QuakeRow", "inject_quake", "parse_quake"]
+if TYPE_CHECKING:
+    from rich.table import Table
+
+__all__ = ["QuakeReport", "QuakeRow", "inject_quake", "parse_quake"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +72,40 @@ def inject_quake(
     rows = [QuakeRow(ref, e.distance_km, e.pga_g, e.p_fail, ref in failed)
             for ref, e in impact.elements.items()]
     return impact.failures, rows
+
+
+@dataclass(frozen=True)
+class QuakeReport:
+    """A parsed scenario quake, what it breaks, and its per-element shaking (for the CLI)."""
+
+    lat: float
+    lon: float
+    magnitude: float
+    depth_km: float
+    failures: FailureSet
+    rows: list[QuakeRow]
+
+    @classmethod
+    def of(cls, topology: Topology, text: str) -> QuakeReport:
+        """Parse ``LAT,LON,MAG[,DEPTH]`` and evaluate the quake on ``topology``."""
+        lat, lon, mag, depth = parse_quake(text)
+        failures, rows = inject_quake(topology, lat, lon, mag, depth)
+        return cls(lat, lon, mag, depth, failures, rows)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"lat": self.lat, "lon": self.lon, "magnitude": self.magnitude,
+                "depth_km": self.depth_km, "model": "Lin (2009) median, reverse faulting",
+                "failed": self.failures.refs, "elements": [r.to_json() for r in self.rows]}
+
+    def table(self) -> Table:
+        """A rich table of every element's shaking, nearest first."""
+        from rich.table import Table
+
+        table = Table(title=f"Quake M{self.magnitude:g} at {self.lat:g}, {self.lon:g}, "
+                            f"{self.depth_km:g} km (median PGA, Lin 2009)")
+        for col in ("element", "R_rup km", "PGA g", "P(fail)", "fails"):
+            table.add_column(col, justify="left" if col == "element" else "right")
+        for r in sorted(self.rows, key=lambda r: r.distance_km):
+            table.add_row(r.element, f"{r.distance_km:.0f}", f"{r.pga_g:.3f}",
+                          f"{r.p_fail:.3f}", "[bold red]yes[/]" if r.fails else "no")
+        return table
