@@ -50,7 +50,7 @@ __all__ = [
 _I = np.int64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays do not compare with ==
 class CompiledTopology:
     """A topology flattened into integer arrays for the kernel.
 
@@ -140,50 +140,33 @@ def compile_topology(topology: Topology) -> CompiledTopology:
     Notes:
         O(V + E + N²) for V sites, E links and N services (dependency closures).
     """
-    site_ids = tuple(topology.sites)
-    link_ids = tuple(topology.links)
-    service_ids = tuple(topology.services)
-    site_ix = {s: i for i, s in enumerate(site_ids)}
-    svc_ix = {s: i for i, s in enumerate(service_ids)}
-    links = list(topology.links.values())
-    link_a = np.array([site_ix[k.a] for k in links], dtype=_I)
-    link_b = np.array([site_ix[k.b] for k in links], dtype=_I)
-    neighbours: list[list[tuple[int, int]]] = [[] for _ in site_ids]
-    for e, (a, b) in enumerate(zip(link_a.tolist(), link_b.tolist(), strict=True)):
-        neighbours[a].append((b, e))
-        neighbours[b].append((a, e))
-    adj_ptr, adj_site = _csr([[v for v, _ in row] for row in neighbours])
-    _, adj_link = _csr([[e for _, e in row] for row in neighbours])
+    site_ix = {s: i for i, s in enumerate(topology.sites)}
+    svc_ix = {s: i for i, s in enumerate(topology.services)}
+    link_a, link_b, adj_ptr, adj_site, adj_link = _adjacency(topology, site_ix)
     client_sets: dict[tuple[int, ...], int] = {}
-    svc_cs, svc_primary, secondaries, deps, slow = [], [], [], [], []
-    closure: dict[str, set[str]] = {}
-    for sid in service_ids:
-        svc = topology.service(sid)
+    svc_cs, secondaries = [], []
+    for sid in topology.services:
         clients = tuple(sorted({site_ix[c] for c in topology.clients(sid)}))
         svc_cs.append(client_sets.setdefault(clients, len(client_sets)))
-        svc_primary.append(site_ix[topology.primary(sid).site])
+        rpo = topology.service(sid).rpo_s
         ranked = sorted(enumerate(topology.secondaries(sid)), key=lambda p: (data_loss(p[1]), p[0]))
-        secondaries.append([(site_ix[r.site], data_loss(r), data_loss(r) <= svc.rpo_s)
+        secondaries.append([(site_ix[r.site], data_loss(r), data_loss(r) <= rpo)
                             for _, r in ranked])
-        deps.append([svc_ix[d] for d in svc.depends_on])
-    for sid in topology.service_order:  # dependencies first, so their closures exist
-        closure[sid] = {sid}.union(*(closure[d] for d in topology.service(sid).depends_on))
-    for sid in service_ids:
-        rto = topology.service(sid).rto_s
-        slow.append(sorted(svc_ix[t] for t in closure[sid]
-                           if topology.service(t).failover_s > rto))
     cs_ptr, cs_site = _csr(list(client_sets))
     sec_ptr, sec_site = _csr([[s for s, _, _ in row] for row in secondaries])
-    dep_ptr, dep_svc = _csr(deps)
-    slow_ptr, slow_svc = _csr(slow)
-    specs = [topology.service(s) for s in service_ids]
+    dep_ptr, dep_svc = _csr([[svc_ix[d] for d in v.depends_on] for v in topology.services.values()])
+    slow_ptr, slow_svc = _csr(_slow_closures(topology, svc_ix))
+    specs = list(topology.services.values())
     return CompiledTopology(
-        site_ids=site_ids, link_ids=link_ids, service_ids=service_ids,
+        site_ids=tuple(topology.sites), link_ids=tuple(topology.links),
+        service_ids=tuple(topology.services),
         link_a=link_a, link_b=link_b, adj_ptr=adj_ptr, adj_site=adj_site, adj_link=adj_link,
         root_order=np.argsort(-np.diff(adj_ptr), kind="stable").astype(_I),
         cs_ptr=cs_ptr, cs_site=cs_site,
         order=np.array([svc_ix[s] for s in topology.service_order], dtype=_I),
-        svc_client_set=np.array(svc_cs, dtype=_I), svc_primary=np.array(svc_primary, dtype=_I),
+        svc_client_set=np.array(svc_cs, dtype=_I),
+        svc_primary=np.array([site_ix[topology.primary(s).site] for s in topology.services],
+                             dtype=_I),
         sec_ptr=sec_ptr, sec_site=sec_site,
         sec_lag=np.array([lag for row in secondaries for _, lag, _ in row], dtype=np.float64),
         sec_within_rpo=np.array([ok for row in secondaries for _, _, ok in row], dtype=np.bool_),
@@ -193,6 +176,31 @@ def compile_topology(topology: Topology) -> CompiledTopology:
         rpo_s=np.array([s.rpo_s for s in specs], dtype=np.float64),
         failover_s=np.array([s.failover_s for s in specs], dtype=np.float64),
     )
+
+
+def _adjacency(topology: Topology, site_ix: dict[str, int]) -> tuple[np.ndarray, ...]:
+    """``(link_a, link_b, adj_ptr, adj_site, adj_link)``: link ends and the CSR adjacency."""
+    links = list(topology.links.values())
+    link_a = np.array([site_ix[k.a] for k in links], dtype=_I)
+    link_b = np.array([site_ix[k.b] for k in links], dtype=_I)
+    neighbours: list[list[tuple[int, int]]] = [[] for _ in site_ix]
+    for e, (a, b) in enumerate(zip(link_a.tolist(), link_b.tolist(), strict=True)):
+        neighbours[a].append((b, e))
+        neighbours[b].append((a, e))
+    adj_ptr, adj_site = _csr([[v for v, _ in row] for row in neighbours])
+    _, adj_link = _csr([[e for _, e in row] for row in neighbours])
+    return link_a, link_b, adj_ptr, adj_site, adj_link
+
+
+def _slow_closures(topology: Topology, svc_ix: dict[str, int]) -> list[list[int]]:
+    """Per service: the services of its dependency closure (itself included) whose failover
+    takes longer than its RTO; if any of them fails over, its recovery breaches."""
+    closure: dict[str, set[str]] = {}
+    for sid in topology.service_order:  # dependencies first, so their closures exist
+        closure[sid] = {sid}.union(*(closure[d] for d in topology.service(sid).depends_on))
+    return [sorted(svc_ix[t] for t in closure[sid]
+                   if topology.service(t).failover_s > svc.rto_s)
+            for sid, svc in topology.services.items()]
 
 
 # -- the kernel: plain Python, compiled by numba on demand (see _compiled) ----------------
