@@ -62,7 +62,8 @@ def backup_zone(rate: float = 2.0, mean_h: float = 10.0, backup_a: float = 5.0,
 
 def mixed(n_links: int = 3) -> Topology:
     """A small mesh with a zone, a power zone and several services (≤ 24 stochastic atoms)."""
-    sites = [site("n", 25.0, 121.5, unavailability=0.01, zones=["grid"], backup_power_h=4),
+    sites = [site("n", 25.0, 121.5, unavailability=0.01, zones=["grid"], backup_power_h=4,
+                  fragility={"median_g": 0.3, "beta": 0.5}),
              site("m", 24.1, 120.7, unavailability=0.02),
              site("s", 23.1, 120.3, unavailability=0.015, zones=["grid"], backup_power_h=8)]
     links = [{"id": f"nm{i}", "a": "n", "b": "m", "unavailability": 0.05 + 0.01 * i,
