@@ -11,6 +11,13 @@ from math import comb
 
 import numpy as np
 
+from georesil.analysis.kernel import (
+    CompiledTopology,
+    compile_topology,
+    evaluate_packed,
+    pack_rows,
+    unpack,
+)
 from georesil.errors import AnalysisError
 from georesil.model import Topology
 
@@ -82,8 +89,6 @@ def sweep(topology: Topology, max_order: int) -> Sweep:
     Raises:
         AnalysisError: more than :data:`MAX_SETS` sets.
     """
-    from georesil.analysis.kernel import compile_topology
-
     elements = topology.elements
     total = count_sets(len(elements), max_order)
     if total > MAX_SETS:
@@ -102,9 +107,7 @@ def sweep(topology: Topology, max_order: int) -> Sweep:
     return Sweep(elements, ct.service_ids, tuple(levels))
 
 
-def _evaluate_combos(ct, combos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    from georesil.analysis.kernel import evaluate_packed, pack_rows, unpack
-
+def _evaluate_combos(ct: CompiledTopology, combos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = len(combos)
     down = np.zeros((ct.n_services, m), dtype=bool)
     breach = np.zeros((ct.n_services, m), dtype=bool)
