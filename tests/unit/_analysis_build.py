@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from georesil.model import Topology, topology_from_dict
+from hypothesis import strategies as st
+
+from georesil.model import FailureSet, Topology, topology_from_dict
 
 
 def site(ident: str, region: str = "north", **extra: Any) -> dict[str, Any]:
@@ -50,10 +52,6 @@ def ring() -> Topology:
 
 
 # -- random topologies for property tests ---------------------------------------------------
-
-from hypothesis import strategies as st  # noqa: E402
-
-from georesil.model import FailureSet  # noqa: E402
 
 
 @st.composite
