@@ -132,3 +132,17 @@ def test_unknown_engine_exits_2(mini_file: Path, capsys: pytest.CaptureFixture[s
     code, _, err = run_cli(capsys, "provision", str(mini_file), "--engine", "terraform")
     assert code == 2
     assert "allowed: moto, pulumi" in err
+
+
+@pytest.mark.slow
+def test_no_endpoint_never_uses_topology_urls(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --endpoint, sites whose topology names a URL still go to in-process moto."""
+    data = mini_dict()
+    for site in data["sites"]:
+        site["endpoint"] = {"url": "https://s3.unreachable.invalid", "region": "tw-north-1"}
+    path = tmp_path / "urls.json"
+    path.write_text(json.dumps(data))
+    code, out, err = run_cli(capsys, "provision", str(path), "--json")
+    assert code == 0, err
+    assert json.loads(out)["in_process"] is True

@@ -127,3 +127,21 @@ def test_consecutive_runs_are_isolated(mini) -> None:  # type: ignore[no-untyped
     second = provision_moto(mini, stack="two", preview=True)
     assert len(first.resources) == len(second.resources)
     assert all("two-" in r.id for r in second.of_type("aws:s3/bucket:Bucket"))
+
+
+def test_provisioned_sites() -> None:
+    """The sites needing an endpoint are the replica sites of provisioned services."""
+    from georesil.model import topology_from_dict
+    from georesil.provision.stack import provisioned_sites
+    from tests.provision.conftest import mini_dict
+
+    data = mini_dict()
+    data["sites"].append({"id": "tamsui-cls", "region": "north",
+                          "location": {"lat": 25.17, "lon": 121.44}})
+    data["services"][1]["replicas"] = data["services"][1]["replicas"][:1]  # catalog: taoyuan
+    data["services"][0]["replicas"] = data["services"][0]["replicas"][:2]  # no taoyuan
+    data["services"][0]["dns_name"] = None
+    assert provisioned_sites(topology_from_dict(data)) == [
+        "taipei-neihu", "taoyuan-dc", "tainan-ngcc"]
+    data["services"][1]["kind"] = "compute"
+    assert provisioned_sites(topology_from_dict(data)) == ["taipei-neihu", "tainan-ngcc"]

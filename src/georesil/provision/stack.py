@@ -24,8 +24,14 @@ if TYPE_CHECKING:
 
     from georesil.model import Topology
 
-__all__ = ["SiteEndpoint", "StackConfig", "build_stack", "load_configured_topology",
-           "resolve_endpoints"]
+__all__ = [
+    "SiteEndpoint",
+    "StackConfig",
+    "build_stack",
+    "load_configured_topology",
+    "provisioned_sites",
+    "resolve_endpoints",
+]
 
 #: Services an endpoint URL override points at: everything the components use.
 ENDPOINT_SERVICES = ("s3", "iam", "kms", "route53", "dynamodb", "ssm", "sts")
@@ -136,6 +142,17 @@ def resolve_endpoints(topology: Topology, config: StackConfig) -> dict[str, Site
         result[site.id] = SiteEndpoint(site.id, region or "us-east-1", url,
                                        ep.profile if ep else None)
     return result
+
+
+def provisioned_sites(topology: Topology, config: StackConfig | None = None) -> list[str]:
+    """Sites that get a provider (and so need an endpoint), in file order.
+
+    Replica sites of object-storage and database services and of services with a DNS name,
+    plus the control site. A lab must give each of them an endpoint.
+    """
+    cfg = config or StackConfig(default_region="us-east-1")
+    control = _control_site(topology, cfg, resolve_endpoints(topology, cfg))
+    return _used_sites(topology, control)
 
 
 def _used_sites(topology: Topology, control: str) -> list[str]:
