@@ -313,9 +313,9 @@ def _count(clients: SiteClients, site: str, bucket: str) -> int | None:
     total, token = 0, None
     try:
         while True:
-            params = {"Bucket": bucket, **({"ContinuationToken": token} if token else {})}
+            params: dict[str, Any] = {"Bucket": bucket, **({"ContinuationToken": token} if token else {})}
             page = clients.call(site, "s3", "list_objects_v2", **params)
-            total += page.get("KeyCount", 0)
+            total += int(page.get("KeyCount", 0))
             token = page.get("NextContinuationToken")
             if not token:
                 return total

@@ -82,7 +82,7 @@ def _tracking_server() -> type:
     """A threaded werkzeug server that remembers its open connections."""
     from werkzeug.serving import ThreadedWSGIServer
 
-    class TrackingServer(ThreadedWSGIServer):  # type: ignore[misc]
+    class TrackingServer(ThreadedWSGIServer):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             self._open: set[socket.socket] = set()
             self._open_lock = threading.Lock()
@@ -110,7 +110,7 @@ def _tracking_server() -> type:
 
 def build_app(site: str, state_dir: Path) -> Any:
     """moto's multi-service WSGI app behind the fault wrapper."""
-    from moto.server import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     return FaultInjector(DomainDispatcherApplication(create_backend_app),
                          faults_path(state_dir, site), site)

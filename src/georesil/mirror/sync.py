@@ -60,9 +60,6 @@ META_VERSION = "georesil-source-version"
 META_ETAG = "georesil-source-etag"
 META_LAST_MODIFIED = "georesil-source-last-modified"
 
-#: Objects at least this large that were uploaded in parts are copied in parts.
-MULTIPART_THRESHOLD = 8 * 1024 * 1024
-
 Progress = Callable[[str, int, int], None]
 """``progress(site, done, total)``: keys handled so far out of ``total``."""
 
@@ -153,7 +150,6 @@ def sync(
     progress: Progress | None = None,
     workdir: str | Path = ".",
     batch_size: int = 200,
-    multipart_threshold: int = MULTIPART_THRESHOLD,
 ) -> SyncResult:
     """Copy to each secondary of ``service`` (or only ``to``) what it is missing.
 
@@ -168,7 +164,6 @@ def sync(
         progress: Called as ``progress(site, done, total)`` after each batch.
         workdir: Where ``.georesil/mirror/`` checkpoints live.
         batch_size: Keys per checkpoint save and ``mirror.batch_copied`` event.
-        multipart_threshold: Multipart-uploaded objects at least this large are copied in parts.
 
     Raises:
         InvalidInput: a bad service, ``to`` or ``workers``.
@@ -185,8 +180,7 @@ def sync(
         dest_bucket = _bucket(buckets, service, site)
         outcome = SiteSync(site, dest_bucket)
         result.sites[site] = outcome
-        copier = _Copier(clients, primary, source_bucket, site, dest_bucket,
-                         multipart_threshold, outcome)
+        copier = _Copier(clients, primary, source_bucket, site, dest_bucket, outcome)
         checkpoint = _Checkpoint(checkpoint_path(workdir, service, site), source_bucket,
                                  dest_bucket)
         with structlog.contextvars.bound_contextvars(service=service, site=site):
@@ -279,12 +273,10 @@ class _Copier:
     """Copies single versions from the primary bucket to one destination bucket."""
 
     def __init__(self, clients: SiteClients, source_site: str, source_bucket: str,
-                 dest_site: str, dest_bucket: str, multipart_threshold: int,
-                 outcome: SiteSync) -> None:
+                 dest_site: str, dest_bucket: str, outcome: SiteSync) -> None:
         self.clients = clients
         self.source_site, self.source_bucket = source_site, source_bucket
         self.dest_site, self.dest_bucket = dest_site, dest_bucket
-        self.threshold = multipart_threshold
         self.outcome = outcome
         self._lock = threading.Lock()
 
@@ -302,7 +294,7 @@ class _Copier:
             return
         meta = {META_VERSION: version.version_id, META_ETAG: (version.etag or "").strip('"'),
                 META_LAST_MODIFIED: version.last_modified.isoformat()}
-        parts = self._parts(version) if version.size >= self.threshold else None
+        parts = self._parts(version)
         if parts:
             self._copy_parts(version, meta, *parts)
             self._count(multipart=1)
@@ -356,20 +348,26 @@ class _Copier:
 
     def _read(self, version: Version, byte_range: str | None = None) -> bytes:
         extra = {"Range": byte_range} if byte_range else {}
-        return self.clients.run(
+        data: bytes = self.clients.run(
             self.source_site, "s3", "get_object",
             lambda c: c.get_object(Bucket=self.source_bucket, Key=version.key,
                                    VersionId=version.version_id, **extra)["Body"].read())
+        return data
 
     def _parts(self, version: Version) -> tuple[int, int] | None:
-        """``(part count, part size)`` of a multipart-uploaded source, else ``None``."""
+        """``(part count, part size)`` of a multipart-uploaded source, else ``None``.
+
+        Only a multipart source ETag has a ``-N`` suffix; copying it with the same part size
+        gives the copy the same ETag. Anything else is copied with one ``PutObject`` (held
+        in memory: at most 5 GB, S3's single-upload limit).
+        """
         if "-" not in (version.etag or ""):
             return None
         head = self.clients.call(self.source_site, "s3", "head_object",
                                  Bucket=self.source_bucket, Key=version.key,
                                  VersionId=version.version_id, PartNumber=1)
         count = int(head.get("PartsCount") or 0)
-        return (count, int(head["ContentLength"])) if count > 1 else None
+        return (count, int(head["ContentLength"])) if count >= 1 else None
 
     def _copy_parts(self, version: Version, meta: dict[str, str], count: int,
                     part_size: int) -> None:
