@@ -169,3 +169,10 @@ def test_region_route_recommended_when_two_conduits_separate_regions(
     rec = _rec(data, "srlg-disjoint-route", "srlg:freeway3-duct")
     assert "north–central" in rec.text and "2 independent cuts" in rec.text
     assert "200 of the 300 Gbps" in rec.text
+
+
+def test_nk_rows_that_add_nothing_are_folded(data: ReportData) -> None:
+    """Taipei + Taoyuan does what Taipei does alone: it is marked same_as Taipei."""
+    rows = {tuple(r["elements"]): r for r in data.nk}
+    assert rows[("site:taipei-neihu", "site:taoyuan-dc")]["same_as"] == ["site:taipei-neihu"]
+    assert rows[("site:tainan-ngcc", "site:taipei-neihu")]["same_as"] is None

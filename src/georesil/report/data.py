@@ -244,7 +244,7 @@ def build_report_data(
         spofs=spofs,
         shared_risks=shared,
         region_cuts=tuple(analysis.get("region_cuts", ())),
-        nk=tuple(analysis.get("nk", ())),
+        nk=tuple(_fold_nk(analysis.get("nk", ()))),
         absorption=absorption,
         quakes=tuple(_quakes(topology)),
         loss_exceedance=tuple((years_json or {}).get("loss_exceedance") or ()),
@@ -358,6 +358,23 @@ def _candidates(topology: Topology, analysis: Mapping[str, Any], rates: Rates) -
                                    [s for s, v in status.items() if v == "breach"])
         out.append(Candidate(f"scenario {sid}", tuple(topology.scenario(sid).fail), "scenario",
                              rates.scenario(sid, affected)))
+    return out
+
+
+def _fold_nk(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """N-k rows, each marked ``same_as`` a listed subset that has exactly the same effect.
+
+    ``site:a + site:b`` doing what ``site:a`` alone does adds nothing to read; the renderers
+    fold such rows and say how many.
+    """
+    out = []
+    for row in rows:
+        effect = (set(row.get("down", ())), set(row.get("breach", ())))
+        same = next((other["elements"] for other in rows
+                     if set(other["elements"]) < set(row["elements"])
+                     and (set(other.get("down", ())), set(other.get("breach", ()))) == effect),
+                    None)
+        out.append(dict(row) | {"same_as": same})
     return out
 
 

@@ -62,7 +62,8 @@ def render_figures(data: ReportData, topology: Topology) -> dict[str, ReportFigu
     makers: list[tuple[str, str, Callable[[ReportData], Figure | None]]] = [
         ("impact", "Predicted status of every service (columns) in every scenario (rows).",
          _impact_heatmap),
-        ("nk", "The worst combinations of up to two site/link failures, by tier-weighted score.",
+        ("nk", "The worst combinations of up to two site/link failures, by tier-weighted score "
+         "(a combination that only adds an element to a listed one is folded).",
          _nk_bars),
         ("availability", "Snapshot availability (in nines) with its 95 % interval against the "
          "tier objective.", _availability),
@@ -175,7 +176,7 @@ def _impact_heatmap(data: ReportData) -> Figure | None:
 
 
 def _nk_bars(data: ReportData) -> Figure | None:
-    rows = list(data.nk)[:12]
+    rows = [r for r in data.nk if not r.get("same_as")][:12]
     if not rows:
         return None
     with _rc_ctx("nk"):

@@ -81,7 +81,7 @@ class Rates:
         return Likelihood(rate * p_outlast,
                           f"{ident} outages ({rate:.2g}/yr, mean {mean:g} h) outlast the "
                           f"{backups[site]:g} h of backup power at {site} "
-                          f"{p_outlast:.0%} of the time")
+                          f"{_share(p_outlast)} of the time")
 
     def scenario(self, scenario_id: str, affected_sites: Iterable[str] = ()) -> Likelihood:
         """The likelihood of a scenario of the topology (see the module notes)."""
@@ -132,6 +132,13 @@ def fmt_rate(per_year: float) -> str:
     if period < 1:
         return f"{per_year:.2g}/yr ({per_year:.2g} times a year)"
     return f"{per_year:.2g}/yr (once in {_years(period)})"
+
+
+def _share(p: float) -> str:
+    """``61 %``, ``0.68 %``, ``< 0.0001 %``."""
+    if p >= 0.01:
+        return f"{p:.0%}".replace("%", " %")
+    return f"{p * 100:.2g} %" if p >= 1e-6 else "< 0.0001 %"
 
 
 def _years(period: float) -> str:

@@ -154,9 +154,10 @@ def _nk(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
     if "analysis" in data.missing:
         return _missing(data, "analysis")
     out = _fig(figures, "nk")
-    out += _table(("Failure set", "Down", "Breach", "Score"),
+    out += _table(("Failure set", "Down", "Breach", "Score", "Same effect as"),
                   ((" + ".join(r["elements"]), ", ".join(r.get("down", ())),
-                    ", ".join(r.get("breach", ())), r["score"]) for r in data.nk))
+                    ", ".join(r.get("breach", ())), r["score"],
+                    " + ".join(r.get("same_as") or ()) or "—") for r in data.nk))
     return out + _fig(figures, "impact")
 
 
