@@ -175,3 +175,12 @@ def test_sweep_refuses_too_many_sets() -> None:
                  [service("db", "s0")])
     with pytest.raises(AnalysisError, match=r"more than the 5,000,000 .*\(georesil simulate\)"):
         sweep(topo, 3)
+
+
+def test_analyze_copes_with_no_services_or_links() -> None:
+    """A lone site, or sites without links, analyse without error."""
+    assert analyze(build([site("a")], [], [])).to_json()["cut_sets"] == {}
+    apart = build([site("a"), site("b", "south")], [], [service("x", "a")])
+    data = analyze(apart, max_order=3).to_json()
+    assert data["region_cuts"] == [{"from": "north", "to": "south", "links": 0, "srlgs": 0}]
+    assert data["cut_sets"] == {"x": [["site:a"]]}

@@ -464,7 +464,10 @@ def evaluate_sets(ct: CompiledTopology, failure_sets: Sequence[FailureSet], *,
 def unpack(words: np.ndarray, n: int) -> np.ndarray:
     """``(rows, W)`` uint64 words to ``(rows, n)`` booleans: column ``t`` is trial ``t``."""
     words = np.ascontiguousarray(words, dtype=np.uint64)
+    if not 0 <= n <= 64 * words.shape[1]:
+        raise ValueError(f"n must be 0 to {64 * words.shape[1]} for {words.shape[1]} words; "
+                         f"got {n}")
     if sys.byteorder != "little":  # bit t of a word must be byte t // 8 of its bytes
         words = words.byteswap()
-    as_bytes = words.view(np.uint8).reshape(words.shape[0], -1)
+    as_bytes = words.view(np.uint8).reshape(words.shape[0], 8 * words.shape[1])
     return np.unpackbits(as_bytes, axis=1, bitorder="little", count=n).astype(bool)
