@@ -68,3 +68,31 @@ def test_dyadic_probability_is_exact() -> None:
     rng = np.random.default_rng(9)
     out = bernoulli_words(rng, [0.5], 1)
     assert out[0, 0] == np.random.default_rng(9).bit_generator.random_raw()
+
+
+def test_hashed_bits_frequency() -> None:
+    """Hashed (lazy) rows are Bernoulli(p): frequency within 4.5 standard errors."""
+    from georesil.risk.sampler import hashed_bits
+
+    n, p = 1 << 22, 0.37
+    k = int(hashed_bits(np.uint64(0x1234_5678_9ABC_DEF0), p, np.arange(n)).sum())
+    assert abs(k - n * p) < 4.5 * math.sqrt(n * p * (1 - p))
+
+
+def test_hashed_bits_random_access() -> None:
+    """A lazy row's bit of trial t is the same whether asked alone or with all others."""
+    from georesil.risk.sampler import hashed_bits
+
+    key, trials = np.uint64(99), np.arange(5000)
+    everything = hashed_bits(key, 0.5, trials)
+    assert np.array_equal(hashed_bits(key, 0.5, trials[4000:4100]), everything[4000:4100])
+
+
+def test_lazy_rows_in_words() -> None:
+    """A draw's packed words hold its lazy rows' hashed bits."""
+    from georesil.risk.sampler import bernoulli_draw, hashed_bits
+
+    draw = bernoulli_draw(np.random.default_rng(3), [0.01, 0.6], 16, lazy=[False, True])
+    words = draw.words()
+    bits = np.unpackbits(words[1].view(np.uint8), bitorder="little").astype(bool)
+    assert np.array_equal(bits, hashed_bits(draw.lazy_keys[0], 0.6, np.arange(1024)))

@@ -105,7 +105,7 @@ def _zone_events(zone: ZoneModel, rng: np.random.Generator, n_years: int) -> lis
     years = _poisson_events(rng, zone.rate_per_yr, n_years)
     mean = zone.mean_duration_h or 0.0
     durations = rng.exponential(mean, len(years)) if mean > 0 else np.zeros(len(years))
-    out = []
+    out: list[Event] = []
     for y, d in zip(years.tolist(), durations.tolist(), strict=True):
         failed = outage_failures(zone, d)
         if failed:
@@ -117,7 +117,7 @@ def _zone_events(zone: ZoneModel, rng: np.random.Generator, n_years: int) -> lis
 
 
 def _element_events(topology: Topology, rng: np.random.Generator, n_years: int) -> list[Event]:
-    out = []
+    out: list[Event] = []
     for ref, rel in element_reliabilities(topology).items():
         years = _poisson_events(rng, rel.rate_per_yr, n_years)
         durations = rng.exponential(rel.mttr_h, len(years)) if rel.mttr_h > 0 else \
@@ -131,7 +131,7 @@ def _element_events(topology: Topology, rng: np.random.Generator, n_years: int) 
 def _quake_events(topology: Topology, exposure: Exposure | None, rng: np.random.Generator,
                   n_years: int) -> list[Event]:
     spec = topology.doc.seismic or SeismicSpec()
-    out = []
+    out: list[Event] = []
     for source in spec.sources:
         years = _poisson_events(rng, source.annual_rate, n_years)
         assert exposure is not None

@@ -78,7 +78,7 @@ def chunk_rng(seed: int, chunk: int) -> np.random.Generator:
 
 def draw_atoms(model: SnapshotModel, seed: int, chunk: int) -> U64:
     """The packed atom bits of one chunk."""
-    return bernoulli_draw(chunk_rng(seed, chunk), model.p, CHUNK_WORDS).words()
+    return bernoulli_draw(chunk_rng(seed, chunk), model.p, CHUNK_WORDS, model.lazy).words()
 
 
 def _valid_mask(n_valid: int) -> U64:
@@ -112,7 +112,7 @@ def run_chunk(
     densely, once as drawn and twice per element forced. Both give identical counts.
     """
     n_valid = min(CHUNK_TRIALS, n_trials - chunk * CHUNK_TRIALS)
-    draw = bernoulli_draw(chunk_rng(seed, chunk), model.p, CHUNK_WORDS)
+    draw = bernoulli_draw(chunk_rng(seed, chunk), model.p, CHUNK_WORDS, model.lazy)
     counts = Counts.zero(model)
     counts.trials = n_valid
     if not importance:

@@ -23,7 +23,7 @@ and on p, so equal seeds give equal bits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +34,7 @@ __all__ = [
     "PackedDraw",
     "bernoulli_draw",
     "bernoulli_words",
+    "hashed_bits",
     "realised_probability",
 ]
 
@@ -64,6 +65,9 @@ class PackedDraw:
         sparse_rows: Rows held as positions (0 < p < ``GEOMETRIC_BELOW``).
         positions: Set trial positions, grouped by row (ascending within a row).
         owners: For each position, its index into ``sparse_rows``.
+        lazy_rows: Rows drawn by hashing (see :func:`hashed_bits`), evaluated on demand.
+        lazy_keys: The hash key of each lazy row.
+        lazy_p: The probability of each lazy row.
     """
 
     n_rows: int
@@ -73,35 +77,74 @@ class PackedDraw:
     sparse_rows: npt.NDArray[np.intp]
     positions: npt.NDArray[np.int64]
     owners: npt.NDArray[np.int64]
+    lazy_rows: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    lazy_keys: U64 = field(default_factory=lambda: np.zeros(0, np.uint64))
+    lazy_p: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     def words(self) -> U64:
         """The full packed array, ``uint64 (n_rows, n_words)``."""
         out = np.zeros((self.n_rows, self.n_words), dtype=np.uint64)
         out[self.dense_rows] = self.dense
+        trials = np.arange(64 * self.n_words, dtype=np.int64)
+        for row, key, p in zip(self.lazy_rows, self.lazy_keys, self.lazy_p, strict=True):
+            bits = np.packbits(hashed_bits(key, p, trials), bitorder="little")
+            out[row] = bits.view(np.uint64)
         bits = _ONE << (self.positions & 63).astype(np.uint64)
         np.bitwise_or.at(out, (self.sparse_rows[self.owners], self.positions >> 6), bits)
         return out
 
 
-def bernoulli_draw(rng: np.random.Generator, p: npt.ArrayLike, n_words: int) -> PackedDraw:
+def bernoulli_draw(
+    rng: np.random.Generator, p: npt.ArrayLike, n_words: int,
+    lazy: npt.ArrayLike | None = None,
+) -> PackedDraw:
     """Independent Bernoulli(p[i]) bits for ``64 * n_words`` trials, as drawn.
 
     Rows with p ≥ 1/32 are bit-sliced into words, rows with smaller p are geometric-skipped
-    into positions; :meth:`PackedDraw.words` gives the packed array.
+    into positions; rows flagged in ``lazy`` get a hash key instead and are evaluated only
+    where asked (:func:`hashed_bits`). :meth:`PackedDraw.words` gives the packed array.
     """
     probs = np.asarray(p, dtype=np.float64).reshape(-1)
+    flag = np.zeros(len(probs), bool) if lazy is None else np.asarray(lazy, bool).reshape(-1)
+    live = ~flag | (probs <= 0.0) | (probs >= 1.0)
     ones = np.flatnonzero(probs >= 1.0)
-    sliced = np.flatnonzero((probs >= GEOMETRIC_BELOW) & (probs < 1.0))
+    sliced = np.flatnonzero(live & (probs >= GEOMETRIC_BELOW) & (probs < 1.0))
     dense = np.zeros((len(ones) + len(sliced), n_words), dtype=np.uint64)
     dense[: len(ones)] = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
     if len(sliced):
         dense[len(ones):] = _bit_sliced(rng, probs[sliced], n_words)
-    skipped = np.flatnonzero((probs > 0.0) & (probs < GEOMETRIC_BELOW))
+    skipped = np.flatnonzero(live & (probs > 0.0) & (probs < GEOMETRIC_BELOW))
     positions = owners = np.zeros(0, dtype=np.int64)
     if len(skipped):
         positions, owners = _geometric(rng, probs[skipped], n_words)
+    lazy_rows = np.flatnonzero(~live)
+    keys = rng.bit_generator.random_raw(len(lazy_rows)).astype(np.uint64)
     return PackedDraw(len(probs), n_words, np.concatenate([ones, sliced]), dense, skipped,
-                      positions, owners)
+                      positions, owners, lazy_rows, keys, probs[lazy_rows])
+
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def hashed_bits(key: np.uint64, p: float, trials: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Bernoulli(p) bits of the given trials of a lazy row, by random access.
+
+    Trial t's bit is ``splitmix64(key + (t + 1)·γ) < p·2^64`` — the (t+1)-th output of a
+    SplitMix64 generator (Steele, Lea & Flood 2014) started at ``key``, compared with p to
+    2^-53 relative precision. Any trial can be asked for without drawing the others, so rare
+    conditions (a zone's backup levels, needed only while the zone is out) cost nothing in
+    the trials where they do not matter.
+    """
+    with np.errstate(over="ignore"):
+        z = np.uint64(key) + (trials.astype(np.uint64) + np.uint64(1)) * _GAMMA
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+        z = z ^ (z >> np.uint64(31))
+    if p >= 1.0:
+        return np.ones(len(trials), dtype=bool)
+    return z < np.uint64(int(p * 2.0**64))
 
 
 def bernoulli_words(rng: np.random.Generator, p: npt.ArrayLike, n_words: int) -> U64:

@@ -84,6 +84,13 @@ class SnapshotModel:
     evaluate: Callable[..., Any] = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
+    def lazy(self) -> npt.NDArray[np.bool_]:
+        """Atoms drawn by hashing: the power-zone levels, which matter only during outages."""
+        flag = np.zeros(len(self.atoms), dtype=bool)
+        flag[self.chain_atom[self.chain_parent >= 0]] = True
+        return flag
+
+    @property
     def n_atoms(self) -> int:
         return len(self.atoms)
 

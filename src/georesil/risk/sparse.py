@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from georesil.risk.sampler import PackedDraw
+from georesil.risk.sampler import PackedDraw, hashed_bits
 
 __all__ = ["element_failures", "outcome_columns", "single_outcomes", "sparse_counts"]
 
@@ -33,8 +33,11 @@ class _Atoms:
     def __init__(self, draw: PackedDraw) -> None:
         self.draw = draw
         self.dense_of = {int(r): i for i, r in enumerate(draw.dense_rows)}
+        self.lazy_of = {int(r): i for i, r in enumerate(draw.lazy_rows)}
 
     def positions(self, atom: int) -> I64:
+        if atom in self.lazy_of:
+            return np.flatnonzero(self.has(atom, np.arange(64 * self.draw.n_words)))
         if atom in self.dense_of:
             words = self.draw.dense[self.dense_of[atom]]
             bits = np.unpackbits(words.view(np.uint8), bitorder="little")
@@ -46,6 +49,9 @@ class _Atoms:
         return np.zeros(0, dtype=np.int64)
 
     def has(self, atom: int, trials: I64) -> npt.NDArray[np.bool_]:
+        if atom in self.lazy_of:
+            i = self.lazy_of[atom]
+            return hashed_bits(self.draw.lazy_keys[i], float(self.draw.lazy_p[i]), trials)
         if atom in self.dense_of:
             words = self.draw.dense[self.dense_of[atom]]
             return ((words[trials >> 6] >> (trials & 63).astype(np.uint64)) & _ONE).astype(bool)
@@ -73,14 +79,27 @@ def element_failures(model: Any, draw: PackedDraw) -> tuple[I64, I64]:
     for par, atom in zip(model.chain_parent.tolist(), model.chain_atom.tolist(), strict=True):
         chains.append(atoms.positions(atom) if par < 0 else
                       chains[par][atoms.has(atom, chains[par])])
+    zone_elems: list[I64] = []
+    zone_trials: list[I64] = []
     for offset, targets, rows in ((0, model.site_from, model.site_chain),
                                   (n_sites, model.link_from, model.link_chain)):
         for target, row in zip(targets.tolist(), rows.tolist(), strict=True):
             if len(chains[row]):
-                elems.append(np.full(len(chains[row]), target + offset, dtype=np.int64))
-                trials.append(chains[row])
-    key = np.unique(np.concatenate(elems) * (64 * draw.n_words) + np.concatenate(trials))
-    return key // (64 * draw.n_words), key % (64 * draw.n_words)
+                zone_elems.append(np.full(len(chains[row]), target + offset, dtype=np.int64))
+                zone_trials.append(chains[row])
+    own_elem, own_trial = np.concatenate(elems), np.concatenate(trials)  # distinct already
+    if not zone_elems:
+        return own_elem, own_trial
+    # zone-made pairs are few: dedupe them, and drop those the element's own atom also made
+    n_trials = 64 * draw.n_words
+    key = np.unique(np.concatenate(zone_elems) * n_trials + np.concatenate(zone_trials))
+    z_elem, z_trial = key // n_trials, key % n_trials
+    fresh = np.ones(len(key), dtype=bool)
+    for e in np.unique(z_elem).tolist():
+        mine = z_elem == e
+        fresh[mine] = ~atoms.has(int(own[e]), z_trial[mine])
+    return (np.concatenate([own_elem, z_elem[fresh]]),
+            np.concatenate([own_trial, z_trial[fresh]]))
 
 
 def sparse_counts(model: Any, draw: PackedDraw, n_valid: int) -> tuple[I64, int]:
@@ -130,7 +149,9 @@ def outcome_columns(model: Any, out: Any, mask: U64) -> I64:
     ])
 
 
-def single_outcomes(compiled: Any, evaluate: Any, n_services: int, tier1_rows: I64) -> I64:
+def single_outcomes(
+    compiled: Any, evaluate: Any, n_services: int, tier1_rows: I64
+) -> npt.NDArray[np.uint8]:
     """Outcome columns of every single site or link failing, then of nothing failing.
 
     Returns:
@@ -149,4 +170,4 @@ def single_outcomes(compiled: Any, evaluate: Any, n_services: int, tier1_rows: I
         rows.append(np.bitwise_or.reduce(out.down[tier1_rows], axis=0)[None, :])
     words = np.vstack(rows)
     bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")[:, :n]
-    return np.ascontiguousarray(bits.T)
+    return np.ascontiguousarray(bits.T, dtype=np.uint8)
