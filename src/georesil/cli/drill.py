@@ -70,12 +70,13 @@ def run(
                                         ".georesil/drills/TIME-RUNID.jsonl)."),
 ) -> None:
     """Run a drill in the lab of the working directory; exit 1 unless it completed."""
+    from georesil.drills import load_runbook
     from georesil.drills.runner import raise_for_status, run_drill
 
+    if not yes and not approve_start(load_runbook(runbook)):
+        raise typer.Exit(1)
     rb, env = _load_for_lab(runbook)
     approve = _approver(yes)
-    if not yes and not approve_start(rb):
-        raise typer.Exit(1)
     result = run_drill(rb, env, workdir=Path.cwd(), journal_path=journal, approve=approve)
     _render(result)
     raise_for_status(result)

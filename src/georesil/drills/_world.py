@@ -152,9 +152,12 @@ def with_primary(topology: Topology, service: str, site: str) -> Topology:
         for replica in svc["replicas"]:
             if replica["site"] == site:
                 replica["role"] = ReplicaRole.PRIMARY.value
+                replica.pop("replication", None)
+                replica.pop("lag_s", None)
             elif replica["role"] == ReplicaRole.PRIMARY.value:
                 replica["role"] = ReplicaRole.SECONDARY.value
                 replica.setdefault("replication", "async")
+                replica.setdefault("lag_s", 0)
     return topology_from_dict(doc, topology.source)
 
 

@@ -32,7 +32,7 @@ from georesil.drills import measure, safety
 from georesil.drills.context import Clock, DrillContext, Environment, SystemClock
 from georesil.drills.journal import Journal
 from georesil.drills.loader import Runbook, Step
-from georesil.drills.runbook import Mode, RollbackPolicy, Tolerance
+from georesil.drills.runbook import FROM, TO, Mode, RollbackPolicy, Tolerance
 from georesil.errors import DrillError, GeoresilError, SafetyViolation
 
 __all__ = ["DrillRun", "StepOutcome", "finish_run", "run_drill", "run_method",
@@ -260,6 +260,10 @@ def run_method(run: DrillRun, start_index: int = 0) -> str:
             run.error = f"approval refused at step {step.id!r}"
             return "aborted"
         outcome = execute_step(run, step, phase="method")
+        reason = run.stop.reason
+        if outcome.status != "succeeded" and reason is not None:  # e.g. a wait cut short
+            run.record("drill.interrupted", reason=reason, during_step=step.id)
+            return "aborted" if reason == "abort" else "interrupted"
         if outcome.status == "failed":
             run.error = outcome.error
             return "failed"
@@ -415,7 +419,7 @@ def within(tolerance: Tolerance, result: dict[str, Any], ctx: DrillContext) -> b
         value = value.get(part) if isinstance(value, dict) else None
 
     def resolve(bound: Any) -> Any:
-        return ctx.site(bound) if isinstance(bound, str) and bound.startswith("$") else bound
+        return ctx.site(bound) if bound in (FROM, TO) else bound
 
     if tolerance.equals is not None and value != resolve(tolerance.equals):
         return False

@@ -1,0 +1,72 @@
+"""The demo writer honours the freeze and follows the active site; CLI guards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from georesil.cli.main import main
+from georesil.drills.context import Environment
+from georesil.drills.control import ControlPlane
+from georesil.drills.writer import Writer
+
+RUNBOOKS = Path(__file__).parent.parent.parent / "runbooks"
+
+
+def test_writer_writes_nothing_while_frozen(env: Environment, workdir: Path) -> None:
+    """A frozen service gets no writes; unfrozen, the writer writes again."""
+    writer = Writer(env.clients, env.outputs, "store", workdir=workdir)
+    cp = ControlPlane(env.clients, env.outputs)
+    cp.set_frozen("store", True, "t")
+    assert writer.write_once() is None and writer.stats.frozen_waits == 1
+    cp.set_frozen("store", False, "t")
+    assert writer.write_once()["status"] == "acked"
+
+
+def test_writer_follows_the_active_site(env: Environment, workdir: Path) -> None:
+    """After a switch in the control plane the writer writes to the new site's bucket."""
+    writer = Writer(env.clients, env.outputs, "store", workdir=workdir)
+    assert writer.write_once()["site"] == "north"
+    ControlPlane(env.clients, env.outputs).set_active("store", "south", expect_epoch=0,
+                                                      run_id="t")
+    entry = writer.write_once()
+    assert (entry["site"], entry["bucket"]) == ("south", "store-south")
+
+
+def test_plan_calls_no_cloud_api(monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`drill plan` lists the steps and the prediction without a single API call."""
+    from botocore.client import BaseClient
+
+    def forbidden(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("drill plan made an API call")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", forbidden)
+    with pytest.raises(SystemExit) as caught:
+        main(["drill", "plan", str(RUNBOOKS / "storage-failover-planned.yaml"), "--json"])
+    import json
+
+    plan = json.loads(capsys.readouterr().out)
+    assert caught.value.code == 0
+    assert [s["step"] for s in plan["steps"] if s["phase"] == "method"][:2] == [
+        "freeze-writes", "sync-mirror"]
+    assert (plan["predicted_rto_s"], plan["predicted_rpo_s"]) == (600, 900)
+
+
+def test_run_without_yes_and_without_a_terminal_is_refused(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Non-interactive `drill run` without --yes exits 2 with what to do; nothing runs."""
+    with pytest.raises(SystemExit) as caught:
+        main(["drill", "run", str(RUNBOOKS / "storage-failover-planned.yaml")])
+    assert caught.value.code == 2
+    assert "pass --yes" in capsys.readouterr().err
+    assert not (workdir / ".georesil").exists()
+
+
+def test_abort_with_no_drill_running_exits_2(workdir: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`drill abort` with nothing running says so (bad input)."""
+    with pytest.raises(SystemExit) as caught:
+        main(["drill", "abort"])
+    assert caught.value.code == 2 and "no running drill" in capsys.readouterr().err
