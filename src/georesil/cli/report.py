@@ -63,11 +63,20 @@ def demo(
     directory: Path = typer.Option(Path("georesil-demo"), "--dir", metavar="DIR",
                                    help="Working directory for the lab, journals and report."),
 ) -> None:
-    """Validate, analyze, simulate, run two failover drills in the lab, and write the report."""
+    """Validate, analyze, simulate, run failover drills in a local lab, write the report.
+
+    Exit 1 (after writing the report) when a drill did not complete.
+    """
     from georesil.report.demo import run_demo  # type: ignore[import-not-found,unused-ignore]
 
     result = run_demo(directory, console=console(stderr=True))
+    failed = [d.get("run_id", "?") for d in result.drills if d.get("status") != "completed"]
+    if failed:
+        typer.echo(f"demo: {len(failed)} drill(s) did not complete ({', '.join(failed)}); "
+                   "the report shows them", err=True)
     typer.echo(str(result.report_html))
+    if failed:
+        raise typer.Exit(1)
 
 
 _STAGE_TEXT = {"analyze": "analysing failures (N-2, zones, SRLGs, scenarios)",

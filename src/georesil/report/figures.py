@@ -323,7 +323,8 @@ def _drills(data: ReportData) -> Figure | None:
     with _rc_ctx("drills"):
         fig = _figure(9.0, 3.4)
         axes = fig.subplots(1, 2)
-        for ax, key, title in ((axes[0], "rto", "RTO (s)"), (axes[1], "rpo", "RPO (s)")):
+        for ax, key, title in ((axes[0], "rto", "RTO (s, symmetric log scale)"),
+                               (axes[1], "rpo", "RPO (s, symmetric log scale)")):
             _drill_panel(ax, runs, key, title)
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False,
@@ -332,40 +333,50 @@ def _drills(data: ReportData) -> Figure | None:
 
 
 def _drill_panel(ax: Any, runs: list[Any], key: str, title: str) -> None:
+    """Measured (●), predicted (◇) and target (—) per run, on a symmetric-log scale: lab
+    measurements in seconds and targets in hours share one axis."""
     import numpy as np
 
     books = list(dict.fromkeys(str(r["runbook"]) for r in runs))
-    x = list(range(len(runs)))
     for b_i, book in enumerate(books):
-        idx = [i for i, r in enumerate(runs) if str(r["runbook"]) == book
-               and r[f"{key}_s"] is not None]
-        if not idx:
-            continue
         color = _QUAKE_COLORS[b_i % len(_QUAKE_COLORS)]
-        vals = [float(runs[i][f"{key}_s"]) for i in idx]
-        ax.plot(idx, vals, "o", color=color, markersize=6, label=f"{book}: measured")
-        pred = [(i, runs[i][f"predicted_{key}_s"]) for i in idx
-                if runs[i][f"predicted_{key}_s"] is not None]
-        if pred:
-            ax.plot([p[0] for p in pred], [float(p[1]) for p in pred], "D", mfc="none",
-                    color=color, markersize=6, label=f"{book}: predicted")
-        if len(idx) >= 2:
-            slope, icept = np.polyfit(idx, vals, 1)
-            ax.plot([idx[0], idx[-1]], [icept + slope * idx[0], icept + slope * idx[-1]],
+        mine = [i for i, r in enumerate(runs) if str(r["runbook"]) == book]
+        measured = [(i, float(runs[i][f"{key}_s"])) for i in mine
+                    if runs[i][f"{key}_s"] is not None]
+        predicted = [(i, float(runs[i][f"predicted_{key}_s"])) for i in mine
+                     if runs[i][f"predicted_{key}_s"] is not None]
+        if measured:
+            ax.plot(*zip(*measured, strict=True), "o", color=color, markersize=7,
+                    label=f"{book}: measured")
+        if predicted:
+            ax.plot(*zip(*predicted, strict=True), "D", mfc="none", color=color,
+                    markersize=7, label=f"{book}: predicted")
+        if len(measured) >= 2:
+            xs, ys = zip(*measured, strict=True)
+            slope, icept = np.polyfit(xs, ys, 1)
+            ax.plot([xs[0], xs[-1]], [icept + slope * xs[0], icept + slope * xs[-1]],
                     color=color, linewidth=1, linestyle=":", label=f"{book}: trend")
-    targets = [(i, r[f"{key}_target_s"]) for i, r in enumerate(runs)
+    targets = [(i, float(r[f"{key}_target_s"])) for i, r in enumerate(runs)
                if r[f"{key}_target_s"] is not None]
     if targets:
-        ax.step([t[0] for t in targets], [float(t[1]) for t in targets], where="mid",
-                color=_BAD, linestyle="--", linewidth=1.2, label="target")
-    ax.set_xticks(x, [str(r["started_at"] or "")[:10] for r in runs], rotation=30, ha="right",
-                  fontsize=7.5)
-    ax.set_title(title)
+        ax.plot(*zip(*targets, strict=True), linestyle="", marker="_", markersize=22,
+                markeredgewidth=2, color=_BAD, label="target")
+    ax.set_yscale("symlog", linthresh=1.0)
     ax.set_ylim(bottom=0)
+    ax.set_xlim(-0.6, len(runs) - 0.4)
+    ax.set_xticks(range(len(runs)), [f"#{i + 1}\n{_when(r['started_at'])}"
+                                     for i, r in enumerate(runs)], fontsize=7.5)
+    ax.set_title(title)
     ax.grid(axis="y", color=_GRID, linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+def _when(started_at: Any) -> str:
+    """``2026-11-28T16:04:02Z`` → ``11-28 16:04``."""
+    text = str(started_at or "")
+    return f"{text[5:10]} {text[11:16]}".strip() if len(text) >= 16 else text
 
 
 def _rc_ctx(name: str) -> Any:
