@@ -317,8 +317,8 @@ def _pga(data: ReportData) -> Figure | None:
 
 
 def _drills(data: ReportData) -> Figure | None:
-    runs = [d for d in data.drills if d["rto_s"] is not None or d["rpo_s"] is not None]
-    if not runs:
+    runs = list(data.drills)  # all of them, so that #n matches the table's numbering
+    if not any(d["rto_s"] is not None or d["rpo_s"] is not None for d in runs):
         return None
     with _rc_ctx("drills"):
         fig = _figure(9.0, 3.4)

@@ -228,15 +228,16 @@ def _importance(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[s
 def _drills(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
     if not data.drills:
         return _missing(data, "drills") or ["No drills recorded yet.", ""]
-    out = _table(("Started", "Runbook", "Mode", "Status", "RTO", "target", "predicted", "RPO",
+    out = _table(("#", "Started", "Runbook", "Mode", "Status", "RTO", "target", "predicted", "RPO",
                   "objects", "target", "predicted", "Split brain"),
-                 ((d["started_at"], d["runbook"], d["mode"], d["status"],
+                 ((i, d["started_at"], d["runbook"], d["mode"], d["status"],
                    fmt.duration(d["rto_s"]) + ("" if d.rto_ok in (None, True) else " ✗"),
                    fmt.duration(d["rto_target_s"]), fmt.duration(d["predicted_rto_s"]),
                    fmt.duration(d["rpo_s"]) + ("" if d.rpo_ok in (None, True) else " ✗"),
                    d["rpo_objects"] if d["rpo_objects"] is not None else "—",
                    fmt.duration(d["rpo_target_s"]), fmt.duration(d["predicted_rpo_s"]),
-                   "yes" if d["split_brain"] else "no") for d in data.drills))
+                   "yes" if d["split_brain"] else "no")
+                  for i, d in enumerate(data.drills, start=1)))
     return out + _fig(figures, "drills")
 
 
