@@ -29,6 +29,7 @@ from georesil.risk.stats import Estimate, estimate, nines, trials_warning
 
 __all__ = [
     "DEFAULT_IMPORTANCE_TRIALS",
+    "IMPORTANCE_BUDGET",
     "Engine",
     "LocalEngine",
     "ServiceRisk",
@@ -40,6 +41,8 @@ __all__ = [
 
 #: Trials (from the start of the run) on which importance measures are estimated.
 DEFAULT_IMPORTANCE_TRIALS = 1 << 20
+#: Most element-trials spent on importance (each costs two evaluations); at least one chunk.
+IMPORTANCE_BUDGET = 1 << 26
 
 Progress = Callable[[int, int], None]
 
@@ -269,6 +272,9 @@ def run_snapshot(
     if seed < 0:
         raise InvalidInput(f"--seed: got {seed}; need a non-negative integer", field="seed")
     importance_chunks = math.ceil(min(importance_trials, trials) / CHUNK_TRIALS)
+    # every importance trial is evaluated twice per element: bound the work on big topologies
+    affordable = max(1, IMPORTANCE_BUDGET // (CHUNK_TRIALS * max(1, len(model.elements))))
+    importance_chunks = min(importance_chunks, affordable)
     tasks = plan_tasks(trials, engine.workers, importance_chunks)
     total = Counts.zero(model)
     done = 0

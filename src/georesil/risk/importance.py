@@ -15,7 +15,8 @@ p the probability of basic event e:
 Monte Carlo estimates use common random numbers: the same draws are evaluated with e forced to
 fail and forced to work (:func:`georesil.risk.chunks.run_chunk`), so the differences are not
 swamped by sampling noise. The basic event of ``site:X`` is X's *own* failure; failures a zone
-passes on are the zone's event. Ratios with a zero denominator are ``None``.
+passes on are the zone's event. Ratios with a zero denominator are ``None``. Elements that
+do not affect a target (P₁ = P₀ = P on the trials used) get no row for it.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ def importance_rows(
     elements: tuple[str, ...], p: F64, targets: tuple[str, ...],
     base: F64, given_up: F64, given_down: F64,
 ) -> list[Importance]:
-    """Importance of every element for every target.
+    """Importance of every element for every target it affects.
+
+    Pairs where forcing the element changes nothing (P₁ = P₀ = P) are left out.
 
     Args:
         elements: Basic event names.
@@ -75,6 +78,8 @@ def importance_rows(
         for t, target in enumerate(targets):
             big_p, p0, p1 = float(base[t]), float(given_up[e, t]), float(given_down[e, t])
             mif = p1 - p0
+            if mif == 0 and p1 == big_p:  # e does not affect this target: leave it out
+                continue
             crit = _ratio(float(p[e]) * mif, big_p)
             rows.append(Importance(
                 name, target, float(p[e]), mif, crit, _ratio(p1, big_p), _ratio(big_p, p0),
