@@ -145,3 +145,18 @@ def test_provisioned_sites() -> None:
         "taipei-neihu", "taoyuan-dc", "tainan-ngcc"]
     data["services"][1]["kind"] = "compute"
     assert provisioned_sites(topology_from_dict(data)) == ["taipei-neihu", "tainan-ngcc"]
+
+
+def test_handler_failure_names_the_resource() -> None:
+    """Any error inside a handler becomes a ProvisionError naming the type and resource."""
+    import pulumi
+    import pulumi_aws as aws
+    from moto import mock_aws
+
+    def program() -> None:
+        aws.dynamodb.TableItem("seed", table_name="t", hash_key="pk", item="not json",
+                               opts=pulumi.ResourceOptions(provider=_lab_provider()))
+
+    with mock_aws(), pytest.raises(ProvisionError,
+                                   match=r"aws:dynamodb/tableItem:TableItem 'seed'.*JSONDecode"):
+        run_program(MotoEngine(), program, stack="h", preview=False)
