@@ -176,3 +176,12 @@ def test_nk_rows_that_add_nothing_are_folded(data: ReportData) -> None:
     rows = {tuple(r["elements"]): r for r in data.nk}
     assert rows[("site:taipei-neihu", "site:taoyuan-dc")]["same_as"] == ["site:taipei-neihu"]
     assert rows[("site:tainan-ngcc", "site:taipei-neihu")]["same_as"] is None
+
+
+def test_annual_highlights_name_the_most_exposed_services(data: ReportData) -> None:
+    """The summary names the service most likely to have an outage, and an RPO breach, a year."""
+    from georesil.report.data import annual_highlights
+
+    lines = annual_highlights(data)
+    assert lines[0].startswith("training-scheduler (tier 2)") and "9.4 %" in lines[0]
+    assert lines[1].startswith("model-store (tier 1)") and "5.8 %" in lines[1]

@@ -46,6 +46,7 @@ __all__ = [
     "QuakeRow",
     "ReportData",
     "ServiceRow",
+    "annual_highlights",
     "build_report_data",
 ]
 
@@ -257,6 +258,20 @@ def build_report_data(
         inputs={"analysis": analysis_json, "simulate": simulate_json, "years": years_json,
                 "drills": list(drills_json) if drills_json is not None else None},
     )
+
+
+def annual_highlights(data: ReportData) -> list[str]:
+    """Sentences from the simulated years: the most outage-prone and breach-prone services."""
+    rows = [s for s in data.services if s.years]
+    out = []
+    for key, what in (("p_outage_per_year", "at least one outage"),
+                      ("p_rpo_breach_per_year", "at least one RPO breach")):
+        ranked = sorted(rows, key=lambda s: -float((s.years or {}).get(key) or 0.0))
+        if ranked and (ranked[0].years or {}).get(key):
+            top = ranked[0]
+            out.append(f"{top.id} (tier {top.tier}) has the highest chance of {what} in a "
+                       f"year: {_format.probability((top.years or {})[key])}.")
+    return out
 
 
 # -- input checks -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from georesil.report import _format
-from georesil.report.data import SECTIONS, TIER_OBJECTIVES
+from georesil.report.data import SECTIONS, TIER_OBJECTIVES, annual_highlights
 
 if TYPE_CHECKING:
     from georesil.report.data import ReportData
@@ -65,9 +65,10 @@ class _Inputs(_FigureMap):
 def _kpis(data: ReportData) -> dict[str, Any]:
     tier1 = [s for s in data.services if s.tier == 1]
     known = [s.meets_objective for s in tier1 if s.meets_objective is not None]
-    failed = sum(1 for d in data.drills if d.rto_ok is False or d.rpo_ok is False)
+    failed = sum(1 for d in data.drills if d.rto_ok is False or d.rpo_ok is False
+                 or d["status"] not in ("completed", None))
     return {"tier1_total": len(tier1), "tier1_ok": sum(known) if known else None,
-            "drills_failed": failed}
+            "drills_failed": failed, "annual": annual_highlights(data)}
 
 
 def _scenario_rows(data: ReportData) -> dict[str, list[tuple[str, Any]]]:

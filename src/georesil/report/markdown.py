@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from georesil.report import _format as fmt
-from georesil.report.data import SECTIONS, TIER_OBJECTIVES
+from georesil.report.data import SECTIONS, TIER_OBJECTIVES, annual_highlights
 
 if TYPE_CHECKING:
     from georesil.report.data import ReportData
@@ -77,6 +77,11 @@ def _summary(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]
         if r.also:
             out.append(f"- Same impact: {', '.join(r.also)}.")
         out.append("")
+    annual = annual_highlights(data)
+    if annual:
+        years = (data.inputs.get("years") or {}).get("years")
+        span = f"{years:,}" if isinstance(years, int) else "the"
+        out += [f"From {span} simulated years: " + " ".join(annual), ""]
     if len(data.risks) < 5:
         out += [f"Only {len(data.risks)} distinct failures in this model affect a service; all "
                 "are listed.", ""]
