@@ -94,10 +94,11 @@ def element_failures(model: Any, draw: PackedDraw) -> tuple[I64, I64]:
     n_trials = 64 * draw.n_words
     key = np.unique(np.concatenate(zone_elems) * n_trials + np.concatenate(zone_trials))
     z_elem, z_trial = key // n_trials, key % n_trials
-    fresh = np.ones(len(key), dtype=bool)
-    for e in np.unique(z_elem).tolist():
-        mine = z_elem == e
-        fresh[mine] = ~atoms.has(int(own[e]), z_trial[mine])
+    own_key = own_elem * n_trials + own_trial  # ascending when every own atom is sparse
+    if len(own_key) > 1 and not bool((own_key[1:] > own_key[:-1]).all()):
+        own_key = np.sort(own_key)
+    at = np.minimum(np.searchsorted(own_key, key), max(len(own_key) - 1, 0))
+    fresh = own_key[at] != key if len(own_key) else np.ones(len(key), dtype=bool)
     return (np.concatenate([own_elem, z_elem[fresh]]),
             np.concatenate([own_trial, z_trial[fresh]]))
 
