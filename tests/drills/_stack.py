@@ -60,41 +60,40 @@ class FakeLab:
         self.calls.append(("revive", site))
 
 
-def build_stack(topology: Topology) -> StackOutputs:
-    """Create the control plane, buckets and failover records; return their outputs."""
-    import boto3
-
-    out: dict[str, Any] = {keys.CONTROL_SITE: "north", keys.TABLE_NAME: "control",
+def build_stack(clients: SiteClients, topology: Topology, tag: str) -> StackOutputs:
+    """Create the control plane, buckets and failover records (names end in ``tag``)."""
+    table = f"control-{tag}"
+    out: dict[str, Any] = {keys.CONTROL_SITE: "north", keys.TABLE_NAME: table,
                            keys.STACK_NAME: "t", keys.TOPOLOGY_NAME: topology.name}
-    region = {s: topology.site(s).endpoint.signing_region for s in topology.sites}
-    ddb = boto3.client("dynamodb", region_name=region["north"])
-    ddb.create_table(TableName="control", BillingMode="PAY_PER_REQUEST",
+    ddb = clients.client("north", "dynamodb")
+    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
                      KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
-    ssm = boto3.client("ssm", region_name=region["north"])
-    r53 = boto3.client("route53", region_name="us-east-1")
-    zone = r53.create_hosted_zone(Name="mini.tw", CallerReference="z")["HostedZone"]["Id"]
-    out[keys.zone_id_key("mini.tw")] = zone.split("/")[-1]
+    ssm = clients.client("north", "ssm")
+    r53 = clients.client("north", "route53")
+    zone = r53.create_hosted_zone(Name="mini.tw", CallerReference=f"z-{tag}")
+    zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+    out[keys.zone_id_key("mini.tw")] = zone_id
     for svc in topology.services.values():
         primary = topology.primary(svc.id).site
-        ddb.put_item(TableName="control", Item={"pk": {"S": f"active#{svc.id}"},
-                                                "site": {"S": primary}, "epoch": {"N": "0"}})
-        name = f"/t/{svc.id}/serving-site"
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"active#{svc.id}"},
+                                            "site": {"S": primary}, "epoch": {"N": "0"}})
+        name = f"/t/{tag}/{svc.id}/serving-site"
         ssm.put_parameter(Name=name, Value=primary, Type="String")
         out[keys.parameter_name_key(svc.id)] = name
-        _records(r53, out, zone, svc.id, svc.dns_name, primary,
-                 topology.secondaries(svc.id)[0].site)
+        _records(r53, out, zone_id, svc.id, svc.dns_name, primary,
+                 topology.secondaries(svc.id)[0].site, tag)
         if svc.kind.value == "object-storage":
             for replica in svc.replicas:
-                _bucket(out, svc.id, replica.site, region[replica.site])
+                _bucket(clients, topology, out, svc.id, replica.site, tag)
     return StackOutputs(out)
 
 
-def _bucket(out: dict[str, Any], service: str, site: str, region: str) -> None:
-    import boto3
-
-    name = f"{service}-{site}"
-    s3 = boto3.client("s3", region_name=region)
+def _bucket(clients: SiteClients, topology: Topology, out: dict[str, Any], service: str,
+            site: str, tag: str) -> None:
+    name = f"{service}-{site}-{tag}"
+    s3 = clients.client(site, "s3")
+    region = topology.site(site).endpoint.signing_region
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     out[keys.bucket_name_key(service, site)] = name
@@ -102,11 +101,12 @@ def _bucket(out: dict[str, Any], service: str, site: str, region: str) -> None:
 
 
 def _records(r53: Any, out: dict[str, Any], zone: str, service: str, name: str, primary: str,
-             secondary: str) -> None:
+             secondary: str, tag: str) -> None:
     out[keys.record_name_key(service)] = name
     changes = []
     for site, role in ((primary, "PRIMARY"), (secondary, "SECONDARY")):
-        hc = r53.create_health_check(CallerReference=f"{service}-{site}", HealthCheckConfig={
+        hc = r53.create_health_check(CallerReference=f"{service}-{site}-{tag}",
+                                     HealthCheckConfig={
             "IPAddress": "127.0.0.1", "Port": 80, "Type": "HTTP", "ResourcePath": "/"})
         out[keys.health_check_key(service, site)] = hc["HealthCheck"]["Id"]
         changes.append({"Action": "CREATE", "ResourceRecordSet": {
@@ -123,6 +123,7 @@ def fast_clients(topology: Topology) -> SiteClients:
                        policy=functools.partial(retry_policy, wait=wait_none()))
 
 
-def mini_env() -> Environment:
-    topology = mini_topology()
-    return Environment(topology, fast_clients(topology), build_stack(topology), FakeLab())
+def mini_env(clients: SiteClients, tag: str) -> Environment:
+    """A fresh stack for the mini topology, sharing ``clients`` (client creation is slow)."""
+    return Environment(clients.topology, clients, build_stack(clients, clients.topology, tag),
+                       FakeLab())

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from georesil.cloud import SiteClients
 from georesil.drills.context import Environment
-from tests.drills._stack import mini_env
+from tests.drills._stack import fast_clients, mini_env, mini_topology
+
+_TAGS = itertools.count()
 
 
 @pytest.fixture(autouse=True)
@@ -28,13 +32,28 @@ def _fresh_logging() -> Iterator[None]:
     structlog.reset_defaults()
 
 
-@pytest.fixture
-def env() -> Iterator[Environment]:
-    """A fresh hand-built stack for the mini topology in in-process moto."""
+@pytest.fixture(scope="module")
+def _moto_clients() -> Iterator[SiteClients]:
+    """In-process moto for a module, with one set of clients (creating clients is slow)."""
+    import os
+
     from moto import mock_aws
 
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
     with mock_aws():
-        yield mini_env()
+        yield fast_clients(mini_topology())
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def env(_moto_clients: SiteClients, request: pytest.FixtureRequest) -> Environment:
+    """A fresh hand-built stack (own table, buckets, zone) for the mini topology."""
+    return mini_env(_moto_clients, f"t{next(_TAGS)}")
 
 
 @pytest.fixture(scope="session")

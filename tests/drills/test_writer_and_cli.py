@@ -31,7 +31,7 @@ def test_writer_follows_the_active_site(env: Environment, workdir: Path) -> None
     ControlPlane(env.clients, env.outputs).set_active("store", "south", expect_epoch=0,
                                                       run_id="t")
     entry = writer.write_once()
-    assert (entry["site"], entry["bucket"]) == ("south", "store-south")
+    assert (entry["site"], entry["bucket"]) == ("south", env.outputs.bucket("store", "south").name)
 
 
 def test_plan_calls_no_cloud_api(monkeypatch: pytest.MonkeyPatch,

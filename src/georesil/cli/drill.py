@@ -160,7 +160,8 @@ def _approver(yes: bool) -> Any:
 def _render(result: DrillRun) -> None:
     rows = [{"phase": o.phase, "#": o.index + 1, "step": o.id, "name": o.name,
              "status": o.status, "duration_s": o.duration_s, "error": o.error or ""}
-            for o in result.outcomes]
+            for o in result.outcomes
+            if o.phase != "stop_conditions" or o.status != "succeeded"]  # only the trips
     _console().print(_table(f"Drill {result.runbook.name} — run {result.run_id}",
                                        rows, ("phase", "#", "step", "name", "status",
                                               "duration_s", "error")))

@@ -127,7 +127,7 @@ def canary_read_write(ctx: DrillContext, service: str, site: str) -> dict[str, A
                                Key=item, ConsistentRead=True)
         ok, where = got.get("Item", {}).get("sk") == {"S": token}, {"table": table}
     else:
-        ok, where = site_healthy(ctx, site), {"endpoint": ctx.endpoint_url(site)}
+        ok, where = site_healthy(ctx, site), {"endpoint": ctx.endpoint_url(site) or site}
     if not ok:
         raise StepFailed(f"{service} at {site}: the canary read back differs from what was "
                          "written", service=service, site=site)

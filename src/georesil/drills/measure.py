@@ -207,12 +207,13 @@ def predict(runbook: Runbook) -> Prediction:
     from georesil.model import FailureSet
 
     impact = evaluate(runbook.topology, FailureSet(sites=frozenset(runbook.doc.from_sites)))
-    per = {}
+    per: dict[str, dict[str, Any]] = {}
     for svc in runbook.doc.services:
         out = impact.services[svc]
         per[svc] = {"status": out.status.value, "serving_site": out.serving_site,
                     "recovery_s": out.recovery_s, "data_loss_s": out.data_loss_s,
                     "reason": out.reason}
-    rto = [p["recovery_s"] for p in per.values() if p["recovery_s"] is not None]
-    rpo = [p["data_loss_s"] for p in per.values() if p["data_loss_s"] is not None]
+    outcomes = [impact.services[svc] for svc in runbook.doc.services]
+    rto = [o.recovery_s for o in outcomes if o.recovery_s is not None]
+    rpo = [o.data_loss_s for o in outcomes if o.data_loss_s is not None]
     return Prediction(max(rto) if rto else None, max(rpo) if rpo else None, per)

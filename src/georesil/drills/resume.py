@@ -24,6 +24,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from structlog.contextvars import bound_contextvars
+
 from georesil.drills import measure, safety
 from georesil.drills.context import Clock, DrillContext, Environment, SystemClock
 from georesil.drills.journal import Journal, JournalView
@@ -66,7 +68,8 @@ def resume_drill(journal_path: str | Path, env: Environment, *, clock: Clock | N
         raise
     safety.register_running(run.ctx.workdir, run.run_id, Path(journal_path))
     run.record("drill.resumed", pid=os.getpid(), from_index=start_index)
-    with run.stop.catching_signals():
+    with bound_contextvars(run_id=run.run_id, drill=runbook.name), \
+            run.stop.catching_signals():
         try:
             rollback = next(view.of("rollback.started"), None)
             if rollback is not None:  # it died rolling back: finish the rollback

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from structlog.contextvars import bound_contextvars
 
 from georesil.drills import measure, safety
 from georesil.drills.context import Clock, DrillContext, Environment, SystemClock
@@ -107,7 +108,8 @@ def run_drill(runbook: Runbook, env: Environment, *, workdir: str | Path = ".",
     """Run ``runbook`` against ``env`` and return the finished run (see ``run.status``)."""
     run = start_run(runbook, env, workdir=workdir, journal_path=journal_path, run_id=run_id,
                     clock=clock, approve=approve)
-    with run.stop.catching_signals():
+    with bound_contextvars(run_id=run.run_id, drill=runbook.name), \
+            run.stop.catching_signals():
         try:
             if run.status == "running":
                 run.status = _run_phases(run, start_index=0)
@@ -331,7 +333,7 @@ def execute_step(run: DrillRun, step: Step, *, phase: str) -> StepOutcome:
     run.record("step.started", **base, kind=step.definition.kind.value,
                safe_to_repeat=step.safe_to_repeat)
     started = time.monotonic()
-    log.info("step.started", run_id=run.run_id, **base)
+    log.info("step.started", **base)
     try:
         result = _call_with_timeout(run, step)
     except (GeoresilError, TimeoutError) as exc:
@@ -346,7 +348,7 @@ def execute_step(run: DrillRun, step: Step, *, phase: str) -> StepOutcome:
     event = "step.succeeded" if outcome.status == "succeeded" else "step.failed"
     run.record(event, **base, duration_s=outcome.duration_s, result=result,
                deviated=outcome.status == "deviated", **world)
-    log.info(event, run_id=run.run_id, duration_s=outcome.duration_s, **base)
+    log.info(event, duration_s=outcome.duration_s, **base)
     run.outcomes.append(outcome)
     return outcome
 
@@ -372,7 +374,7 @@ def _failed(run: DrillRun, step: Step, base: dict[str, Any], started: float,
                           round(time.monotonic() - started, 3), None, str(exc))
     run.record("step.failed", **base, duration_s=outcome.duration_s, error=str(exc),
                error_type=type(exc).__name__)
-    log.warning("step.failed", run_id=run.run_id, error=str(exc), **base)
+    log.warning("step.failed", error=str(exc), **base)
     run.outcomes.append(outcome)
     return outcome
 
@@ -473,7 +475,7 @@ def finish_run(run: DrillRun) -> None:
             log.warning("lock.release_failed", service=svc, error=str(exc))
     run.summary = _summary(run)
     run.record("drill.finished", **run.summary)
-    log.info("drill.finished", run_id=run.run_id, drill=run.runbook.name, **{
+    log.info("drill.finished", **{
         k: v for k, v in run.summary.items() if k in ("status", "rto_s", "rpo_s", "rpo_objects",
                                                       "duration_s", "split_brain")})
     run.journal.close()
