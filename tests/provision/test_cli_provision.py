@@ -146,3 +146,12 @@ def test_no_endpoint_never_uses_topology_urls(tmp_path: Path,
     code, out, err = run_cli(capsys, "provision", str(path), "--json")
     assert code == 0, err
     assert json.loads(out)["in_process"] is True
+
+
+def test_deploy_rejects_unknown_operation(mini) -> None:  # type: ignore[no-untyped-def]
+    """deploy() names the allowed operations for an unknown one."""
+    from georesil.errors import InvalidInput
+    from georesil.provision.automation import deploy
+
+    with pytest.raises(InvalidInput, match="allowed: preview, up, destroy"):
+        deploy(mini, "refresh")
