@@ -175,3 +175,16 @@ def _wait(condition: Any, timeout_s: float = 10.0) -> None:
         time.sleep(0.02)
 
 
+
+
+def test_only_sites_with_an_endpoint_or_a_replica_get_a_server() -> None:
+    """A landing station with no endpoint and no replica gets no lab server."""
+    from georesil.lab.lifecycle import lab_sites
+    from georesil.model import topology_from_dict
+    from tests.lab._topologies import lab_doc
+
+    doc = lab_doc()
+    doc["sites"].append({"id": "cls", "region": "north",
+                         "location": {"lat": 25.2, "lon": 121.4}})
+    doc["links"].append({"id": "l-cls", "a": "north", "b": "cls"})
+    assert lab_sites(topology_from_dict(doc)) == ["north", "south"]

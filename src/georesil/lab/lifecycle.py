@@ -53,6 +53,7 @@ __all__ = [
     "SiteStatus",
     "kill_site",
     "lab_down",
+    "lab_sites",
     "lab_status",
     "lab_up",
     "revive_site",
@@ -125,15 +126,27 @@ def lab_up(
         return state
 
 
+def lab_sites(topology: Topology) -> list[str]:
+    """Sites that get a server: those with an endpoint or hosting a replica, in file order.
+
+    A cable landing station or a junction with neither has no API to play.
+    """
+    hosting = {r.site for svc in topology.services.values() for r in svc.replicas}
+    return [sid for sid, spec in topology.sites.items()
+            if spec.endpoint is not None or sid in hosting]
+
+
 def _start_servers(topology: Topology, root: Path, timeout_s: float) -> dict[str, SiteState]:
     for sub in ("ports", "logs", "faults"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    for site in topology.sites:
+    names = lab_sites(topology)
+    for site in names:
         (root / "ports" / f"{site}.port").unlink(missing_ok=True)
         faults_path(root, site).unlink(missing_ok=True)
         _launch(site, root)
     sites: dict[str, SiteState] = {}
-    for site, spec in topology.sites.items():
+    for site in names:
+        spec = topology.sites[site]
         port = _wait_for_port(root, site, timeout_s)
         endpoint = f"http://127.0.0.1:{port}"
         health = _wait_healthy(endpoint, site, timeout_s, root)
@@ -313,7 +326,9 @@ def _count(clients: SiteClients, site: str, bucket: str) -> int | None:
     total, token = 0, None
     try:
         while True:
-            params: dict[str, Any] = {"Bucket": bucket, **({"ContinuationToken": token} if token else {})}
+            params: dict[str, Any] = {"Bucket": bucket}
+            if token:
+                params["ContinuationToken"] = token
             page = clients.call(site, "s3", "list_objects_v2", **params)
             total += int(page.get("KeyCount", 0))
             token = page.get("NextContinuationToken")
@@ -389,7 +404,9 @@ def _site(state: LabState, site: str) -> SiteState:
     try:
         return state.sites[site]
     except KeyError:
-        raise InvalidInput(f"unknown lab site {site!r}; lab sites: "
+        why = (" (it has no endpoint and hosts no replica, so the lab runs no server for it)"
+               if site in state.topology_doc_site_ids() else "")
+        raise InvalidInput(f"unknown lab site {site!r}{why}; lab sites: "
                            f"{', '.join(sorted(state.sites))}", site=site) from None
 
 

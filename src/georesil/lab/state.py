@@ -96,6 +96,10 @@ class LabState:
 
         return topology_from_dict(self.topology_doc, self.topology_path)
 
+    def topology_doc_site_ids(self) -> list[str]:
+        """Every site id of the recorded topology (the lab may run servers for fewer)."""
+        return [str(s["id"]) for s in self.topology_doc.get("sites", [])]
+
     def endpoints(self) -> dict[str, str]:
         """``{site: "http://127.0.0.1:PORT"}``."""
         return {name: s.endpoint for name, s in self.sites.items()}
