@@ -51,7 +51,7 @@ def _moto_clients() -> Iterator[SiteClients]:
 
 
 @pytest.fixture
-def env(_moto_clients: SiteClients, request: pytest.FixtureRequest) -> Environment:
+def env(_moto_clients: SiteClients) -> Environment:
     """A fresh hand-built stack (own table, buckets, zone) for the mini topology."""
     return mini_env(_moto_clients, f"t{next(_TAGS)}")
 
