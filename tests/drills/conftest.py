@@ -58,17 +58,10 @@ def env(_moto_clients: SiteClients) -> Environment:
 
 @pytest.fixture(scope="session")
 def drill_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One lab of the reference topology for every lab test, in its own working directory.
-
-    The reference topology's private sites sign for regions such as ``tw-south-1``, which a
-    moto server accepts only with MOTO_ALLOW_NONEXISTENT_REGION (inherited by the servers).
-    """
-    import os
-
+    """One lab of the reference topology for every lab test, in its own working directory."""
     from georesil.lab import lab_down, lab_up
     from georesil.model import load_topology
 
-    os.environ["MOTO_ALLOW_NONEXISTENT_REGION"] = "true"
     workdir = tmp_path_factory.mktemp("drill-lab")
     lab_up(load_topology(), seed_objects=20, workdir=workdir)
     yield workdir
