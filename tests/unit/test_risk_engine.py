@@ -13,12 +13,7 @@ from georesil.risk.engine import LocalEngine, plan_tasks, run_snapshot, simulate
 from georesil.risk.snapshot import build_snapshot
 from tests.unit._risk_build import mixed
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = pytest.mark.slow
 
 TRIALS = 5 * CHUNK_TRIALS + 1234
 
