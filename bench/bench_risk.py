@@ -40,7 +40,7 @@ from georesil.risk.chunks import CHUNK_TRIALS, _valid_mask, draw_atoms, run_chun
 from georesil.risk.engine import LocalEngine, run_snapshot  # noqa: E402
 from georesil.risk.snapshot import SnapshotModel, build_snapshot, compose  # noqa: E402
 
-SIZES = [(20, 40, 128, 2000), (200, 600, 96, 300), (2000, 8000, 6, 40)]
+SIZES = [(20, 40, 1024, 2000), (200, 600, 192, 300), (2000, 8000, 8, 40)]
 SEED = 1
 
 
