@@ -49,3 +49,18 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert drills[0]["rpo_s"] == 0
     assert drills[2]["rto_s"] is not None and drills[2]["rpo_objects"] is not None
     assert _processes_mentioning(str(work)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.lab
+def test_failed_stage_still_takes_the_lab_down(tmp_path: Path) -> None:
+    """A drill stage that fails after the lab is up leaves no server process behind."""
+    from georesil.errors import InvalidInput
+    from georesil.lab.state import load_state
+    from georesil.report.demo import run_demo
+
+    work = tmp_path / "demo"
+    with pytest.raises(InvalidInput, match="runbook 'no-such-runbook' is not shipped"):
+        run_demo(work, trials=6400, years=100, runbooks=("no-such-runbook",))
+    assert load_state(work) is None
+    assert _processes_mentioning(str(work)) == []

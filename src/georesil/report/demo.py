@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,8 +112,12 @@ class _Stages:
 
 
 def run_demo(directory: Path, *, console: Console | None = None, trials: int = DEMO_TRIALS,
-             years: int = DEMO_YEARS) -> DemoResult:
+             years: int = DEMO_YEARS,
+             runbooks: Sequence[str] = (PLANNED, FAILBACK, UNPLANNED)) -> DemoResult:
     """Run the whole demo in ``directory`` (created if needed); returns where the report is.
+
+    ``runbooks`` names the shipped runbooks to drill, in order; an ``unplanned`` one runs with
+    an application writing throughout.
 
     Raises:
         GeoresilError: a stage failed; the lab is down again before this propagates.
@@ -135,7 +139,7 @@ def run_demo(directory: Path, *, console: Console | None = None, trials: int = D
     try:
         with stages.stage("lab_up", "starting the lab (one S3/DynamoDB server per site)"):
             env = _lab_up(topology, directory)
-        runs = _drills(stages, env, directory)
+        runs = _drills(stages, env, directory, runbooks)
     finally:
         with stages.stage("lab_down", "stopping the lab"):
             _lab_down(directory)
@@ -176,13 +180,17 @@ def _lab_down(directory: Path) -> None:
     lab_down(workdir=directory)
 
 
-def _drills(stages: _Stages, env: Environment, directory: Path) -> list[dict[str, Any]]:
-    """The planned failover, its failback, then the unplanned failover under writes."""
+def _drills(stages: _Stages, env: Environment, directory: Path,
+            names: Sequence[str]) -> list[dict[str, Any]]:
+    """Each runbook in turn; unplanned ones with an application writing throughout."""
+    from georesil.drills import load_runbook
+
     runs = []
-    for name, with_writer in ((PLANNED, False), (FAILBACK, False), (UNPLANNED, True)):
+    for name in names:
         path = find_runbook(name)
+        unplanned = load_runbook(path, topology=env.topology).doc.mode.value == "unplanned"
         with stages.stage(name, _describe(path, env)) as note:
-            run = (_run_with_writer if with_writer else _run)(path, env, directory)
+            run = (_run_with_writer if unplanned else _run)(path, env, directory)
             runs.append(_summary(stages, run))
             note(run.summary.get("status", "?"))
     return runs
