@@ -188,3 +188,11 @@ def test_only_sites_with_an_endpoint_or_a_replica_get_a_server() -> None:
                          "location": {"lat": 25.2, "lon": 121.4}})
     doc["links"].append({"id": "l-cls", "a": "north", "b": "cls"})
     assert lab_sites(topology_from_dict(doc)) == ["north", "south"]
+
+
+def test_up_on_a_lab_with_a_killed_site_revives_it(bare_lab: LabState) -> None:
+    """Reusing a lab brings a killed site back, with the same server."""
+    kill_site("south", bare_lab.workdir)
+    again = lab_up(lab_topology(), workdir=bare_lab.workdir, provision=False)
+    assert again.sites["south"].pid == bare_lab.sites["south"].pid
+    assert again.sites["south"].up and probe(again.sites["south"].endpoint) is not None

@@ -83,10 +83,11 @@ def lab_up(
     """Start (or reuse) a lab for ``topology`` in ``workdir``.
 
     A lab already recorded there is reused when all its servers answer and it was built from
-    the same topology; otherwise (or with ``replace``) its servers are stopped and a new lab
-    is started: servers, provisioning through the moto engine, then ``seed_objects`` sample
-    objects in every object-storage primary bucket. ``provision=False`` starts bare servers
-    (no buckets, no seeding): tests and callers that build their own resources.
+    the same topology (killed sites are revived); otherwise (or with ``replace``) its servers
+    are stopped and a new lab is started: servers, provisioning through the moto engine, then
+    ``seed_objects`` sample objects in every object-storage primary bucket.
+    ``provision=False`` starts bare servers (no buckets, no seeding): tests and callers that
+    build their own resources.
 
     Raises:
         InvalidInput: ``seed_objects`` is negative, or another lab command holds the lock.
@@ -101,6 +102,10 @@ def lab_up(
         existing = load_state(workdir)
         if existing is not None:
             if not replace and existing.topology_doc == doc and _all_answer(existing):
+                for s in existing.sites.values():
+                    if not s.up:  # a reused lab comes back whole
+                        _signal_and_wait(existing, s, signal.SIGUSR2, up=True,
+                                         timeout_s=startup_timeout_s)
                 log.info("lab.reused", sites=sorted(existing.sites), dir=str(existing.dir))
                 return existing
             log.info("lab.replacing", sites=sorted(existing.sites))
@@ -359,22 +364,29 @@ def _switch(site: str, workdir: str | Path, signum: int, *, up: bool,
     with lab_lock(workdir):
         state = require_state(workdir)
         s = _site(state, site)
-        if not _is_ours(s, state.dir):
-            raise Unavailable(f"lab server for site {site!r} (pid {s.pid}) is no longer "
-                              "running; run `georesil lab up` to replace the lab", site=site)
-        os.kill(s.pid, signum)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if (probe(s.endpoint, 0.5) is not None) if up else _refused(s.port):
-                s.up = up
-                save_state(state)
-                log.info("lab.site_revived" if up else "lab.site_killed", site=site,
-                         endpoint=s.endpoint)
-                return s
-            time.sleep(0.05)
-        wanted = "come back" if up else "go dark"
-        raise Unavailable(f"lab server for site {site!r} did not {wanted} within "
-                          f"{timeout_s:g}s", site=site)
+        _signal_and_wait(state, s, signum, up=up, timeout_s=timeout_s)
+        return s
+
+
+def _signal_and_wait(state: LabState, s: SiteState, signum: int, *, up: bool,
+                     timeout_s: float) -> None:
+    """Signal ``s``'s server, wait until it answers (``up``) or refuses, record it."""
+    if not _is_ours(s, state.dir):
+        raise Unavailable(f"lab server for site {s.site!r} (pid {s.pid}) is no longer "
+                          "running; run `georesil lab up` to replace the lab", site=s.site)
+    os.kill(s.pid, signum)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if (probe(s.endpoint, 0.5) is not None) if up else _refused(s.port):
+            s.up = up
+            save_state(state)
+            log.info("lab.site_revived" if up else "lab.site_killed", site=s.site,
+                     endpoint=s.endpoint)
+            return
+        time.sleep(0.05)
+    wanted = "come back" if up else "go dark"
+    raise Unavailable(f"lab server for site {s.site!r} did not {wanted} within "
+                      f"{timeout_s:g}s", site=s.site)
 
 
 def _refused(port: int) -> bool:
