@@ -38,7 +38,8 @@ class Counts:
         target_down: Per target (services, then ``tier-1``), trials in which it failed.
         importance_trials: Trials on which importance was computed.
         importance_base: Per target, failures among the importance trials.
-        forced: ``(n_elements, 2, n_targets)`` failures with the element forced up (0) / down (1).
+        forced: ``(n_elements, 2, n_targets)`` failures with the element forced up (0) / down (1);
+            empty ``(0, 2, n_targets)`` until some importance trials are counted (it is big).
         kernel_trials: Trials evaluated by the kernel (the others were counted from the
             single-failure table, :mod:`georesil.risk.sparse`).
     """
@@ -59,16 +60,22 @@ class Counts:
         z = np.zeros
         return cls(0, z(n_svc, np.int64), z(n_svc, np.int64), z(n_svc, np.int64),
                    z(n_tgt, np.int64), 0, z(n_tgt, np.int64),
-                   z((len(model.elements), 2, n_tgt), np.int64))
+                   z((0, 2, n_tgt), np.int64))
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
             self.trials + other.trials, self.down + other.down, self.breach + other.breach,
             self.failover + other.failover, self.target_down + other.target_down,
             self.importance_trials + other.importance_trials,
-            self.importance_base + other.importance_base, self.forced + other.forced,
+            self.importance_base + other.importance_base, _add_forced(self.forced, other.forced),
             self.kernel_trials + other.kernel_trials,
         )
+
+
+def _add_forced(a: I64, b: I64) -> I64:
+    if not len(a):
+        return b
+    return a if not len(b) else a + b
 
 
 def chunk_rng(seed: int, chunk: int) -> np.random.Generator:

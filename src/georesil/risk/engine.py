@@ -255,7 +255,7 @@ def result_from_counts(
     tier1 = estimate(int(counts.target_down[-1]), n) if names and names[-1] == TIER1 else None
     rows: list[Importance] = []
     m = counts.importance_trials
-    if m:
+    if m and len(counts.forced):
         p_elem = model.p[model.element_atom]
         rows = importance_rows(model.elements, p_elem, names, counts.importance_base / m,
                                counts.forced[:, 0, :] / m, counts.forced[:, 1, :] / m)
