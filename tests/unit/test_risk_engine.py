@@ -90,3 +90,12 @@ def test_zero_trials_rejected() -> None:
     """--trials 0 is an InvalidInput."""
     with pytest.raises(InvalidInput, match="--trials: got 0"):
         simulate_snapshot(mixed(), 0)
+
+
+def test_progress_reaches_total() -> None:
+    """The progress callback sees increasing counts ending at the number of trials."""
+    seen: list[tuple[int, int]] = []
+    simulate_snapshot(mixed(), 3 * CHUNK_TRIALS + 5, seed=1, importance_trials=0,
+                      progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (3 * CHUNK_TRIALS + 5, 3 * CHUNK_TRIALS + 5)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
