@@ -62,12 +62,24 @@ def test_table_and_parameter_names() -> None:
 def test_stack_outputs_typed_views() -> None:
     """StackOutputs reads buckets, tables and parameters under the shared keys."""
     raw = {keys.bucket_name_key("s", "a"): "bn", keys.bucket_arn_key("s", "a"): "arn:b",
+           keys.bucket_sites_key("s"): ["a"],
            keys.TABLE_NAME: "ctl", keys.parameter_name_key("s"): "/p"}
     out = StackOutputs(raw)
     assert out.bucket("s", "a").arn == "arn:b"
     assert list(out.buckets("s")) == ["a"]
     assert out.table_name == "ctl"
     assert out.parameter_name("s") == "/p"
+
+
+def test_buckets_of_dotted_service_ids_stay_apart() -> None:
+    """Service 'a' does not pick up the buckets of service 'a.b'."""
+    raw = {keys.bucket_sites_key("a"): ["x"], keys.bucket_sites_key("a.b"): ["y"]}
+    for svc, site in (("a", "x"), ("a.b", "y")):
+        raw[keys.bucket_name_key(svc, site)] = f"{svc}-{site}"
+        raw[keys.bucket_arn_key(svc, site)] = f"arn:aws:s3:::{svc}-{site}"
+    out = StackOutputs(raw)
+    assert list(out.buckets("a")) == ["x"]
+    assert list(out.buckets("a.b")) == ["y"]
 
 
 def test_stack_outputs_unwrap_automation_values() -> None:

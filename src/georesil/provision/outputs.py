@@ -23,6 +23,7 @@ __all__ = [
     "StackOutputs",
     "bucket_arn_key",
     "bucket_name_key",
+    "bucket_sites_key",
     "database_table_key",
     "health_check_key",
     "kms_key_arn_key",
@@ -44,6 +45,11 @@ TOPOLOGY_NAME = "topology"
 def bucket_name_key(service: str, site: str) -> str:
     """Key of the bucket name holding ``service``'s replica at ``site``."""
     return f"bucket.{service}.{site}.name"
+
+
+def bucket_sites_key(service: str) -> str:
+    """Key of the list of sites holding a bucket of ``service``, primary first."""
+    return f"bucket.{service}.sites"
 
 
 def bucket_arn_key(service: str, site: str) -> str:
@@ -159,11 +165,9 @@ class StackOutputs:
         )
 
     def buckets(self, service: str) -> dict[str, BucketRef]:
-        """Every replica bucket of ``service``, keyed by site, in output order."""
-        prefix = f"bucket.{service}."
-        sites = [k[len(prefix):-len(".name")] for k in self._data
-                 if k.startswith(prefix) and k.endswith(".name")]
-        return {site: self.bucket(service, site) for site in sites}
+        """Every replica bucket of ``service``, keyed by site, primary first."""
+        return {site: self.bucket(service, site)
+                for site in self.get(bucket_sites_key(service))}
 
     def kms_key_arn(self, site: str) -> str:
         return str(self.get(kms_key_arn_key(site)))

@@ -259,6 +259,7 @@ def _object_storage(topology: Topology, config: StackConfig,
             role_name=naming.role_name(topology.name, config.stack, svc.id),
             noncurrent_days=config.noncurrent_days, force_destroy=config.force_destroy,
             tags=tags))
+        pulumi.export(keys.bucket_sites_key(svc.id), list(component.buckets))
         for site, bucket in component.buckets.items():
             pulumi.export(keys.bucket_name_key(svc.id, site), bucket.bucket)
             pulumi.export(keys.bucket_arn_key(svc.id, site), bucket.arn)
