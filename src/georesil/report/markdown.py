@@ -233,7 +233,10 @@ def _importance(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[s
 def _drills(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
     if not data.drills:
         return _missing(data, "drills") or ["No drills recorded yet.", ""]
-    out = _table(("#", "Started", "Runbook", "Mode", "Status", "RTO", "target", "predicted", "RPO",
+    out = ["Measured RTO/RPO against target and prediction. Lab drills measure the "
+           "orchestration, not production DNS TTLs or data volumes: a lab RTO is a lower bound.",
+           ""]
+    out += _table(("#", "Started", "Runbook", "Mode", "Status", "RTO", "target", "predicted", "RPO",
                   "objects", "target", "predicted", "Split brain"),
                  ((i, d["started_at"], d["runbook"], d["mode"], d["status"],
                    fmt.duration(d["rto_s"]) + ("" if d.rto_ok in (None, True) else " ✗"),
