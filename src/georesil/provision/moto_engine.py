@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import pulumi
 import structlog
 
 from georesil.errors import GeoresilError, ProvisionError
@@ -117,13 +118,7 @@ def _in_process_moto_active() -> bool:
     return bool(getattr(MockAWS, "_mocks_active", False))
 
 
-def _base_mocks() -> type:
-    import pulumi
-
-    return pulumi.runtime.Mocks
-
-
-class MotoEngine(_base_mocks()):  # type: ignore[misc]
+class MotoEngine(pulumi.runtime.Mocks):
     """Pulumi mocks that create each resource in moto through boto3.
 
     Args:
@@ -304,7 +299,6 @@ def run_program(engine: MotoEngine, program: Callable[[], None], *, stack: str,
 
 def _run_in_thread(engine: MotoEngine, program: Callable[[], None], stack: str,
                    preview: bool) -> dict[str, Any]:
-    import pulumi
     from pulumi.runtime.settings import SETTINGS
     from pulumi.runtime.stack import run_pulumi_func
 
