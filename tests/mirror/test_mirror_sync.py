@@ -157,14 +157,14 @@ def test_killed_destination_then_resume_loses_and_duplicates_nothing(
     items = small_objects(600)
     put_many(clients, "north", buckets["north"], items)
 
-    def kill_after_two_batches(site: str, done: int, total: int) -> None:
-        if done == 200:
+    def kill_after_200_keys(site: str, done: int, total: int) -> None:
+        if done == 200:  # from a worker thread, while other copies are in flight
             kill_site(site, mirror_lab.workdir)
 
     try:
         with pytest.raises(Unavailable) as info:
             sync(topology, "store", clients, buckets, to="south", workdir=tmp_path,
-                 batch_size=100, progress=kill_after_two_batches)
+                 batch_size=100, progress=kill_after_200_keys)
     finally:
         revive_site("south", mirror_lab.workdir)
     assert info.value.site == "south"

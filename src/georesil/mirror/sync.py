@@ -61,7 +61,8 @@ META_ETAG = "georesil-source-etag"
 META_LAST_MODIFIED = "georesil-source-last-modified"
 
 Progress = Callable[[str, int, int], None]
-"""``progress(site, done, total)``: keys handled so far out of ``total``."""
+"""``progress(site, done, total)``: keys handled so far out of ``total``; called once with 0
+before the first copy and then after every key, from the worker threads."""
 
 
 @dataclass
@@ -161,7 +162,8 @@ def sync(
         to: Sync only this secondary.
         workers: Keys copied concurrently.
         prune: Also delete keys that no longer exist at the primary.
-        progress: Called as ``progress(site, done, total)`` after each batch.
+        progress: Called as ``progress(site, done, total)`` after each key (from the worker
+            threads).
         workdir: Where ``.georesil/mirror/`` checkpoints live.
         batch_size: Keys per checkpoint save and ``mirror.batch_copied`` event.
 
@@ -221,6 +223,16 @@ def _sync_site(copier: _Copier, source: History, checkpoint: _Checkpoint, *, wor
     stale = [(k, h) for k, h in dest.items() if k not in source] if prune else []
     total = len(work) + len(stale)
     done = 0
+    ticks = [0]
+    tick_lock = threading.Lock()
+
+    def key_done() -> None:
+        with tick_lock:
+            ticks[0] += 1
+            count = ticks[0]
+        if progress:
+            progress(copier.dest_site, count, total)
+
     if progress:
         progress(copier.dest_site, 0, total)
     for start in range(0, total, batch_size):
@@ -229,7 +241,7 @@ def _sync_site(copier: _Copier, source: History, checkpoint: _Checkpoint, *, wor
         chunk = work[start:start + batch_size]
         prune_chunk = stale[max(0, start - len(work)):max(0, start + batch_size - len(work))]
         try:
-            _run_batch(copier, chunk, prune_chunk, checkpoint, workers)
+            _run_batch(copier, chunk, prune_chunk, checkpoint, workers, key_done)
         finally:
             checkpoint.save()
         done += len(chunk) + len(prune_chunk)
@@ -237,14 +249,12 @@ def _sync_site(copier: _Copier, source: History, checkpoint: _Checkpoint, *, wor
                  pruned=len(prune_chunk), versions=outcome.versions_copied - before[0],
                  bytes=outcome.bytes_copied - before[1], done=done, total=total,
                  duration_s=round(time.monotonic() - began, 3))
-        if progress:
-            progress(copier.dest_site, done, total)
     outcome.complete = True
 
 
 def _run_batch(copier: _Copier, chunk: list[tuple[str, tuple[Version, ...]]],
                prune_chunk: list[tuple[str, list[Version]]], checkpoint: _Checkpoint,
-               workers: int) -> None:
+               workers: int, key_done: Callable[[], None]) -> None:
     context = structlog.contextvars.get_contextvars()
 
     def copy_key(key: str, versions: tuple[Version, ...]) -> None:
@@ -252,10 +262,12 @@ def _run_batch(copier: _Copier, chunk: list[tuple[str, tuple[Version, ...]]],
             for version in versions:
                 copier.copy(version)
                 checkpoint.add(version)
+        key_done()
 
     def prune_key(key: str, history: list[Version]) -> None:
         with structlog.contextvars.bound_contextvars(**context):
             copier.prune(key, history)
+        key_done()
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirror") as pool:
         futures: list[Future[None]] = [pool.submit(copy_key, k, v) for k, v in chunk]
