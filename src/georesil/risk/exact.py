@@ -15,6 +15,8 @@ Cost: 2^n evaluations — about a second per 2^22 states on the reference topolo
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -76,36 +78,60 @@ def exact_snapshot(topology: Topology, model: SnapshotModel | None = None) -> Sn
             f"backup levels such as {names}, ...); exact enumeration handles at most "
             f"{MAX_EXACT_ATOMS}; run Monte Carlo (--trials) instead", field="exact",
         )
-    n_low = min(n, _BLOCK_BITS)
-    n_states = 1 << n_low
-    low = _low_patterns(n_low)
-    n_words = low.shape[1]
-    p = model.p[stoch]
-    inner = _weights(p[:n_low])
-    bitmat = _unpack(low, n_states).T  # (states, n_low)
-    base = np.where(model.p >= 1, ALL_ONES, np.uint64(0)).astype(np.uint64)
-    n_tgt, n_svc = len(model.targets.names), len(model.service_ids)
-    acc = {k: np.zeros(n_svc) for k in ("down", "breach", "failover")}
-    target = np.zeros(n_tgt)
-    given1 = np.zeros((n, n_tgt))
-    for block in range(1 << (n - n_low)):
-        bits = np.repeat(base[:, None], n_words, axis=1)
-        bits[stoch[:n_low]] = low
-        factor = 1.0
-        for k in range(n_low, n):
-            on = (block >> (k - n_low)) & 1
-            bits[stoch[k]] = ALL_ONES if on else np.uint64(0)
-            factor *= p[k] if on else 1 - p[k]
-        out = model.evaluate(model.compiled, *compose(model, bits))
-        for key in acc:
-            acc[key] += factor * (_unpack(getattr(out, key), n_states) @ inner)
-        sw = factor * _unpack(_target_bits(model, out.down), n_states) * inner  # (tgt, states)
-        target += sw.sum(axis=1)
-        given1[:n_low] += (sw @ bitmat).T
-        for k in range(n_low, n):
-            if (block >> (k - n_low)) & 1:
-                given1[k] += sw.sum(axis=1)
-    return _result(topology, model, acc, target, given1, 1 << n)
+    sums = _Sums(model, n)
+    enum = _Enumeration(model, stoch)
+    for block in range(1 << (n - enum.n_low)):
+        bits, factor, high_on = enum.block(block)
+        sums.add(enum, model.evaluate(model.compiled, *compose(model, bits)), factor, high_on)
+    return _result(topology, model, sums.acc, sums.target, sums.given1, 1 << n)
+
+
+class _Enumeration:
+    """Packed states: the 16 lowest stochastic atoms vary inside a block, the others per block."""
+
+    def __init__(self, model: SnapshotModel, stoch: npt.NDArray[np.int64]) -> None:
+        self.stoch, self.p = stoch, model.p[stoch]
+        self.n_low = min(len(stoch), _BLOCK_BITS)
+        self.n_states = 1 << self.n_low
+        self.low = _low_patterns(self.n_low)
+        self.inner = _weights(self.p[: self.n_low])
+        self.bitmat = _unpack(self.low, self.n_states).T  # (states, n_low)
+        self.base = np.where(model.p >= 1, ALL_ONES, np.uint64(0)).astype(np.uint64)
+
+    def block(self, block: int) -> tuple[U64, float, list[int]]:
+        """Atom bits of one block, its probability factor, and its high atoms that are on."""
+        bits = np.repeat(self.base[:, None], self.low.shape[1], axis=1)
+        bits[self.stoch[: self.n_low]] = self.low
+        factor, on = 1.0, []
+        for k in range(self.n_low, len(self.stoch)):
+            set_ = (block >> (k - self.n_low)) & 1
+            bits[self.stoch[k]] = ALL_ONES if set_ else np.uint64(0)
+            factor *= self.p[k] if set_ else 1 - self.p[k]
+            if set_:
+                on.append(k)
+        return bits, factor, on
+
+
+class _Sums:
+    """Weighted sums: per-service outcomes, per-target failures, and failures given x_k = 1."""
+
+    def __init__(self, model: SnapshotModel, n: int) -> None:
+        self.model = model
+        n_tgt, n_svc = len(model.targets.names), len(model.service_ids)
+        self.acc = {k: np.zeros(n_svc) for k in ("down", "breach", "failover")}
+        self.target = np.zeros(n_tgt)
+        self.given1 = np.zeros((n, n_tgt))
+
+    def add(self, enum: _Enumeration, out: Any, factor: float, high_on: list[int]) -> None:
+        for key in self.acc:
+            self.acc[key] += factor * (_unpack(getattr(out, key), enum.n_states) @ enum.inner)
+        failed = _unpack(_target_bits(self.model, out.down), enum.n_states)
+        sw = factor * failed * enum.inner  # (targets, states)
+        total = sw.sum(axis=1)
+        self.target += total
+        self.given1[: enum.n_low] += (sw @ enum.bitmat).T
+        for k in high_on:
+            self.given1[k] += total
 
 
 def _result(topology: Topology, model: SnapshotModel, acc: dict[str, F64], target: F64,

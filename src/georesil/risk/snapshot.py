@@ -125,48 +125,57 @@ def build_snapshot(
         evaluate = evaluate or functools.partial(evaluate_packed, engine="numba")
         compile_fn = compile_fn or compile_topology
     rel = element_reliabilities(topology)
-    atoms, probs = list(rel), [r.unavailability for r in rel.values()]
-    site_ix = {s: i for i, s in enumerate(topology.sites)}
-    link_ix = {k: i for i, k in enumerate(topology.links)}
-    elements, element_atom = list(atoms), list(range(len(atoms)))
-    parent: list[int] = []
-    chain_atom: list[int] = []
-    site_pairs: list[tuple[int, int]] = []
-    link_pairs: list[tuple[int, int]] = []
-    for zone in zone_models(topology):
-        zone_atom = len(atoms)
-        atoms.append(f"zone:{zone.id}")
-        probs.append(zone.unavailability)
-        elements.append(f"zone:{zone.id}")
-        element_atom.append(zone_atom)
-        parent.append(-1)
-        chain_atom.append(zone_atom)
-        level_rows = [len(parent) - 1]
-        backups, passes, site_level = zone.levels()
-        for b, q in zip(backups, passes, strict=True):
-            if q < 1.0:  # a level that always passes adds no atom
-                atoms.append(f"zone:{zone.id}@{b:g}h")
-                probs.append(q)
-                parent.append(level_rows[-1])
-                chain_atom.append(len(atoms) - 1)
-            level_rows.append(len(parent) - 1)
-        for s, lvl in zip(zone.sites, site_level, strict=True):
-            site_pairs.append((site_ix[s], level_rows[lvl + 1]))
-        link_pairs.extend((link_ix[k], level_rows[0]) for k in zone.links)
+    atoms = _AtomTable(list(rel), [r.unavailability for r in rel.values()])
+    atoms.add_zones(topology)
     compiled = compile_fn(topology)
     targets = tier1_target(topology)
     table = single_outcomes(compiled, evaluate, len(topology.services), targets.tier1_rows)
     return SnapshotModel(
-        atoms=tuple(atoms), p=np.array(probs, dtype=np.float64),
-        elements=tuple(elements), element_atom=np.array(element_atom, dtype=np.int64),
+        atoms=tuple(atoms.names), p=np.array(atoms.probs, dtype=np.float64),
+        elements=tuple(atoms.elements), element_atom=np.array(atoms.element_atom, np.int64),
         site_atom=np.arange(len(topology.sites), dtype=np.int64),
         link_atom=np.arange(len(topology.sites), len(rel), dtype=np.int64),
-        chain_parent=np.array(parent, dtype=np.int64), chain_atom=np.array(chain_atom, np.int64),
-        site_from=_col(site_pairs, 0), site_chain=_col(site_pairs, 1),
-        link_from=_col(link_pairs, 0), link_chain=_col(link_pairs, 1),
+        chain_parent=np.array(atoms.parent, np.int64), chain_atom=np.array(atoms.chain, np.int64),
+        site_from=_col(atoms.site_pairs, 0), site_chain=_col(atoms.site_pairs, 1),
+        link_from=_col(atoms.link_pairs, 0), link_chain=_col(atoms.link_pairs, 1),
         compiled=compiled, service_ids=tuple(topology.services),
         targets=targets, single_table=table, evaluate=evaluate,
     )
+
+
+class _AtomTable:
+    """Atoms and zone chains as they are built (element atoms first, then per zone)."""
+
+    def __init__(self, names: list[str], probs: list[float]) -> None:
+        self.names, self.probs = names, probs
+        self.elements, self.element_atom = list(names), list(range(len(names)))
+        self.parent: list[int] = []
+        self.chain: list[int] = []
+        self.site_pairs: list[tuple[int, int]] = []
+        self.link_pairs: list[tuple[int, int]] = []
+
+    def _atom(self, name: str, p: float, parent_row: int) -> int:
+        self.names.append(name)
+        self.probs.append(p)
+        self.parent.append(parent_row)
+        self.chain.append(len(self.names) - 1)
+        return len(self.parent) - 1
+
+    def add_zones(self, topology: Topology) -> None:
+        site_ix = {s: i for i, s in enumerate(topology.sites)}
+        link_ix = {k: i for i, k in enumerate(topology.links)}
+        for zone in zone_models(topology):
+            self.elements.append(f"zone:{zone.id}")
+            self.element_atom.append(len(self.names))
+            rows = [self._atom(f"zone:{zone.id}", zone.unavailability, -1)]
+            backups, passes, site_level = zone.levels()
+            for b, q in zip(backups, passes, strict=True):
+                # a level that always passes adds no atom
+                rows.append(self._atom(f"zone:{zone.id}@{b:g}h", q, rows[-1]) if q < 1.0
+                            else rows[-1])
+            self.site_pairs += [(site_ix[s], rows[lvl + 1])
+                                for s, lvl in zip(zone.sites, site_level, strict=True)]
+            self.link_pairs += [(link_ix[k], rows[0]) for k in zone.links]
 
 
 def _col(pairs: list[tuple[int, int]], i: int) -> I64:

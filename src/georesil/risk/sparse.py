@@ -61,7 +61,25 @@ class _Atoms:
 def element_failures(model: Any, draw: PackedDraw) -> tuple[I64, I64]:
     """Distinct (element, trial) failure pairs; elements are sites then links (file order)."""
     atoms = _Atoms(draw)
-    n_sites = len(model.site_atom)
+    own_elem, own_trial = _own_failures(model, draw, atoms)  # distinct already
+    zone_elem, zone_trial = _zone_failures(model, atoms)
+    if not len(zone_elem):
+        return own_elem, own_trial
+    # zone-made pairs are few: dedupe them, and drop those the element's own atom also made
+    n_trials = 64 * draw.n_words
+    key = np.unique(zone_elem * n_trials + zone_trial)
+    own_key = own_elem * n_trials + own_trial  # ascending when every own atom is sparse
+    if len(own_key) > 1 and not bool((own_key[1:] > own_key[:-1]).all()):
+        own_key = np.sort(own_key)
+    at = np.minimum(np.searchsorted(own_key, key), max(len(own_key) - 1, 0))
+    fresh = own_key[at] != key if len(own_key) else np.ones(len(key), dtype=bool)
+    key = key[fresh]
+    return (np.concatenate([own_elem, key // n_trials]),
+            np.concatenate([own_trial, key % n_trials]))
+
+
+def _own_failures(model: Any, draw: PackedDraw, atoms: _Atoms) -> tuple[I64, I64]:
+    """(element, trial) pairs of the elements' own failure atoms."""
     own = np.concatenate([model.site_atom, model.link_atom])
     elem_of_atom = np.full(len(model.p), -1, dtype=np.int64)
     elem_of_atom[own] = np.arange(len(own))
@@ -75,32 +93,24 @@ def element_failures(model: Any, draw: PackedDraw) -> tuple[I64, I64]:
             pos = atoms.positions(atom)
             elems.append(np.full(len(pos), elem_of_atom[atom], dtype=np.int64))
             trials.append(pos)
+    return np.concatenate(elems), np.concatenate(trials)
+
+
+def _zone_failures(model: Any, atoms: _Atoms) -> tuple[I64, I64]:
+    """(element, trial) pairs of members taken down by their zones (may repeat)."""
     chains: list[I64] = []
     for par, atom in zip(model.chain_parent.tolist(), model.chain_atom.tolist(), strict=True):
         chains.append(atoms.positions(atom) if par < 0 else
                       chains[par][atoms.has(atom, chains[par])])
-    zone_elems: list[I64] = []
-    zone_trials: list[I64] = []
+    elems: list[I64] = [np.zeros(0, dtype=np.int64)]
+    trials: list[I64] = [np.zeros(0, dtype=np.int64)]
     for offset, targets, rows in ((0, model.site_from, model.site_chain),
-                                  (n_sites, model.link_from, model.link_chain)):
+                                  (len(model.site_atom), model.link_from, model.link_chain)):
         for target, row in zip(targets.tolist(), rows.tolist(), strict=True):
             if len(chains[row]):
-                zone_elems.append(np.full(len(chains[row]), target + offset, dtype=np.int64))
-                zone_trials.append(chains[row])
-    own_elem, own_trial = np.concatenate(elems), np.concatenate(trials)  # distinct already
-    if not zone_elems:
-        return own_elem, own_trial
-    # zone-made pairs are few: dedupe them, and drop those the element's own atom also made
-    n_trials = 64 * draw.n_words
-    key = np.unique(np.concatenate(zone_elems) * n_trials + np.concatenate(zone_trials))
-    z_elem, z_trial = key // n_trials, key % n_trials
-    own_key = own_elem * n_trials + own_trial  # ascending when every own atom is sparse
-    if len(own_key) > 1 and not bool((own_key[1:] > own_key[:-1]).all()):
-        own_key = np.sort(own_key)
-    at = np.minimum(np.searchsorted(own_key, key), max(len(own_key) - 1, 0))
-    fresh = own_key[at] != key if len(own_key) else np.ones(len(key), dtype=bool)
-    return (np.concatenate([own_elem, z_elem[fresh]]),
-            np.concatenate([own_trial, z_trial[fresh]]))
+                elems.append(np.full(len(chains[row]), target + offset, dtype=np.int64))
+                trials.append(chains[row])
+    return np.concatenate(elems), np.concatenate(trials)
 
 
 def sparse_counts(model: Any, draw: PackedDraw, n_valid: int) -> tuple[I64, int]:
