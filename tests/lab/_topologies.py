@@ -22,6 +22,10 @@ LAB_DOC: dict[str, Any] = {
          "replicas": [{"site": "north", "role": "primary"},
                       {"site": "south", "role": "secondary", "replication": "async",
                        "lag_s": 5}]},
+        {"id": "ledger", "kind": "database", "rto_s": 600, "rpo_s": 0,
+         "replicas": [{"site": "north", "role": "primary"},
+                      {"site": "south", "role": "secondary", "replication": "async",
+                       "lag_s": 5}]},
     ],
 }
 

@@ -47,8 +47,9 @@ def test_up_provisions_buckets_and_seeds_the_primary(lab: LabState) -> None:
 
 
 def test_status_json_has_the_documented_shape(lab: LabState) -> None:
-    """lab status --json: sites with endpoint, region, up; services with buckets per site."""
+    """lab status --json: sites with endpoint, region, up; storage services' buckets per site."""
     status = lab_status(lab.workdir).to_json()
+    assert set(status["services"]) == {"store"}  # the database service has no buckets
     assert status["sites"]["south"]["endpoint"] == lab.sites["south"].endpoint
     assert status["sites"]["south"]["region"] == "ap-east-2"
     assert status["sites"]["south"]["up"] is True

@@ -82,6 +82,9 @@ def _target(path: Path | None, stack: str | None,
                            "`georesil lab up`, or pass --stack NAME for a deployed stack")
     topo = load_topology(path) if path is not None else (lab.topology() if lab else
                                                          load_topology(None))
+    from georesil.mirror.verify import replica_sites
+
+    replica_sites(topo, service)  # an unknown or non-storage service is bad input, said first
     if lab is not None:
         from georesil.provision.outputs import StackOutputs
 

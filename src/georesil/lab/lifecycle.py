@@ -311,18 +311,16 @@ def lab_status(workdir: str | Path = ".", *, count_objects: bool = True) -> LabS
 
 
 def _buckets(state: LabState) -> dict[str, dict[str, str]]:
+    """``{service: {site: bucket}}`` for every object-storage service, from the outputs."""
     if not state.outputs:
         return {}
+    from georesil.model.schema import ServiceKind
     from georesil.provision.outputs import StackOutputs
 
     outputs = StackOutputs(state.outputs)
-    topology = state.topology()
-    result: dict[str, dict[str, str]] = {}
-    for svc in topology.services:
-        refs = outputs.buckets(svc)
-        if refs:
-            result[svc] = {site: ref.name for site, ref in refs.items()}
-    return result
+    return {svc.id: {site: ref.name for site, ref in outputs.buckets(svc.id).items()}
+            for svc in state.topology().services.values()
+            if svc.kind is ServiceKind.OBJECT_STORAGE}
 
 
 def _count(clients: SiteClients, site: str, bucket: str) -> int | None:
