@@ -485,13 +485,13 @@ def finish_run(run: DrillRun) -> None:
 def _summary(run: DrillRun) -> dict[str, Any]:
     rtos = {s: run.rto(s) for s in run.runbook.doc.services}
     measured = [v for v in rtos.values() if v is not None]
-    rpos = [m.rpo_s for m in run.rpo.values() if m.rpo_s is not None]
+    rpo = [m for m in run.rpo.values() if m.rpo_s is not None]  # the measured ones
     return {
         "status": run.status,
         "rto_s": max(measured) if measured and len(measured) == len(rtos) else None,
-        "rpo_s": max(rpos) if rpos else None,
-        "rpo_objects": sum(m.objects for m in run.rpo.values()) if run.rpo else None,
-        "rpo_bytes": sum(m.bytes for m in run.rpo.values()) if run.rpo else None,
+        "rpo_s": max(m.rpo_s or 0.0 for m in rpo) if rpo else None,
+        "rpo_objects": sum(m.objects for m in rpo) if rpo else None,
+        "rpo_bytes": sum(m.bytes for m in rpo) if rpo else None,
         "services": {s: {"rto_s": rtos[s],
                          "rpo": run.rpo[s].to_json() if s in run.rpo else None}
                      for s in run.runbook.doc.services},

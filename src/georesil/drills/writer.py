@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import threading
 import time
 import uuid
@@ -88,7 +89,12 @@ class Writer:
         self._thread.start()
         return self
 
+    def request_stop(self) -> None:
+        """Stop after the write in progress (safe from a signal handler)."""
+        self._stop.set()
+
     def stop(self, timeout_s: float = 10.0) -> WriterStats:
+        """Stop the writer thread and wait for it."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
@@ -165,10 +171,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     state = require_state(args.workdir)
     writer = Writer(single_attempt_clients(args.workdir), StackOutputs(state.outputs),
                     args.service, workdir=args.workdir, interval_s=args.interval)
-    try:
-        stats = writer.run(args.duration)
-    except KeyboardInterrupt:
-        stats = writer.stats
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: writer.request_stop())
+    stats = writer.run(args.duration)
     print(json.dumps({"acked": stats.acked, "unknown": stats.unknown, "failed": stats.failed,
                       "by_site": stats.by_site}))
 
