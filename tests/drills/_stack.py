@@ -86,6 +86,7 @@ def build_stack(clients: SiteClients, topology: Topology, tag: str) -> StackOutp
         if svc.kind.value == "object-storage":
             for replica in svc.replicas:
                 _bucket(clients, topology, out, svc.id, replica.site, tag)
+            out[keys.bucket_sites_key(svc.id)] = [r.site for r in svc.replicas]
     return StackOutputs(out)
 
 

@@ -14,14 +14,9 @@ drill holds a lock, or the world is not where the runbook starts).
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextvars
 import os
 import signal
-import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,13 +26,15 @@ from structlog.contextvars import bound_contextvars
 
 from georesil.drills import measure, safety
 from georesil.drills.context import Clock, DrillContext, Environment, SystemClock
+from georesil.drills.execution import execute_step, probe_recovery
 from georesil.drills.journal import Journal
 from georesil.drills.loader import Runbook, Step
-from georesil.drills.runbook import FROM, TO, Mode, RollbackPolicy, Tolerance
+from georesil.drills.runbook import Mode, RollbackPolicy
+from georesil.drills.state import Approver, DrillRun, StepOutcome
 from georesil.errors import DrillError, GeoresilError, SafetyViolation
 
-__all__ = ["DrillRun", "StepOutcome", "finish_run", "run_drill", "run_method",
-           "run_rollbacks", "run_steady_state", "start_run"]
+__all__ = ["Approver", "DrillRun", "StepOutcome", "finish_run", "raise_for_status",
+           "run_drill", "run_method", "run_rollbacks", "run_steady_state", "start_run"]
 
 log = structlog.get_logger(__name__)
 
@@ -45,60 +42,6 @@ log = structlog.get_logger(__name__)
 #: SIGKILL this process, or pause for S seconds (``N:S``).
 KILL_AFTER_ENV = "GEORESIL_DRILL_TEST_KILL_AFTER_STEP"
 PAUSE_AFTER_ENV = "GEORESIL_DRILL_TEST_PAUSE_AFTER_STEP"
-
-Approver = Callable[[Step], bool]
-
-
-@dataclass
-class StepOutcome:
-    """What one step did."""
-
-    phase: str
-    index: int
-    id: str
-    name: str
-    kind: str
-    status: str  # succeeded | failed | deviated
-    duration_s: float
-    result: dict[str, Any] | None = None
-    error: str | None = None
-
-
-@dataclass
-class DrillRun:
-    """The state of one run, shared by the phase functions."""
-
-    runbook: Runbook
-    ctx: DrillContext
-    journal: Journal
-    stop: safety.StopFlag
-    approve: Approver
-    started_ts: float
-    method_ts: float | None = None
-    fault_ts: dict[str, float] = field(default_factory=dict)
-    cutover_ts: dict[str, float] = field(default_factory=dict)
-    recovered_ts: dict[str, float] = field(default_factory=dict)
-    rpo: dict[str, measure.RpoMeasurement] = field(default_factory=dict)
-    outcomes: list[StepOutcome] = field(default_factory=list)
-    last_verify: dict[str, Any] | None = None
-    split_brain: bool = False
-    error: str | None = None
-    rolled_back: bool = False
-    rollback_failed: bool = False
-    status: str = "running"
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def run_id(self) -> str:
-        return self.ctx.run_id
-
-    def record(self, event: str, **fields: Any) -> dict[str, Any]:
-        return self.journal.append(event, ts=self.ctx.now(), **fields)
-
-    def rto(self, service: str) -> float | None:
-        start = self.fault_ts.get(service, self.method_ts)
-        end = self.recovered_ts.get(service)
-        return None if start is None or end is None else round(end - start, 3)
 
 
 # -- composing the phases ------------------------------------------------------------------
@@ -293,7 +236,7 @@ def _await_recovery(run: DrillRun) -> str:
     """Poll until every service reads and writes at the to-site, or the time is up."""
     deadline = run.ctx.now() + run.runbook.doc.recovery_timeout_s
     while True:
-        _probe_recovery(run)
+        probe_recovery(run)
         if all(s in run.recovered_ts for s in run.runbook.doc.services):
             return "completed"
         if run.ctx.now() >= deadline or not run.ctx.sleep(0.2):
@@ -302,21 +245,6 @@ def _await_recovery(run: DrillRun) -> str:
                          f"{', '.join(pending)}")
             return "failed" if run.stop.reason is None else "interrupted"
 
-
-def _probe_recovery(run: DrillRun) -> None:
-    test_mode = run.runbook.doc.mode is Mode.TEST
-    for svc in run.runbook.doc.services:
-        if svc in run.recovered_ts or (not test_mode and svc not in run.cutover_ts):
-            continue
-        ok, detail = measure.recovered(run.ctx, svc, through_control_plane=not test_mode)
-        if ok:
-            run.recovered_ts[svc] = run.ctx.now()
-            run.record("measurement", service=svc, what="rto", value_s=run.rto(svc),
-                       fault_ts=run.fault_ts.get(svc, run.method_ts),
-                       recovered_ts=run.recovered_ts[svc], site=run.ctx.to_site,
-                       detail=detail)
-
-
 def _test_hooks(run: DrillRun, step: Step) -> None:
     number = str(step.index + 1)
     if os.environ.get(KILL_AFTER_ENV) == number:
@@ -324,114 +252,6 @@ def _test_hooks(run: DrillRun, step: Step) -> None:
     pause = os.environ.get(PAUSE_AFTER_ENV, "")
     if pause.partition(":")[0] == number:
         run.ctx.sleep(float(pause.partition(":")[2] or 30))
-
-
-# -- one step ------------------------------------------------------------------------------
-def execute_step(run: DrillRun, step: Step, *, phase: str) -> StepOutcome:
-    """Run one step with its timeout, journal it, and turn its result into measurements."""
-    base = {"phase": phase, "index": step.index, "step": step.id, "name": step.definition.name}
-    run.record("step.started", **base, kind=step.definition.kind.value,
-               safe_to_repeat=step.safe_to_repeat)
-    started = time.monotonic()
-    log.info("step.started", **base)
-    try:
-        result = _call_with_timeout(run, step)
-    except (GeoresilError, TimeoutError) as exc:
-        return _failed(run, step, base, started, exc)
-    outcome = StepOutcome(phase, step.index, step.id, step.definition.name,
-                          step.definition.kind.value, "succeeded",
-                          round(time.monotonic() - started, 3), result)
-    if step.tolerance is not None and not within(step.tolerance, result, run.ctx):
-        outcome.status = "deviated"
-    _after_step(run, step, result)
-    world = _world_snapshot(run) if phase == "method" else {}
-    event = "step.succeeded" if outcome.status == "succeeded" else "step.failed"
-    run.record(event, **base, duration_s=outcome.duration_s, result=result,
-               deviated=outcome.status == "deviated", **world)
-    log.info(event, duration_s=outcome.duration_s, **base)
-    run.outcomes.append(outcome)
-    return outcome
-
-
-def _call_with_timeout(run: DrillRun, step: Step) -> dict[str, Any]:
-    context = contextvars.copy_context()  # the worker keeps the bound run id
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="step")
-    try:
-        future = pool.submit(context.run, step.definition.fn, run.ctx, step.args)
-        try:
-            return future.result(timeout=step.spec.timeout_s)
-        except concurrent.futures.TimeoutError:
-            raise TimeoutError(f"step {step.id!r} did not finish within "
-                               f"{step.spec.timeout_s:g} s") from None
-    finally:
-        pool.shutdown(wait=False)
-
-
-def _failed(run: DrillRun, step: Step, base: dict[str, Any], started: float,
-            exc: BaseException) -> StepOutcome:
-    outcome = StepOutcome(base["phase"], step.index, step.id, step.definition.name,
-                          step.definition.kind.value, "failed",
-                          round(time.monotonic() - started, 3), None, str(exc))
-    run.record("step.failed", **base, duration_s=outcome.duration_s, error=str(exc),
-               error_type=type(exc).__name__)
-    log.warning("step.failed", error=str(exc), **base)
-    run.outcomes.append(outcome)
-    return outcome
-
-
-def _after_step(run: DrillRun, step: Step, result: dict[str, Any]) -> None:
-    for fault in result.get("faults", []):
-        if fault["service"] not in run.fault_ts:
-            run.fault_ts[fault["service"]] = fault["ts"]
-            run.record("fault", service=fault["service"], site=fault["site"], at=fault["ts"])
-    if step.definition.name == "mirror.lag":
-        run.last_verify = result
-    for cut in result.get("cutovers", []):
-        if cut["to_site"] == run.ctx.to_site and cut["service"] not in run.cutover_ts:
-            _cutover(run, cut)
-    if run.cutover_ts and run.runbook.doc.mode is not Mode.TEST:
-        _probe_recovery(run)
-
-
-def _cutover(run: DrillRun, cut: dict[str, Any]) -> None:
-    svc = cut["service"]
-    run.cutover_ts[svc] = cut["ts"]
-    run.record("cutover", service=svc, from_site=cut["from_site"], to_site=cut["to_site"],
-               at=cut["ts"])
-    planned = run.runbook.doc.mode is not Mode.UNPLANNED
-    ref = cut["ts"] if planned else run.fault_ts.get(svc, cut["ts"])
-    rpo = measure.measure_rpo(run.ctx, svc, cut["from_site"], cut["to_site"], ref_ts=ref,
-                              cutover_ts=cut["ts"], last_verify=run.last_verify)
-    run.rpo[svc] = rpo
-    run.record("measurement", what="rpo", **rpo.to_json())
-
-
-def _world_snapshot(run: DrillRun) -> dict[str, Any]:
-    try:
-        active = {svc: run.ctx.control.active(svc).site for svc in run.runbook.doc.services}
-    except GeoresilError:
-        return {}
-    return {"active": active, "epochs": dict(run.ctx.epochs)}
-
-
-def within(tolerance: Tolerance, result: dict[str, Any], ctx: DrillContext) -> bool:
-    """Whether ``result`` satisfies ``tolerance`` (string bounds may use ``$from``/``$to``)."""
-    value: Any = result
-    for part in tolerance.path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-
-    def resolve(bound: Any) -> Any:
-        return ctx.site(bound) if bound in (FROM, TO) else bound
-
-    if tolerance.equals is not None and value != resolve(tolerance.equals):
-        return False
-    if tolerance.one_of is not None and value not in [resolve(b) for b in tolerance.one_of]:
-        return False
-    if tolerance.min is not None and not (isinstance(value, (int, float))
-                                          and value >= tolerance.min):
-        return False
-    return tolerance.max is None or (isinstance(value, (int, float)) and value <= tolerance.max)
-
 
 # -- rollbacks -----------------------------------------------------------------------------
 def run_rollbacks(run: DrillRun) -> None:
