@@ -236,3 +236,23 @@ def test_history_lists_runs_with_the_documented_keys(env: Environment, workdir: 
     assert tuple(entry) == HISTORY_KEYS
     assert (entry["status"], entry["rpo_s"], entry["split_brain"]) == ("completed", 0, False)
     assert entry["predicted_rto_s"] == 600 and entry["rto_target_s"] == 900
+
+
+def test_test_mode_measures_without_moving_anything(env: Environment, workdir: Path) -> None:
+    """A test-mode drill syncs and probes the to-site, measures an RTO, moves nothing."""
+    text = """
+version: 1
+name: mini-test
+services: [store]
+from: north
+to: south
+mode: test
+method:
+  - action: mirror.sync
+  - probe: s3.read_write
+    args: {site: $to}
+    tolerance: {equals: true}
+"""
+    run = run_drill(_runbook(text), env, workdir=workdir)
+    assert run.status == "completed" and run.summary["rto_s"] is not None
+    assert ControlPlane(env.clients, env.outputs).active_sites("store") == {"north"}

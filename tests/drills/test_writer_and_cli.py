@@ -70,3 +70,25 @@ def test_abort_with_no_drill_running_exits_2(workdir: Path,
     with pytest.raises(SystemExit) as caught:
         main(["drill", "abort"])
     assert caught.value.code == 2 and "no running drill" in capsys.readouterr().err
+
+
+def test_outputs_file_gives_an_environment_without_a_lab(tmp_path: Path) -> None:
+    """Pulumi-style outputs ({key: {value: ...}}) become the stack outputs; no lab steps."""
+    from georesil.drills.context import outputs_environment
+    from tests.drills._stack import mini_topology
+
+    path = tmp_path / "outputs.json"
+    path.write_text('{"control_table": {"value": "ctl", "secret": false}, '
+                    '"control_site": "north"}')
+    env = outputs_environment(mini_topology(), path)
+    assert (env.outputs.table_name, env.outputs.control_site, env.lab) == ("ctl", "north", None)
+
+
+def test_unreadable_outputs_file_is_bad_input(tmp_path: Path) -> None:
+    """A missing outputs file says what to give instead."""
+    from georesil.drills.context import outputs_environment
+    from georesil.errors import InvalidInput
+    from tests.drills._stack import mini_topology
+
+    with pytest.raises(InvalidInput, match="pulumi stack output --json"):
+        outputs_environment(mini_topology(), tmp_path / "nope.json")

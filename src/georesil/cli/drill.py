@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from georesil.drills.loader import Runbook, Step
     from georesil.drills.runner import DrillRun
 
+OutputsOpt = typer.Option(None, "--outputs", help="Stack outputs JSON (`pulumi stack output "
+                          "--json`): drill the deployed stack at the topology's endpoints "
+                          "instead of the lab here.", show_default=False)
 RunbookArg = typer.Argument(..., help="Runbook file (YAML).", metavar="RUNBOOK",
                             show_default=False)
 
@@ -68,14 +71,16 @@ def run(
     yes: bool = typer.Option(False, "--yes", "-y", help="Pass every approval gate."),
     journal: Path | None = typer.Option(None, "--journal", help="Journal file (default: "
                                         ".georesil/drills/TIME-RUNID.jsonl)."),
+    outputs: Path | None = OutputsOpt,
 ) -> None:
-    """Run a drill in the lab of the working directory; exit 1 unless it completed."""
+    """Run a drill (in the lab of the working directory unless --outputs); exit 1 unless it
+    completed."""
     from georesil.drills import load_runbook
     from georesil.drills.runner import raise_for_status, run_drill
 
     if not yes and not approve_start(load_runbook(runbook)):
         raise typer.Exit(1)
-    rb, env = _load_for_lab(runbook)
+    rb, env = _environment(runbook, outputs)
     approve = _approver(yes)
     result = run_drill(rb, env, workdir=Path.cwd(), journal_path=journal, approve=approve)
     _render(result)
@@ -95,13 +100,14 @@ def resume(
     journal: Path = typer.Argument(..., help="Journal of the drill to continue.",
                                    metavar="JOURNAL"),
     yes: bool = typer.Option(False, "--yes", "-y", help="Pass every approval gate."),
+    outputs: Path | None = OutputsOpt,
 ) -> None:
     """Continue a drill whose orchestrator died, if the world still matches its journal."""
-    from georesil.drills.context import lab_environment
+    from georesil.drills.journal import Journal
     from georesil.drills.resume import resume_drill
     from georesil.drills.runner import raise_for_status
 
-    env = lab_environment(Path.cwd())
+    _, env = _environment(Path(Journal.load(journal).started["runbook"]), outputs)
     result = resume_drill(journal, env, approve=_approver(yes))
     _render(result)
     raise_for_status(result)
@@ -120,12 +126,15 @@ def history(as_json: bool = JsonOpt) -> None:
 
 
 # -- helpers --------------------------------------------------------------------------------------
-def _load_for_lab(path: Path) -> tuple[Runbook, Any]:
+def _environment(path: Path, outputs: Path | None) -> tuple[Runbook, Any]:
+    """The runbook and where it runs: the lab here, or a deployed stack (``--outputs``)."""
     from georesil.drills import load_runbook
-    from georesil.drills.context import lab_environment
+    from georesil.drills.context import lab_environment, outputs_environment
     from georesil.errors import InvalidInput
 
     rb = load_runbook(path)
+    if outputs is not None:
+        return rb, outputs_environment(rb.topology, outputs)
     env = lab_environment(Path.cwd())
     if env.topology.name != rb.topology.name:
         raise InvalidInput(f"{path}: the runbook is for topology {rb.topology.name!r} but the "

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from georesil.model import Topology
     from georesil.provision.outputs import StackOutputs
 
-__all__ = ["Clock", "DrillContext", "Environment", "SystemClock", "lab_environment"]
+__all__ = ["Clock", "DrillContext", "Environment", "SystemClock", "lab_environment",
+           "outputs_environment"]
 
 
 class Clock(Protocol):
@@ -80,6 +81,34 @@ def lab_environment(workdir: str | Path = ".", **client_kwargs: Any) -> Environm
     clients = SiteClients.from_lab(workdir, **client_kwargs)
     return Environment(state.topology(), clients, StackOutputs(state.outputs),
                        WorkdirLab(Path(workdir)))
+
+
+def outputs_environment(topology: Topology, outputs_file: str | Path,
+                        **client_kwargs: Any) -> Environment:
+    """A deployed stack as a drill environment: the topology's own endpoints (regions,
+    URLs, profiles) and the stack outputs saved as JSON (``pulumi stack output --json``, or
+    the outputs of ``georesil provision``). No lab: ``lab.*`` steps are refused.
+
+    Raises:
+        InvalidInput: the file is missing or not a JSON object.
+    """
+    import json
+
+    from georesil.cloud import SiteClients
+    from georesil.provision.outputs import StackOutputs
+
+    path = Path(outputs_file)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"{path}: cannot read stack outputs ({exc}); give the JSON of "
+                           "`pulumi stack output --json`", path=str(path)) from exc
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path}: stack outputs must be a JSON object of key: value",
+                           path=str(path))
+    plain = {k: v["value"] if isinstance(v, dict) and set(v) <= {"value", "secret"} else v
+             for k, v in data.items()}
+    return Environment(topology, SiteClients(topology, **client_kwargs), StackOutputs(plain))
 
 
 @dataclass
