@@ -256,3 +256,13 @@ method:
     run = run_drill(_runbook(text), env, workdir=workdir)
     assert run.status == "completed" and run.summary["rto_s"] is not None
     assert ControlPlane(env.clients, env.outputs).active_sites("store") == {"north"}
+
+
+def test_failed_steady_state_runs_no_method_and_no_rollback(env: Environment,
+                                                            workdir: Path) -> None:
+    """A steady state out of tolerance before the method: deviated, nothing to undo."""
+    text = PLANNED.replace("    args: {site: $active}\n    tolerance: {equals: true}",
+                           "    args: {site: $active}\n    tolerance: {equals: false}")
+    run = run_drill(_runbook(text), env, workdir=workdir)
+    assert (run.status, run.rolled_back) == ("deviated", False)
+    assert not any(o.phase == "method" for o in run.outcomes)

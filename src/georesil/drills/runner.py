@@ -100,6 +100,8 @@ def start_run(runbook: Runbook, env: Environment, *, workdir: str | Path = ".",
         active = _starting_world(run)
     except SafetyViolation as exc:
         run.status, run.error = "refused", str(exc)
+    except GeoresilError as exc:  # e.g. the control site does not answer
+        run.status, run.error = "failed", f"cannot start: {exc}"
     run.record("drill.started", **_started_fields(run, active, dict(ctx.epochs)))
     for info in locks:
         run.record("lock.acquired", service=info.service, run_id=run_id,
@@ -186,17 +188,14 @@ def _stop_conditions_hold(run: DrillRun) -> bool:
 # -- the method ----------------------------------------------------------------------------
 def run_method(run: DrillRun, start_index: int = 0) -> str:
     """Run the method from step ``start_index``; returns the drill's status."""
-    services = run.runbook.doc.services
     for step in run.runbook.method[start_index:]:
         reason = run.stop.reason
         if reason is not None:
             run.record("drill.interrupted", reason=reason, before_step=step.id)
             return "aborted" if reason == "abort" else "interrupted"
-        try:
-            _renew_locks(run)
-            safety.check_split_brain(run.ctx.control, services, f"before step {step.id!r}")
-        except SafetyViolation as exc:
-            return _unsafe(run, exc)
+        broken = _check_invariant(run, f"before step {step.id!r}", renew=True)
+        if broken:
+            return broken
         if not _stop_conditions_hold(run):
             run.error = "a stop condition tripped"
             return "deviated"
@@ -215,8 +214,25 @@ def run_method(run: DrillRun, start_index: int = 0) -> str:
         if outcome.status == "deviated":
             run.error = f"probe {step.id!r} left its tolerance"
             return "deviated"
+        broken = _check_invariant(run, f"after step {step.id!r}")
+        if broken:
+            return broken
         _test_hooks(run, step)
     return _await_recovery(run)
+
+
+def _check_invariant(run: DrillRun, where: str, *, renew: bool = False) -> str | None:
+    """The split-brain invariant (and the lock renewal); a status when the drill must stop."""
+    try:
+        if renew:
+            _renew_locks(run)
+        safety.check_split_brain(run.ctx.control, run.runbook.doc.services, where)
+    except SafetyViolation as exc:
+        return _unsafe(run, exc)
+    except GeoresilError as exc:  # the control plane does not answer
+        run.error = f"control plane unavailable {where}: {exc}"
+        return "failed"
+    return None
 
 
 def _unsafe(run: DrillRun, exc: SafetyViolation) -> str:
@@ -257,8 +273,8 @@ def _test_hooks(run: DrillRun, step: Step) -> None:
 def run_rollbacks(run: DrillRun) -> None:
     """Play the rollback steps when the policy says so; all of them, even after a failure."""
     policy = run.runbook.doc.rollback.policy
-    if run.status == "refused" or not _rollback_wanted(policy, run.status):
-        return
+    if run.method_ts is None or not _rollback_wanted(policy, run.status):
+        return  # the method never started: nothing to undo
     if not run.runbook.rollback:
         return
     run.record("rollback.started", policy=policy.value, status=run.status)
@@ -271,6 +287,9 @@ def run_rollbacks(run: DrillRun) -> None:
         safety.check_split_brain(run.ctx.control, run.runbook.doc.services, "after rollback")
     except SafetyViolation as exc:
         _unsafe(run, exc)
+    except GeoresilError as exc:
+        run.rollback_failed = True
+        run.error = f"{run.error}; cannot check the control plane after rollback: {exc}"
 
 
 def _rollback_wanted(policy: RollbackPolicy, status: str) -> bool:
