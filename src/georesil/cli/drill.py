@@ -43,8 +43,21 @@ def plan(runbook: Path = RunbookArg, as_json: bool = JsonOpt) -> None:
     out.print(f"targets: RTO {rb.rto_target_s:g} s, RPO {rb.rpo_target_s:g} s; predicted by "
               f"the analysis model: RTO {_num(pred.rto_s)} s, RPO {_num(pred.rpo_s)} s; "
               f"rollback policy: {rb.doc.rollback.policy.value}")
+    predicted = [{"service": svc, "from": ", ".join(s for s in rb.doc.from_sites
+                                                    if s in _replica_sites(rb, svc)),
+                  "to": rb.doc.to_site, "rto_target_s": _num(rb.topology.service(svc).rto_s),
+                  "rpo_target_s": _num(rb.topology.service(svc).rpo_s), **{
+                      k: _num(v) if isinstance(v, float) else v for k, v in p.items()}}
+                 for svc, p in pred.services.items()]
+    out.print(_table("Predicted when the from-sites fail (analysis model)", predicted,
+                     ("service", "from", "to", "status", "serving_site", "recovery_s",
+                      "data_loss_s", "rto_target_s", "rpo_target_s")))
     out.print(_table("Plan", rows, ("phase", "#", "step", "kind", "name", "args", "timeout_s",
                                     "safe_to_repeat", "approval")))
+
+
+def _replica_sites(rb: Runbook, service: str) -> set[str]:
+    return {r.site for r in rb.topology.service(service).replicas}
 
 
 def _plan_row(step: Step) -> dict[str, Any]:

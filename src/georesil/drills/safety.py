@@ -109,8 +109,9 @@ def acquire_lock(cp: ControlPlane, service: str, run_id: str, *, now: float,
         holder = read_lock(cp, service)
         who = holder.describe() if holder else "another run"
         raise SafetyViolation(
-            f"{service}: another drill holds the lock: {who}; wait for it to finish, or stop "
-            f"it with `georesil drill abort --run-id {holder.run_id if holder else '...'}`",
+            f"{service}: another drill holds the lock: {who}; wait for it to finish, stop it "
+            f"with `georesil drill abort --run-id {holder.run_id if holder else '...'}`, or — "
+            "if its process died — continue it with `georesil drill resume JOURNAL`",
             service=service, holder=holder.run_id if holder else None,
         ) from exc
     return info
