@@ -266,3 +266,38 @@ def test_failed_steady_state_runs_no_method_and_no_rollback(env: Environment,
     run = run_drill(_runbook(text), env, workdir=workdir)
     assert (run.status, run.rolled_back) == ("deviated", False)
     assert not any(o.phase == "method" for o in run.outcomes)
+
+
+def _crash_during(journal: Path, step_id: str) -> None:
+    """Cut the journal right after ``step_id`` started: it was in flight when the process died."""
+    kept = []
+    for line in journal.read_text().splitlines():
+        event = json.loads(line)
+        event.pop("pid", None)
+        kept.append(json.dumps(event))
+        if event["event"] == "step.started" and event.get("step") == step_id:
+            break
+    journal.write_text("\n".join(kept) + "\n")
+
+
+def test_resume_repeats_an_idempotent_step_in_flight(env: Environment, workdir: Path) -> None:
+    """A step that was in flight and is safe to repeat is run again, then the rest."""
+    journal = workdir / "j.jsonl"
+    run_drill(_runbook(), env, workdir=workdir, journal_path=journal)
+    _crash_during(journal, "unfreeze")
+    ControlPlane(env.clients, env.outputs).set_frozen("store", True, "crashed-run")
+    run = resume_drill(journal, env)
+    assert run.status == "completed", run.error
+    assert ControlPlane(env.clients, env.outputs).frozen("store") is False
+
+
+def test_resume_refuses_a_step_in_flight_that_is_not_safe_to_repeat(env: Environment,
+                                                                   workdir: Path) -> None:
+    """A step in flight marked not safe to repeat makes resume refuse, naming the step."""
+    text = PLANNED.replace("    action: writes.unfreeze\n",
+                           "    action: writes.unfreeze\n    safe_to_repeat: false\n", 1)
+    journal = workdir / "j.jsonl"
+    run_drill(_runbook(text), env, workdir=workdir, journal_path=journal)
+    _crash_during(journal, "unfreeze")
+    with pytest.raises(SafetyViolation, match="'unfreeze' .* not safe to repeat"):
+        resume_drill(journal, env)
