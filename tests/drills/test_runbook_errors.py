@@ -28,7 +28,8 @@ EXPECTED: dict[str, list[str]] = {
     "unknown-sites-and-services.yaml": [
         "3:12: services[0]: unknown service 'model-stor'",
         "5:5: to: unknown site 'tainan-ngc'",
-        "9:18: method[0].args.site: unknown site 'tainan'; use a site id, '$from' or '$to'",
+        "9:18: method[0].args.site: unknown site 'tainan'; use a site id, '$from', '$to' or "
+        "'$active'",
         "11:21: method[1].args.service: service 'inference-api' is not one the runbook moves",
     ],
     "test-mode-mutates.yaml": [

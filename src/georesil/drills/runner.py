@@ -14,6 +14,7 @@ drill holds a lock, or the world is not where the runbook starts).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import uuid
@@ -115,8 +116,6 @@ def default_journal_path(workdir: Path, run_id: str, ts: float) -> Path:
 
 
 def _index(workdir: Path, run_id: str, journal: Path) -> None:
-    import json
-
     index = safety.drills_dir(workdir) / "index.jsonl"
     index.parent.mkdir(parents=True, exist_ok=True)
     with open(index, "a", encoding="utf-8") as fh:
