@@ -328,8 +328,8 @@ class _Validator:
             if not isinstance(value, str) or value in PLACEHOLDERS:
                 continue
             if value not in topology.sites:
-                self.report([*loc, name], f"unknown site {value!r}; use a site id, '$from' "
-                            f"or '$to'; known sites: {quoted_list(topology.sites)}"
+                self.report([*loc, name], f"unknown site {value!r}; use a site id, '$from', "
+                            f"'$to' or '$active'; known sites: {quoted_list(topology.sites)}"
                             + did_you_mean(value, topology.sites))
         for name in definition.args.service_fields:
             value = raw.get(name)
