@@ -19,6 +19,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from georesil.errors import InvalidInput
 from georesil.hazards.elements import HOURS_PER_YEAR
 from georesil.model.topology import Topology
@@ -67,6 +69,11 @@ class Engine(Protocol):
 def _init_worker(model: SnapshotModel) -> None:
     global _WORKER_MODEL
     _WORKER_MODEL = model
+    # load the compiled kernel now: a chunk may not call it (few multi-failure trials)
+    n_sites, n_links = len(model.site_atom), len(model.link_atom)
+    model.evaluate(model.compiled, np.zeros((n_sites, 1), np.uint64),
+                   np.zeros((n_links, 1), np.uint64))
+    run_chunks(model, 0, range(0, 1), 64, 0)
 
 
 _WORKER_MODEL: SnapshotModel | None = None
@@ -116,10 +123,11 @@ class LocalEngine:
 
     def warm_up(self, model: SnapshotModel) -> None:
         """Start the workers and load the model and the kernel in each."""
-        if self.workers > 1:
+        if self.workers > 1:  # a task runs only once its worker's initializer has finished
             pool = self._ensure_pool(model)
-            list(pool.map(_run_in_worker, [0] * self.workers, [range(0, 1)] * self.workers,
-                          [CHUNK_TRIALS] * self.workers, [0] * self.workers))
+            list(pool.map(_run_in_worker, [0] * 2 * self.workers,
+                          [range(0, 1)] * 2 * self.workers, [64] * 2 * self.workers,
+                          [0] * 2 * self.workers))
 
     def run(self, model: SnapshotModel, seed: int, tasks: list[Task], n_trials: int,
             importance_chunks: int) -> Iterator[tuple[Task, Counts]]:
