@@ -153,9 +153,11 @@ class _Validator:
         if self.problems:
             raise InvalidRunbook(self.problems, self.path)
         assert doc is not None and topology is not None
+        kept = {p: tuple(s for s in resolved[p] if s is not None) for p in PHASES}
         return Runbook(doc, Path(self.path) if self.path else None, topology,
                        hashlib.sha256(json.dumps(self.raw, sort_keys=True).encode()).hexdigest(),
-                       *(tuple(s for s in resolved[p] if s) for p in PHASES))  # type: ignore[misc]
+                       kept["stop_conditions"], kept["steady_state"], kept["method"],
+                       kept["rollback"])
 
     # -- the document's shape --------------------------------------------------------------
     def _document(self) -> RunbookDoc | None:
