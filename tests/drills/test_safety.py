@@ -123,3 +123,10 @@ def test_abort_of_unknown_run_is_refused(tmp_path: Path) -> None:
     safety.register_running(tmp_path, "run-a", tmp_path / "j.jsonl")
     with pytest.raises(InvalidInput, match="running: run-a"):
         safety.request_abort(tmp_path, "run-zz")
+
+
+def test_refusal_names_the_holders_journal(cp: ControlPlane) -> None:
+    """The refusal says how to resume the holder when its process died."""
+    safety.acquire_lock(cp, "store", "run-a", now=1000.0, journal="/x/j.jsonl")
+    with pytest.raises(SafetyViolation, match="georesil drill resume /x/j.jsonl"):
+        safety.acquire_lock(cp, "store", "run-b", now=1010.0)

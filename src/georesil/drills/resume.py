@@ -62,7 +62,8 @@ def resume_drill(journal_path: str | Path, env: Environment, *, clock: Clock | N
     try:
         _check_world(view, run, start_index)
         for svc in runbook.doc.services:
-            safety.acquire_lock(run.ctx.control, svc, run.run_id, now=run.ctx.now())
+            safety.acquire_lock(run.ctx.control, svc, run.run_id, now=run.ctx.now(),
+                                journal=str(run.journal.path.resolve()))
     except BaseException:
         run.journal.close()
         raise

@@ -123,7 +123,9 @@ def _index(workdir: Path, run_id: str, journal: Path) -> None:
 
 
 def _take_locks(run: DrillRun) -> list[safety.LockInfo]:
-    return [safety.acquire_lock(run.ctx.control, svc, run.run_id, now=run.ctx.now())
+    journal = str(run.journal.path.resolve())
+    return [safety.acquire_lock(run.ctx.control, svc, run.run_id, now=run.ctx.now(),
+                                journal=journal)
             for svc in run.runbook.doc.services]
 
 
@@ -244,7 +246,8 @@ def _unsafe(run: DrillRun, exc: SafetyViolation) -> str:
 
 def _renew_locks(run: DrillRun) -> None:
     for svc in run.runbook.doc.services:
-        safety.acquire_lock(run.ctx.control, svc, run.run_id, now=run.ctx.now())
+        safety.acquire_lock(run.ctx.control, svc, run.run_id, now=run.ctx.now(),
+                            journal=str(run.journal.path.resolve()))
 
 
 def _await_recovery(run: DrillRun) -> str:

@@ -68,6 +68,7 @@ class LockInfo:
     run_id: str
     owner: str
     expires_at: float
+    journal: str | None = None
 
     def describe(self) -> str:
         when = datetime.fromtimestamp(self.expires_at, UTC).isoformat(timespec="seconds")
@@ -84,22 +85,24 @@ def read_lock(cp: ControlPlane, service: str) -> LockInfo | None:
     if not item:
         return None
     return LockInfo(service, str(item["run_id"]), str(item.get("owner", "?")),
-                    float(item.get("expires_at", 0)))
+                    float(item.get("expires_at", 0)), item.get("journal"))
 
 
 def acquire_lock(cp: ControlPlane, service: str, run_id: str, *, now: float,
-                 ttl_s: float = DEFAULT_LOCK_TTL_S) -> LockInfo:
+                 ttl_s: float = DEFAULT_LOCK_TTL_S, journal: str | None = None) -> LockInfo:
     """Take (or renew) the drill lock on ``service`` for ``run_id``.
 
     Raises:
         SafetyViolation: another run holds an unexpired lock; ``holder`` is its run id.
     """
-    info = LockInfo(service, run_id, owner_id(), now + ttl_s)
+    info = LockInfo(service, run_id, owner_id(), now + ttl_s, journal)
+    item = {"pk": {"S": lock_key(service)}, "run_id": {"S": run_id},
+            "owner": {"S": info.owner}, "expires_at": {"N": repr(info.expires_at)}}
+    if journal:
+        item["journal"] = {"S": journal}
     try:
         cp.ddb(
-            "put_item", idempotent=False,
-            Item={"pk": {"S": lock_key(service)}, "run_id": {"S": run_id},
-                  "owner": {"S": info.owner}, "expires_at": {"N": repr(info.expires_at)}},
+            "put_item", idempotent=False, Item=item,
             ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR run_id = :rid",
             ExpressionAttributeValues={":now": {"N": repr(now)}, ":rid": {"S": run_id}},
         )
@@ -111,7 +114,8 @@ def acquire_lock(cp: ControlPlane, service: str, run_id: str, *, now: float,
         raise SafetyViolation(
             f"{service}: another drill holds the lock: {who}; wait for it to finish, stop it "
             f"with `georesil drill abort --run-id {holder.run_id if holder else '...'}`, or — "
-            "if its process died — continue it with `georesil drill resume JOURNAL`",
+            "if its process died — continue it with `georesil drill resume "
+            f"{(holder.journal if holder else None) or 'JOURNAL'}`",
             service=service, holder=holder.run_id if holder else None,
         ) from exc
     return info
