@@ -42,7 +42,7 @@ from georesil.risk.chunks import CHUNK_TRIALS, _valid_mask, draw_atoms, run_chun
 from georesil.risk.engine import LocalEngine, run_snapshot  # noqa: E402
 from georesil.risk.snapshot import SnapshotModel, build_snapshot, compose  # noqa: E402
 
-SIZES = [(20, 40, 1024, 2000), (200, 600, 192, 300), (2000, 8000, 8, 40)]
+SIZES = [(20, 40, 4096, 2000), (200, 600, 768, 300), (2000, 8000, 16, 40)]
 SEED = 1
 
 
