@@ -108,3 +108,13 @@ def test_inject_quake_bad_input_exit_2(topo_file: str) -> None:
     result = georesil("inject", topo_file, "--quake", "25.0,121.5")
     assert result.returncode == 2
     assert "expected LAT,LON,MAG[,DEPTH_KM]" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_dask_engine_matches_local(topo_file: str) -> None:
+    """--engine dask (a LocalCluster of 2 worker processes) prints exactly the local JSON."""
+    args = ("simulate", topo_file, "--trials", "70000", "--seed", "4", "--json")
+    local = georesil(*args)
+    dask = georesil(*args, "--engine", "dask", "--workers", "2")
+    assert dask.returncode == 0, dask.stderr
+    assert json.loads(dask.stdout) == json.loads(local.stdout)
