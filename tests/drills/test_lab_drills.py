@@ -167,8 +167,9 @@ def test_abort_from_another_process_rolls_back_to_the_start(lab: Path) -> None:
     wait_for_event(journal, succeeded("point-dns-at-tainan"))
     aborter = drill_process(lab, "abort")
     assert aborter.communicate(timeout=60)[0].startswith("abort requested")
-    proc.communicate(timeout=120)
+    out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 1
+    assert "drill.finished run_id=" in out and "status=aborted" in out
     assert Journal.load(journal).status == "aborted"
     env = fast_env(lab)
     cp = ControlPlane(env.clients, env.outputs)
