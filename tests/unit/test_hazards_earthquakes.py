@@ -60,7 +60,10 @@ def test_scenario_at_site_uses_median_and_fragility() -> None:
     """A quake under a site shakes it at the Lin (2009) median and applies its own curve."""
     impact = quake_impact(_pair(), 23.10, 120.28, 6.4, 15.0, mechanism="strike-slip")
     near = impact.elements["site:near"]
-    assert near.pga_g == pytest.approx(float(pga_median_g(6.4, 15.0, 760.0)), rel=1e-6)
+    # M6.4: rupture width 10^(−1.01+0.32·6.4) ≈ 11.1 km, so its top is 15 − 5.55·sin 45° deep.
+    top_km = 15.0 - 0.5 * 10 ** (-1.01 + 0.32 * 6.4) * math.sin(math.radians(45))
+    assert near.distance_km == pytest.approx(top_km, rel=1e-6)
+    assert near.pga_g == pytest.approx(float(pga_median_g(6.4, top_km, 760.0)), rel=1e-6)
     assert near.p_fail == pytest.approx(float(p_fail(near.pga_g, 0.3, 0.5)))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from georesil.hazards.geometry import (
@@ -48,3 +50,19 @@ def test_polyline_length_and_midpoint() -> None:
 def test_rupture_distance() -> None:
     """R_rup = √(R_epi² + depth²)."""
     assert float(rupture_distance_km(30.0, 40.0)) == pytest.approx(50.0)
+
+
+def test_finite_rupture_reaches_elements_within_half_its_length() -> None:
+    """A Mw 7.6 rupture (~110 km long) puts a site 50 km away right above its top edge."""
+    half_length = 0.5 * 10 ** (-2.44 + 0.59 * 7.6)
+    top = 33.0 - 0.5 * 10 ** (-1.01 + 0.32 * 7.6) * math.sin(math.radians(45))
+    assert half_length > 50.0
+    assert float(rupture_distance_km(50.0, 33.0, 7.6)) == pytest.approx(top)
+    far = float(rupture_distance_km(200.0, 33.0, 7.6))
+    assert far == pytest.approx(math.hypot(200.0 - half_length, top))
+
+
+def test_small_quakes_are_nearly_points() -> None:
+    """An M3 rupture is a few hundred metres across: nearly the point distance."""
+    point = float(rupture_distance_km(30.0, 10.0))
+    assert float(rupture_distance_km(30.0, 10.0, 3.0)) == pytest.approx(point, abs=0.5)

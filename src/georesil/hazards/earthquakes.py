@@ -4,8 +4,9 @@
   M = m_min − ln(1 − u·(1 − e^{−β(m_max − m_min)})) / β, u ~ U(0, 1) (Cosentino et al. 1977).
   A source's ``annual_rate`` is the rate of events with M ≥ m_min.
 * **Epicentres**: a point source's location; on a line source uniform along the trace's length.
-  The rupture is treated as a point at the epicentre and the source depth (a simplification:
-  no finite-fault extent), so R_rup = √(R_epi² + depth²).
+  The rupture is a Wells & Coppersmith (1994) rectangle centred on the hypocentre, extending
+  towards each element (its strike is not known): R_rup = √(max(R_epi − L/2, 0)² + Z_top²)
+  (:func:`georesil.hazards.geometry.rupture_distance_km`).
 * **Exposure**: a site at its location with its ``vs30_m_s``; a link at the point of its polyline
   (a, waypoints…, b) nearest to the epicentre, with Vs30 = 760 m/s.
 * **Ground motion**: Lin (2009) (:mod:`georesil.hazards.gmpe`) with inter-event and intra-event
@@ -106,7 +107,7 @@ class Exposure:
         """Median ln PGA (events × elements)."""
         mag = np.atleast_1d(np.asarray(magnitude, dtype=np.float64))[:, None]
         depth = np.atleast_1d(np.asarray(depth_km, dtype=np.float64))[:, None]
-        rrup = rupture_distance_km(self.epicentral_km(lat, lon), depth)
+        rrup = rupture_distance_km(self.epicentral_km(lat, lon), depth, mag)
         return ln_pga_median(mag, rrup, self.vs30[None, :], mechanism)
 
 
@@ -223,7 +224,7 @@ def quake_impact(
     """
     check_quake(lat, lon, magnitude, depth_km)
     exp = Exposure.of(topology)
-    rrup = rupture_distance_km(exp.epicentral_km(lat, lon), depth_km)[0]
+    rrup = rupture_distance_km(exp.epicentral_km(lat, lon), depth_km, magnitude)[0]
     pga = np.exp(ln_pga_median(magnitude, rrup, exp.vs30, mechanism))
     prob = p_fail(pga, exp.median_g, exp.beta)
     elements = {
