@@ -51,7 +51,27 @@ def test_plan_calls_no_cloud_api(monkeypatch: pytest.MonkeyPatch,
     assert caught.value.code == 0
     assert [s["step"] for s in plan["steps"] if s["phase"] == "method"][:2] == [
         "freeze-writes", "sync-mirror"]
-    assert (plan["predicted_rto_s"], plan["predicted_rpo_s"]) == (600, 900)
+    # Planned: writes are frozen and the mirror synced before cutover, so no loss is predicted.
+    assert (plan["predicted_rto_s"], plan["predicted_rpo_s"]) == (600, 0)
+
+
+@pytest.mark.parametrize(
+    ("runbook", "expected"),
+    [
+        ("storage-failback.yaml", (600, 0)),  # starts from Tainan as primary, not the model's
+        ("storage-failover-unplanned.yaml", (1800, 3600)),  # dataset-store: the async lag is lost
+    ],
+)
+def test_plan_predicts_from_where_the_drill_starts(
+    runbook: str, expected: tuple[float, float], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failback is predicted from the failed-over state; an unplanned drill loses the lag."""
+    import json
+
+    with pytest.raises(SystemExit):
+        main(["drill", "plan", str(RUNBOOKS / runbook), "--json"])
+    plan = json.loads(capsys.readouterr().out)
+    assert (plan["predicted_rto_s"], plan["predicted_rpo_s"]) == expected
 
 
 def test_run_without_yes_and_without_a_terminal_is_refused(

@@ -107,3 +107,21 @@ def test_summary_counts_everything(base_doc: dict[str, Any]) -> None:
     assert topo.summary() == (
         "two-sides: 3 sites, 4 links, 2 services, 2 zones, 1 SRLG, 1 scenario"
     )
+
+
+def test_with_primary_reverses_replication(base_doc: dict[str, Any]) -> None:
+    """Moving the primary makes the old primary a secondary with the same mode and lag."""
+    topo = topology_from_dict(base_doc)
+    moved = topo.with_primary("store", "south")
+    assert moved.primary("store").site == "south"
+    (old,) = moved.secondaries("store")
+    assert (old.site, old.replication.value, old.lag_s) == ("north", "async", 60)
+    assert topo.primary("store").site == "north"  # the original is untouched
+    assert topo.with_primary("store", "north") is topo
+
+
+def test_with_primary_needs_a_replica_there(base_doc: dict[str, Any]) -> None:
+    """A site without a replica of the service cannot become its primary."""
+    topo = topology_from_dict(base_doc)
+    with pytest.raises(InvalidReference, match="no replica at 'mid'"):
+        topo.with_primary("store", "mid")

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from georesil.drills import _world
+from georesil.drills.runbook import Mode
 from georesil.errors import CloudError, GeoresilError
 from georesil.model.schema import ServiceKind
 
@@ -202,18 +203,32 @@ class Prediction:
 
 
 def predict(runbook: Runbook) -> Prediction:
-    """Predicted RTO/RPO from :func:`georesil.analysis.reference.evaluate`."""
+    """Predicted RTO/RPO from :func:`georesil.analysis.reference.evaluate`.
+
+    The model is evaluated with the from-sites failed, each service's primary placed at its
+    from-site first when it is not there already (a failback starts from the failed-over
+    state: :meth:`Topology.with_primary`). A planned drill freezes writes and syncs the
+    mirror before it cuts over, so its predicted data loss is 0 whatever the lag.
+    """
     from georesil.analysis.reference import evaluate
     from georesil.model import FailureSet
 
-    impact = evaluate(runbook.topology, FailureSet(sites=frozenset(runbook.doc.from_sites)))
+    topology = runbook.topology
+    for svc in runbook.doc.services:
+        sites = {r.site for r in topology.service(svc).replicas}
+        start = next((s for s in runbook.doc.from_sites if s in sites), None)
+        if start is not None:
+            topology = topology.with_primary(svc, start)
+    impact = evaluate(topology, FailureSet(sites=frozenset(runbook.doc.from_sites)))
+    graceful = runbook.doc.mode is Mode.PLANNED
     per: dict[str, dict[str, Any]] = {}
     for svc in runbook.doc.services:
         out = impact.services[svc]
+        loss = 0.0 if graceful and out.data_loss_s is not None else out.data_loss_s
         per[svc] = {"status": out.status.value, "serving_site": out.serving_site,
-                    "recovery_s": out.recovery_s, "data_loss_s": out.data_loss_s,
-                    "reason": out.reason}
-    outcomes = [impact.services[svc] for svc in runbook.doc.services]
-    rto = [o.recovery_s for o in outcomes if o.recovery_s is not None]
-    rpo = [o.data_loss_s for o in outcomes if o.data_loss_s is not None]
+                    "recovery_s": out.recovery_s, "data_loss_s": loss,
+                    "reason": out.reason + ("; planned: writes frozen and mirror synced first"
+                                            if graceful and out.data_loss_s else "")}
+    rto = [p["recovery_s"] for p in per.values() if p["recovery_s"] is not None]
+    rpo = [p["data_loss_s"] for p in per.values() if p["data_loss_s"] is not None]
     return Prediction(max(rto) if rto else None, max(rpo) if rpo else None, per)

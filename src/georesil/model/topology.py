@@ -201,6 +201,40 @@ class Topology:
             out = out | self.resolve(ref)
         return out
 
+    def with_primary(self, service: str, site: str) -> Topology:
+        """A new topology in which ``site`` holds the primary of ``service``.
+
+        The old primary becomes a secondary replicating the way the new primary did (the
+        direction of replication reverses, its mode and lag stay): the state after a failover,
+        which is where a failback starts from.
+
+        Raises:
+            InvalidReference: the service has no replica at that site.
+        """
+        svc = self.service(service)
+        target = next((r for r in svc.replicas if r.site == site), None)
+        if target is None:
+            raise InvalidReference(
+                f"service {service!r} has no replica at {site!r}; its replicas: "
+                + quoted_list(r.site for r in svc.replicas),
+                field="site", value=site,
+            )
+        if target.role is ReplicaRole.PRIMARY:
+            return self
+        old = self.primary(service).site
+        replicas = tuple(
+            ReplicaSpec(site=r.site, role=ReplicaRole.PRIMARY) if r.site == site
+            else ReplicaSpec(site=r.site, role=ReplicaRole.SECONDARY,
+                             replication=target.replication, lag_s=target.lag_s) if r.site == old
+            else r
+            for r in svc.replicas
+        )
+        services = tuple(
+            v.model_copy(update={"replicas": replicas}) if v.id == service else v
+            for v in self.doc.services
+        )
+        return Topology(self.doc.model_copy(update={"services": services}), source=self.source)
+
     # -- output --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The normalised model as JSON-ready data (defaults filled in, ``None`` left out)."""
