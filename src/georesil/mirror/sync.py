@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from georesil._atomic import write_atomic
-from georesil.errors import InvalidInput, NotFound
+from georesil.errors import InvalidInput, NotFound, Unavailable
 from georesil.mirror.verify import (
     History,
     Version,
@@ -360,11 +360,21 @@ class _Copier:
 
     def _read(self, version: Version, byte_range: str | None = None) -> bytes:
         extra = {"Range": byte_range} if byte_range else {}
-        data: bytes = self.clients.run(
-            self.source_site, "s3", "get_object",
-            lambda c: c.get_object(Bucket=self.source_bucket, Key=version.key,
-                                   VersionId=version.version_id, **extra)["Body"].read())
-        return data
+
+        def read(client: Any) -> bytes:
+            data = client.get_object(Bucket=self.source_bucket, Key=version.key,
+                                     VersionId=version.version_id, **extra)["Body"].read()
+            if not isinstance(data, bytes):
+                # Seen once when a site was cut mid-response: no body rather than an error.
+                # Treat it as the transient failure it is, so the retry policy handles it.
+                raise Unavailable(
+                    f"get_object {version.key!r} at {self.source_site} returned no body",
+                    site=self.source_site, service="s3", operation="get_object",
+                )
+            return data
+
+        result: bytes = self.clients.run(self.source_site, "s3", "get_object", read)
+        return result
 
     def _parts(self, version: Version) -> tuple[int, int] | None:
         """``(part count, part size)`` of a multipart-uploaded source, else ``None``.
