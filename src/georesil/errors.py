@@ -7,7 +7,7 @@
     │   ├── InvalidTopology            a topology file with one or more problems
     │   ├── InvalidRunbook             a runbook file with one or more problems
     │   ├── InvalidHazard              hazard parameters that cannot be evaluated
-    │   └── InvalidReference           a failure reference (site:X, link:Y, ...) that does not resolve
+    │   └── InvalidReference           a failure reference (site:X, ...) that does not resolve
     ├── AnalysisError                  an analysis could not be completed (exit code 1)
     ├── DrillError                     a drill did not complete as planned (exit code 1)
     │   ├── StepFailed
@@ -21,7 +21,7 @@
     │   └── NotFound
     └── ProvisionError                 provisioning failed or a policy check failed (exit code 3)
         ├── PolicyViolation
-        └── ToolMissing                a required external tool (the Pulumi CLI) is absent (exit code 2)
+        └── ToolMissing                a required tool (the Pulumi CLI) is absent (exit code 2)
 
 Exceptions carry their context as keyword attributes so that the CLI and the logs never parse
 message strings.

@@ -151,17 +151,30 @@ def test_down_stops_exactly_the_recorded_servers(bare_lab: LabState) -> None:
     try:
         state = load_state(bare_lab.workdir)
         assert state is not None
-        ours = state.sites["south"].pid
+        south, north = state.sites["south"].pid, state.sites["north"].pid
         state.sites["north"].pid = stranger.pid
         save_state(state)
         stopped = lab_down(bare_lab.workdir)
-        assert stopped == [ours] and stranger.poll() is None
-        _wait(lambda: not _alive(ours))
-        os.kill(bare_lab.sites["north"].pid, signal.SIGTERM)  # the real one, ours to stop
+        # The real north server is still found by its command line (ours, this lab's
+        # directory); the stranger holding its recorded PID is never signalled.
+        assert stopped == sorted([south, north]) and stranger.poll() is None
+        _wait(lambda: not _alive(south) and not _alive(north))
     finally:
         stranger.kill()
         stranger.wait()
     assert load_state(bare_lab.workdir) is None
+
+
+def test_down_stops_servers_of_a_start_cut_short(tmp_path: Path) -> None:
+    """Servers started by a `lab up` that died before saving the lab's state are stopped."""
+    from georesil.lab.lifecycle import _start_servers
+    from georesil.lab.state import lab_dir
+
+    sites = _start_servers(lab_topology(), lab_dir(tmp_path), 30.0)
+    pids = sorted(s.pid for s in sites.values())
+    assert load_state(tmp_path) is None and all(_alive(p) for p in pids)
+    assert lab_down(tmp_path) == pids
+    _wait(lambda: not any(_alive(p) for p in pids))
 
 
 def test_down_without_a_lab_is_a_no_op(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ sub-500 km segments of a Taiwanese topology — and its distance is then measure
 from __future__ import annotations
 
 import math
-
 from collections.abc import Sequence
 
 import numpy as np

@@ -13,6 +13,7 @@ listening socket and cut open connections (connection refused), keeping moto's d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -37,6 +38,7 @@ from georesil.lab.state import (
     LabState,
     SiteState,
     faults_path,
+    lab_dir,
     lab_lock,
     load_state,
     remove_state,
@@ -430,7 +432,13 @@ def lab_down(workdir: str | Path = ".", timeout_s: float = 10.0) -> list[int]:
     with lab_lock(workdir):
         state = load_state(workdir)
         if state is None:
-            return []
+            # No record (a `lab up` killed before it saved one): stop any server of ours
+            # still running for this directory, so nothing is left behind.
+            orphans = _running_servers(lab_dir(workdir))
+            _terminate(orphans, timeout_s)
+            if orphans:
+                log.info("lab.orphans_stopped", pids=orphans, dir=str(lab_dir(workdir)))
+            return orphans
         stopped = _stop_all(state, timeout_s)
         remove_state(workdir)
         log.info("lab.stopped", pids=stopped, dir=str(state.dir))
@@ -438,14 +446,46 @@ def lab_down(workdir: str | Path = ".", timeout_s: float = 10.0) -> list[int]:
 
 
 def _stop_all(state: LabState, timeout_s: float = 10.0) -> list[int]:
-    ours = [s for s in state.sites.values() if _is_ours(s, state.dir)]
-    for s in ours:
-        os.kill(s.pid, signal.SIGTERM)
-    _wait_gone([s.pid for s in ours], timeout_s, on_timeout=lambda pid: os.kill(pid,
-                                                                                signal.SIGKILL))
+    """Stop the recorded servers, and any unrecorded one of this lab (a start cut short)."""
+    recorded = [s.pid for s in state.sites.values() if _is_ours(s, state.dir)]
+    pids = sorted(set(recorded) | set(_running_servers(state.dir)))
+    _terminate(pids, timeout_s)
     for s in state.sites.values():
         faults_path(state.dir, s.site).unlink(missing_ok=True)
-    return [s.pid for s in ours]
+    return pids
+
+
+def _terminate(pids: list[int], timeout_s: float) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+    _wait_gone(pids, timeout_s, on_timeout=lambda pid: _kill_quietly(pid))
+
+
+def _kill_quietly(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _running_servers(root: Path) -> list[int]:
+    """PIDs of our lab servers whose state directory is ``root``, found in ``/proc``."""
+    try:
+        entries = [e for e in Path("/proc").iterdir() if e.name.isdigit()]
+    except OSError:  # no /proc: only recorded servers can be found
+        return []
+    found = []
+    for entry in entries:
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [a.decode(errors="replace") for a in argv]
+        if PROCESS_MARKER in words and _after(words, "--state-dir") == str(root) \
+                and int(entry.name) != os.getpid():
+            found.append(int(entry.name))
+    return sorted(found)
 
 
 def _wait_gone(pids: list[int], timeout_s: float, on_timeout: Callable[[int], None]) -> None:

@@ -45,7 +45,8 @@ def load_topology(path: str | Path | None = None) -> Topology:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InvalidTopology([Problem(str(path), None, None, "", "no such file")], str(path))
+        raise InvalidTopology([Problem(str(path), None, None, "", "no such file")],
+                              str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidTopology([Problem(str(path), None, None, "", f"cannot read: {exc}")],
                               str(path)) from exc
@@ -69,9 +70,11 @@ def parse_document(text: str, path: str | None = None) -> tuple[Any, Locator]:
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         what = exc.problem or exc.context or "malformed YAML"
-        raise InvalidTopology([Problem(path, line, col, "", f"not valid YAML: {what}")], path)
+        raise InvalidTopology([Problem(path, line, col, "", f"not valid YAML: {what}")],
+                              path) from None
     except (YAMLError, ValueError) as exc:  # ruamel raises plain errors for a few inputs
-        raise InvalidTopology([Problem(path, None, None, "", f"not valid YAML: {exc}")], path)
+        raise InvalidTopology([Problem(path, None, None, "", f"not valid YAML: {exc}")],
+                              path) from None
     return root, Locator(root)
 
 
@@ -121,9 +124,9 @@ def _document_loc(raw: Any, loc: Sequence[Any]) -> list[str | int]:
     out: list[str | int] = []
     node = raw
     for i, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_map = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_map or in_list:
             node = node[part]
         elif not (i == len(loc) - 1 and isinstance(part, str) and isinstance(node, dict)):
             continue

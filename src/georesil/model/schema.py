@@ -52,7 +52,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
-class ZoneKind(str, enum.Enum):
+class ZoneKind(enum.StrEnum):
     """What kind of correlated failure a zone stands for."""
 
     POWER = "power"
@@ -62,7 +62,7 @@ class ZoneKind(str, enum.Enum):
     OTHER = "other"
 
 
-class LinkKind(str, enum.Enum):
+class LinkKind(enum.StrEnum):
     """The physical medium of a link."""
 
     TERRESTRIAL = "terrestrial"
@@ -71,7 +71,7 @@ class LinkKind(str, enum.Enum):
     SATELLITE = "satellite"
 
 
-class ServiceKind(str, enum.Enum):
+class ServiceKind(enum.StrEnum):
     """What a service does; provisioning builds different resources per kind."""
 
     OBJECT_STORAGE = "object-storage"
@@ -83,12 +83,12 @@ class ServiceKind(str, enum.Enum):
     OTHER = "other"
 
 
-class ReplicaRole(str, enum.Enum):
+class ReplicaRole(enum.StrEnum):
     PRIMARY = "primary"
     SECONDARY = "secondary"
 
 
-class Replication(str, enum.Enum):
+class Replication(enum.StrEnum):
     """How a secondary receives writes: synchronously, asynchronously, or from backups."""
 
     SYNC = "sync"
