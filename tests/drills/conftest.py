@@ -16,14 +16,6 @@ _TAGS = itertools.count()
 
 
 @pytest.fixture(autouse=True)
-def _dummy_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-@pytest.fixture(autouse=True)
 def _fresh_logging() -> Iterator[None]:
     """The CLI configures structlog for the process; give every test the defaults back."""
     import structlog

@@ -13,14 +13,6 @@ from georesil.lab import LabState, lab_down, lab_up
 from tests.lab._topologies import lab_topology
 
 
-@pytest.fixture(autouse=True)
-def _dummy_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
 @pytest.fixture
 def fast_policy() -> Any:
     from tenacity import wait_none

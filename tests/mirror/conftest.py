@@ -19,14 +19,6 @@ from tests.lab._topologies import with_sites
 _names = itertools.count()
 
 
-@pytest.fixture(autouse=True)
-def _dummy_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
 @pytest.fixture(scope="session")
 def mirror_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabState]:
     """Bare lab servers for north, south and east (buckets are made per test)."""

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from georesil.cloud.errors import map_error
 from georesil.cloud.retry import retry_policy
@@ -45,12 +46,29 @@ class Credentials:
 
 @dataclass(frozen=True)
 class SiteEndpoint:
-    """Where one site's API is: ``url`` is ``None`` for a real AWS region."""
+    """Where one site's API is: a URL (moto server, on-premises S3), or ``None`` for a real
+    AWS region."""
 
     site: str
     region: str
     url: str | None = None
     profile: str | None = None
+
+    @property
+    def host(self) -> str:
+        if self.url is None:
+            return f"s3.{self.region}.amazonaws.com"
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def scheme(self) -> str:
+        return "HTTPS" if self.url is None else urlsplit(self.url).scheme.upper()
+
+    @property
+    def port(self) -> int:
+        if self.url is not None and urlsplit(self.url).port:
+            return int(urlsplit(self.url).port or 0)
+        return 443 if self.scheme == "HTTPS" else 80
 
 
 class SiteClients:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from georesil._process import pid_alive as _alive
 from georesil.errors import InvalidInput
 
 __all__ = ["Journal", "JournalView"]
@@ -184,11 +185,3 @@ class JournalView:
         return active, epochs
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

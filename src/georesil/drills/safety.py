@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from georesil._atomic import write_atomic
+from georesil._process import pid_alive as _alive
 from georesil.drills.control import ControlPlane
 from georesil.errors import CloudError, InvalidInput, SafetyViolation
 
@@ -246,13 +247,3 @@ class StopFlag:
                 signal.signal(s, h)
 
 
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

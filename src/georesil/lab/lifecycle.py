@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from georesil._process import pid_alive as _alive
 from georesil.errors import InvalidInput, ProvisionError, Unavailable
 from georesil.lab.faults import HEALTH_PATH, FaultSettings, write_faults
 from georesil.lab.state import (
@@ -503,12 +504,6 @@ def _wait_gone(pids: list[int], timeout_s: float, on_timeout: Callable[[int], No
         time.sleep(0.02)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError, ProcessLookupError):
-        return False
 
 
 def _is_ours(s: SiteState, root: Path) -> bool:

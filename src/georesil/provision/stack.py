@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
+from georesil.cloud.sessions import SiteEndpoint
 from georesil.errors import InvalidInput
 from georesil.model.schema import ServiceKind
 from georesil.provision import naming
@@ -81,32 +81,6 @@ class StackConfig:
             noncurrent_days=conf.get_int("noncurrentDays") or 30,
             force_destroy=conf.get_bool("forceDestroy") or False,
         )
-
-
-@dataclass(frozen=True)
-class SiteEndpoint:
-    """Where one site's resources go: a URL (moto server, on-premises S3) or an AWS region."""
-
-    site: str
-    region: str
-    url: str | None = None
-    profile: str | None = None
-
-    @property
-    def host(self) -> str:
-        if self.url is None:
-            return f"s3.{self.region}.amazonaws.com"
-        return urlsplit(self.url).hostname or ""
-
-    @property
-    def scheme(self) -> str:
-        return "HTTPS" if self.url is None else urlsplit(self.url).scheme.upper()
-
-    @property
-    def port(self) -> int:
-        if self.url is not None and urlsplit(self.url).port:
-            return int(urlsplit(self.url).port or 0)
-        return 443 if self.scheme == "HTTPS" else 80
 
 
 def load_configured_topology() -> Topology:
