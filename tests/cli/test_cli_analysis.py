@@ -46,6 +46,22 @@ def test_inject_scenario_expands_its_references(capsys, topo_file) -> None:  # t
     assert (code, json.loads(out)["failed"]) == (0, ["link:w1", "link:w2"])
 
 
+def test_inject_scenario_applies_its_quake(capsys, tmp_path, base_doc) -> None:  # type: ignore[no-untyped-def]
+    """A scenario with a quake fails what the quake breaks too, and reports the shaking."""
+    base_doc["sites"][2]["fragility"] = {"median_g": 0.05, "beta": 0.3}  # a fragile south site
+    base_doc["scenarios"].append({"id": "quake-south", "fail": ["link:s1"],
+                                  "quake": {"lat": 23.10, "lon": 120.28, "magnitude": 6.5,
+                                            "depth_km": 10}})
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(base_doc))
+    code, out, _ = run(capsys, "inject", str(path), "--scenario", "quake-south", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["quake"]["magnitude"] == 6.5
+    assert data["failed"] == ["link:s1", "site:south"]  # the scenario's list + the quake's
+    code, out, _ = run(capsys, "analyze", str(path), "--json")
+    assert data["services"] == json.loads(out)["scenarios"]["quake-south"]["services"]
+
+
 def test_inject_unknown_reference_exits_2(capsys, topo_file) -> None:  # type: ignore[no-untyped-def]
     """An unknown --fail reference exits 2 naming it and the known ids, without a traceback."""
     code, _, err = run(capsys, "inject", topo_file, "--fail", "link:w9")

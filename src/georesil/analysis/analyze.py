@@ -49,8 +49,19 @@ class Analysis:
 
 
 def run_scenario(topology: Topology, scenario: str) -> Impact:
-    """The impact of a scenario's ``fail`` list (a quake is evaluated by ``georesil.hazards``)."""
-    return inject(topology, topology.scenario(scenario).fail)
+    """The impact of a scenario: its ``fail`` list, plus what its quake (if any) breaks.
+
+    The quake is evaluated at median ground motion (:func:`georesil.hazards.quake_impact`);
+    elements with a failure probability of at least ½ fail, as with ``inject --quake``.
+    """
+    spec = topology.scenario(scenario)
+    failure = topology.expand(spec.fail)
+    if spec.quake is not None:
+        from georesil.hazards.earthquakes import quake_impact
+
+        q = spec.quake
+        failure = failure | quake_impact(topology, q.lat, q.lon, q.magnitude, q.depth_km).failures
+    return inject(topology, failure)
 
 
 def analyze(topology: Topology, max_order: int = 2, top: int = 20) -> Analysis:

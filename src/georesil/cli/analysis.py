@@ -39,7 +39,8 @@ def inject(
         help="Fail an element: site:ID, link:ID, srlg:ID, zone:ID or service:ID (repeatable)."),
     scenario: str | None = typer.Option(
         None, "--scenario", "-s", metavar="ID",
-        help="Fail everything a scenario of the file lists."),
+        help="Fail everything a scenario of the file lists, and what its quake (if it has "
+             "one) breaks."),
     quake: str | None = typer.Option(
         None, "--quake", metavar="LAT,LON,MAG[,DEPTH]",
         help="Also fail what a scenario quake breaks at median ground motion (P(fail) >= 0.5); "
@@ -51,14 +52,21 @@ def inject(
 
     topology = load(file)
     refs = list(fail)
+    scenario_quake = None
     if scenario is not None:
         refs += list(topology.scenario(scenario).fail)
+        scenario_quake = topology.scenario(scenario).quake
     failure = topology.expand(refs)  # InvalidReference (exit 2) names a bad --fail
     shaking = None
-    if quake is not None:  # the quake's failures join the others (risk issue)
+    if quake is not None or scenario_quake is not None:  # the quake's failures join the others
         from georesil.risk.quake import QuakeReport
 
-        shaking = QuakeReport.of(topology, quake)
+        if quake is not None:  # an explicit --quake wins over the scenario's own
+            shaking = QuakeReport.of(topology, quake)
+        else:
+            assert scenario_quake is not None
+            q = scenario_quake
+            shaking = QuakeReport.at(topology, q.lat, q.lon, q.magnitude, q.depth_km)
         failure = failure | shaking.failures
     impact = run_inject(topology, failure)
     if as_json:

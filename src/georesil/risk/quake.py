@@ -88,7 +88,12 @@ class QuakeReport:
     @classmethod
     def of(cls, topology: Topology, text: str) -> QuakeReport:
         """Parse ``LAT,LON,MAG[,DEPTH]`` and evaluate the quake on ``topology``."""
-        lat, lon, mag, depth = parse_quake(text)
+        return cls.at(topology, *parse_quake(text))
+
+    @classmethod
+    def at(cls, topology: Topology, lat: float, lon: float, mag: float,
+           depth: float) -> QuakeReport:
+        """Evaluate a quake given by its epicentre, magnitude and depth on ``topology``."""
         failures, rows = inject_quake(topology, lat, lon, mag, depth)
         return cls(lat, lon, mag, depth, failures, rows)
 
