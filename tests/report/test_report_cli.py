@@ -43,6 +43,25 @@ def test_unknown_format_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+def test_output_that_is_a_file_exits_2_before_any_work(tmp_path: Path) -> None:
+    """-o naming a file is refused at once (no simulation first), exit 2, file untouched."""
+    target = tmp_path / "notes.txt"
+    target.write_text("keep")
+    result = georesil("report", "-o", str(target), "--trials", "10000000")
+    assert result.returncode == 2
+    assert f"-o {target}: is a file" in result.stderr and "Traceback" not in result.stderr
+    assert target.read_text() == "keep"
+
+
+def test_unwritable_output_exits_2(tmp_path: Path) -> None:
+    """-o under a directory that cannot be created is bad input, not an internal error."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    result = georesil("report", "-o", str(blocker / "rep"))
+    assert result.returncode == 2
+    assert "cannot write the report there" in result.stderr
+
+
 def test_parse_formats_keeps_order_and_dedupes() -> None:
     """'md, HTML,md' means Markdown then HTML."""
     assert parse_formats("md, HTML,md") == ("md", "html")

@@ -46,9 +46,15 @@ def report(
         help="Drill journals to report on (default: .georesil/drills if it exists)."),
 ) -> None:
     """Write the risk report: top risks, map, services, SPOFs, N-k, capacity, seismic, drills."""
-    from georesil.report.build import collect_inputs, parse_formats, write_report
+    from georesil.report.build import (
+        check_output_dir,
+        collect_inputs,
+        parse_formats,
+        write_report,
+    )
 
     chosen = parse_formats(formats)
+    check_output_dir(out)  # fail before minutes of simulation, not after
     topology = load(file)
     with _stages() as stage:
         inputs = collect_inputs(topology, trials=trials, years=years, seed=seed,

@@ -23,7 +23,14 @@ from georesil._atomic import write_atomic
 from georesil.errors import InvalidInput
 from georesil.model import Topology
 
-__all__ = ["FORMATS", "ReportInputs", "collect_inputs", "parse_formats", "write_report"]
+__all__ = [
+    "FORMATS",
+    "ReportInputs",
+    "check_output_dir",
+    "collect_inputs",
+    "parse_formats",
+    "write_report",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -136,18 +143,41 @@ def write_report(
     data = build_report_data(topology, inputs.analysis, inputs.simulate, inputs.years,
                              inputs.drills)
     figures = render_figures(data, topology) if {"html", "md"} & set(chosen) else {}
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    out_dir = check_output_dir(out_dir)
     try:
-        _render_into(tmp, data, figures, chosen)
-        written = _publish(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        try:
+            _render_into(tmp, data, figures, chosen)
+            written = _publish(tmp, out_dir)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        raise InvalidInput(f"-o {out_dir}: cannot write the report there: {exc.strerror or exc}",
+                           field="out", value=str(out_dir)) from exc
     log.info("report.written", path=str(out_dir), formats=list(chosen),
              figures=len(figures), risks=len(data.risks))
     return {fmt: out_dir / FORMATS[fmt] for fmt in chosen if fmt in FORMATS} | {
         k: v for k, v in written.items() if k not in FORMATS}
+
+
+def check_output_dir(out_dir: Path) -> Path:
+    """Make sure a report can be written to ``out_dir`` (before any work is done).
+
+    Raises:
+        InvalidInput: it is a file, or its parent cannot be created or written to.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InvalidInput(f"-o {out_dir}: is a file; give a directory for the report",
+                           field="out", value=str(out_dir))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        probe = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.check-", dir=out_dir.parent))
+        probe.rmdir()
+    except OSError as exc:
+        raise InvalidInput(f"-o {out_dir}: cannot write the report there: {exc.strerror or exc}",
+                           field="out", value=str(out_dir)) from exc
+    return out_dir
 
 
 def _render_into(tmp: Path, data: Any, figures: Mapping[str, Any], formats: Sequence[str]) -> None:
