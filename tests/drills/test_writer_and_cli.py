@@ -112,3 +112,15 @@ def test_unreadable_outputs_file_is_bad_input(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInput, match="pulumi stack output --json"):
         outputs_environment(mini_topology(), tmp_path / "nope.json")
+
+
+def test_history_without_drills_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`drill history` where no drill ran says so in words; --json gives an empty list."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["drill", "history"])
+    assert "no drills recorded" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["drill", "history", "--json"])
+    assert capsys.readouterr().out.strip() == "[]"

@@ -134,6 +134,10 @@ def history(as_json: bool = JsonOpt) -> None:
     if as_json:
         print_json(entries)
         return
+    if not entries:
+        typer.echo(f"no drills recorded under {Path.cwd() / '.georesil' / 'drills'} yet; "
+                   "run one with `georesil drill run RUNBOOK`")
+        return
     rows = [{k: _num(v) if isinstance(v, float) else v for k, v in e.items()} for e in entries]
     _console().print(_table("Drill history", rows, HISTORY_KEYS))
 
