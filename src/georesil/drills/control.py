@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from georesil.errors import CloudError, SafetyViolation, Unavailable
+from georesil.provision.outputs import CONTROL_HASH_KEY
+from georesil.provision.outputs import register_key as active_key
 
 if TYPE_CHECKING:
     from georesil.cloud import SiteClients
@@ -28,11 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["ActiveRecord", "ControlPlane", "active_key", "freeze_key"]
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-
-
-def active_key(service: str) -> str:
-    """Partition key of ``service``'s entry in the active-site register (as provisioned)."""
-    return f"active#{service}"
 
 
 def freeze_key(service: str) -> str:
@@ -72,7 +69,7 @@ class ControlPlane:
 
     def item(self, key: str) -> dict[str, Any] | None:
         """The item under ``key`` (strongly consistent), as plain values, or ``None``."""
-        got = self.ddb("get_item", Key={"pk": {"S": key}}, ConsistentRead=True)
+        got = self.ddb("get_item", Key={CONTROL_HASH_KEY: {"S": key}}, ConsistentRead=True)
         raw = got.get("Item")
         return None if raw is None else {k: _plain(v) for k, v in raw.items()}
 
@@ -121,7 +118,7 @@ class ControlPlane:
         try:
             self.ddb(
                 "put_item", idempotent=False,
-                Item={"pk": {"S": active_key(service)}, "site": {"S": site},
+                Item={CONTROL_HASH_KEY: {"S": active_key(service)}, "site": {"S": site},
                       "epoch": {"N": str(new.epoch)}, "by": {"S": run_id}},
                 ConditionExpression="attribute_not_exists(pk) OR epoch = :e",
                 ExpressionAttributeValues={":e": {"N": str(expect_epoch)}},
@@ -151,8 +148,8 @@ class ControlPlane:
 
     def set_frozen(self, service: str, frozen: bool, run_id: str) -> None:
         """Set or clear ``service``'s write freeze (idempotent)."""
-        self.ddb("put_item", Item={"pk": {"S": freeze_key(service)}, "frozen": {"BOOL": frozen},
-                                   "by": {"S": run_id}})
+        self.ddb("put_item", Item={CONTROL_HASH_KEY: {"S": freeze_key(service)},
+                                   "frozen": {"BOOL": frozen}, "by": {"S": run_id}})
 
 
 def _changed(service: str, current: ActiveRecord, expect_epoch: int,

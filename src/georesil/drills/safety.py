@@ -29,6 +29,7 @@ from georesil._atomic import write_atomic
 from georesil._process import pid_alive as _alive
 from georesil.drills.control import ControlPlane
 from georesil.errors import CloudError, InvalidInput, SafetyViolation
+from georesil.provision.outputs import CONTROL_HASH_KEY
 
 __all__ = [
     "DEFAULT_LOCK_TTL_S",
@@ -97,7 +98,7 @@ def acquire_lock(cp: ControlPlane, service: str, run_id: str, *, now: float,
         SafetyViolation: another run holds an unexpired lock; ``holder`` is its run id.
     """
     info = LockInfo(service, run_id, owner_id(), now + ttl_s, journal)
-    item = {"pk": {"S": lock_key(service)}, "run_id": {"S": run_id},
+    item = {CONTROL_HASH_KEY: {"S": lock_key(service)}, "run_id": {"S": run_id},
             "owner": {"S": info.owner}, "expires_at": {"N": repr(info.expires_at)}}
     if journal:
         item["journal"] = {"S": journal}
@@ -125,7 +126,7 @@ def acquire_lock(cp: ControlPlane, service: str, run_id: str, *, now: float,
 def release_lock(cp: ControlPlane, service: str, run_id: str) -> bool:
     """Release ``run_id``'s lock on ``service``; ``False`` when it was not ours (any more)."""
     try:
-        cp.ddb("delete_item", Key={"pk": {"S": lock_key(service)}},
+        cp.ddb("delete_item", Key={CONTROL_HASH_KEY: {"S": lock_key(service)}},
                ConditionExpression="run_id = :rid",
                ExpressionAttributeValues={":rid": {"S": run_id}})
     except CloudError as exc:

@@ -15,6 +15,8 @@ from typing import Any
 from georesil.errors import ProvisionError
 
 __all__ = [
+    "CONTROL_HASH_KEY",
+    "register_key",
     "CONTROL_SITE",
     "STACK_NAME",
     "TABLE_NAME",
@@ -85,6 +87,18 @@ def health_check_key(service: str, site: str) -> str:
 def database_table_key(service: str, site: str) -> str:
     """Key of the DynamoDB table holding database ``service``'s replica at ``site``."""
     return f"database.{service}.{site}.table"
+
+
+#: Partition-key attribute of the control table (drill locks, active-site register, freezes).
+CONTROL_HASH_KEY = "pk"
+
+
+def register_key(service: str) -> str:
+    """Partition key of ``service``'s entry in the active-site register of the control table.
+
+    Provisioning writes the first entry; drills read and conditionally update it.
+    """
+    return f"active#{service}"
 
 
 def parameter_name_key(service: str) -> str:

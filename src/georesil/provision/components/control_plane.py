@@ -14,18 +14,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from georesil.provision.outputs import CONTROL_HASH_KEY as HASH_KEY
+from georesil.provision.outputs import register_key
+
 __all__ = ["HASH_KEY", "ControlPlane", "ControlPlaneArgs", "register_key"]
 
 TYPE_TOKEN = "georesil:provision:ControlPlane"
-
-#: The control table's partition key attribute.
-HASH_KEY = "pk"
-
-
-def register_key(service: str) -> str:
-    """Partition key of ``service``'s entry in the active-site register."""
-    return f"active#{service}"
-
 
 @dataclass(frozen=True)
 class ControlPlaneArgs:
