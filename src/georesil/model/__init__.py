@@ -9,10 +9,11 @@ from georesil.model.loader import (
     topology_from_dict,
 )
 from georesil.model.schema import RESOURCES, TopologyDoc
-from georesil.model.topology import FailureSet, Topology
+from georesil.model.topology import ControlPlacement, FailureSet, Topology
 
 __all__ = [
     "RESOURCES",
+    "ControlPlacement",
     "FailureSet",
     "Topology",
     "TopologyDoc",

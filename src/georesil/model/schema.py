@@ -14,8 +14,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
+    "API_NAMES",
+    "CONTROL_APIS",
     "Capacity",
+    "ControlSpec",
     "Endpoint",
+    "EndpointKind",
     "Fragility",
     "LinkKind",
     "LinkSpec",
@@ -115,13 +119,35 @@ class Capacity(_Model):
         return None if value is None else float(value)
 
 
-class Endpoint(_Model):
-    """Where a site's AWS-compatible API lives: an AWS region, or a URL plus a region."""
+class EndpointKind(enum.StrEnum):
+    """What answers at a site's endpoint."""
 
+    #: An AWS region: every AWS service (S3, KMS, IAM, DynamoDB, SSM, Route 53, ...) is there.
+    AWS = "aws"
+    #: An S3-compatible store (Ceph RGW, MinIO, ...): the S3 API only, plus any ``apis`` listed.
+    S3_COMPATIBLE = "s3-compatible"
+
+
+#: AWS service names an endpoint's ``apis`` map may list.
+API_NAMES: tuple[str, ...] = ("dynamodb", "iam", "kms", "route53", "s3", "ssm", "sts")
+
+Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/\S*)?$")]
+
+
+class Endpoint(_Model):
+    """Where a site's APIs live: an AWS region, or an S3-compatible store at a URL.
+
+    ``kind`` may be left out: ``aws_region`` means ``aws``, ``url`` means ``s3-compatible``.
+    """
+
+    kind: EndpointKind | None = None
     aws_region: str | None = None
-    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/\S*)?$")] | None = None
+    url: Url | None = None
     region: str | None = None
     profile: str | None = None
+    ca_bundle: str | None = None
+    addressing: Literal["path", "virtual"] = "path"
+    apis: dict[str, Url] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_of(self) -> Endpoint:
@@ -129,12 +155,71 @@ class Endpoint(_Model):
             raise ValueError("an endpoint needs 'aws_region', or 'url' with 'region'")
         if self.aws_region is not None and self.url is not None:
             raise ValueError("give either 'aws_region' or 'url', not both")
+        kind = self.effective_kind
+        if self.kind is EndpointKind.AWS and self.aws_region is None:
+            raise ValueError("kind 'aws' needs 'aws_region' (an AWS region name)")
+        if self.kind is EndpointKind.S3_COMPATIBLE and self.url is None:
+            raise ValueError("kind 's3-compatible' needs 'url' (the store's S3 API) and 'region'")
+        if kind is EndpointKind.AWS and self.ca_bundle is not None:
+            raise ValueError("'ca_bundle' is for an S3-compatible store; AWS regions use "
+                             "the system trust store")
+        unknown = sorted(set(self.apis) - set(API_NAMES))
+        if unknown:
+            raise ValueError(f"apis names unknown API(s) {', '.join(map(repr, unknown))}; "
+                             f"allowed: {', '.join(map(repr, API_NAMES))}")
         return self
+
+    @property
+    def effective_kind(self) -> EndpointKind:
+        """``kind``, or what ``aws_region`` / ``url`` imply when it is left out."""
+        if self.kind is not None:
+            return self.kind
+        return EndpointKind.AWS if self.aws_region is not None else EndpointKind.S3_COMPATIBLE
 
     @property
     def signing_region(self) -> str:
         """The region requests are signed for."""
         return self.aws_region or self.region or "us-east-1"
+
+    def offers(self, api: str) -> bool:
+        """Whether ``api`` (an AWS service name such as ``"dynamodb"``) answers here."""
+        if self.effective_kind is EndpointKind.AWS:
+            return True
+        return api == "s3" or api in self.apis
+
+    def url_for(self, api: str) -> str | None:
+        """The URL to send ``api`` requests to: its own entry in ``apis``, else ``url``."""
+        return self.apis.get(api, self.url)
+
+
+#: APIs the control plane needs where it lives (drill locks, the active-site register).
+CONTROL_APIS: tuple[str, ...] = ("dynamodb", "ssm")
+
+
+class ControlSpec(_Model):
+    """Where the DR control plane lives: drill locks, the active-site register, the DNS zone.
+
+    A witness ``site`` of the topology, or an ``endpoint`` (an AWS region outside the modelled
+    sites). It should share no failure domain with a service's primary: ``zones`` names the
+    modelled zones an external endpoint still shares (a witness site's own zones count too).
+    """
+
+    site: str | None = None
+    endpoint: Endpoint | None = None
+    zones: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ControlSpec:
+        if (self.site is None) == (self.endpoint is None):
+            raise ValueError("the control plane needs exactly one of 'site' (a witness site "
+                             "of this topology) or 'endpoint' (e.g. {aws_region: ap-northeast-1})")
+        if self.endpoint is not None:
+            missing = [api for api in CONTROL_APIS if not self.endpoint.offers(api)]
+            if missing:
+                raise ValueError(f"the control endpoint must offer {', '.join(CONTROL_APIS)}; "
+                                 f"missing {', '.join(missing)} (use an AWS region, or list "
+                                 "them under 'apis')")
+        return self
 
 
 class Fragility(_Model):
@@ -289,3 +374,4 @@ class TopologyDoc(_Model):
     services: tuple[ServiceSpec, ...] = ()
     scenarios: tuple[ScenarioSpec, ...] = ()
     seismic: SeismicSpec | None = None
+    control: ControlSpec | None = None

@@ -13,6 +13,8 @@ import networkx as nx
 from georesil.errors import InvalidReference
 from georesil.model._positions import did_you_mean, quoted_list
 from georesil.model.schema import (
+    CONTROL_APIS,
+    Endpoint,
     LinkSpec,
     ReplicaRole,
     ReplicaSpec,
@@ -24,7 +26,7 @@ from georesil.model.schema import (
 )
 from georesil.model.validate import REF_KINDS, parse_ref
 
-__all__ = ["FailureSet", "Topology"]
+__all__ = ["ControlPlacement", "FailureSet", "Topology"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,28 @@ class FailureSet:
             + [f"link:{k}" for k in self.links]
             + [f"service:{v}" for v in self.services]
         )
+
+
+@dataclass(frozen=True)
+class ControlPlacement:
+    """Where the DR control plane (drill locks, active-site register, DNS zone) lives.
+
+    Attributes:
+        name: The witness site's id, or ``"control"`` for an endpoint outside the modelled sites.
+        site: The witness site, or ``None`` for an external endpoint.
+        endpoint: Where the control plane's APIs answer.
+        zones: Failure domains the control plane shares with modelled elements (a witness
+            site's own zones plus the ``zones`` the topology lists).
+        declared: Whether the topology names the placement; when ``False`` it is the first site
+            whose endpoint offers the control APIs, kept for topologies written before
+            ``control:`` existed.
+    """
+
+    name: str
+    site: str | None
+    endpoint: Endpoint
+    zones: frozenset[str]
+    declared: bool
 
 
 class Topology:
@@ -124,6 +148,23 @@ class Topology:
             ) from None
 
     # -- derived structure ---------------------------------------------------------------
+    @cached_property
+    def control(self) -> ControlPlacement | None:
+        """Where the control plane lives, or ``None`` when no site can hold it."""
+        spec = self.doc.control
+        if spec is not None and spec.endpoint is not None:
+            return ControlPlacement("control", None, spec.endpoint, frozenset(spec.zones), True)
+        if spec is not None and spec.site is not None:
+            witness = self.site(spec.site)
+            assert witness.endpoint is not None  # checked by validation
+            return ControlPlacement(witness.id, witness.id, witness.endpoint,
+                                    frozenset(spec.zones) | frozenset(witness.zones), True)
+        for site in self.doc.sites:
+            if site.endpoint is not None and all(site.endpoint.offers(a) for a in CONTROL_APIS):
+                return ControlPlacement(site.id, site.id, site.endpoint, frozenset(site.zones),
+                                        False)
+        return None
+
     @cached_property
     def regions(self) -> tuple[str, ...]:
         """Region labels in order of first appearance."""

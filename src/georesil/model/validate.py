@@ -14,6 +14,7 @@ from typing import Any
 import networkx as nx
 
 from georesil.model._positions import Loc, did_you_mean, quoted_list
+from georesil.model.schema import CONTROL_APIS
 
 __all__ = ["REF_KINDS", "check_document", "parse_ref"]
 
@@ -93,6 +94,7 @@ def check_document(raw: dict[str, Any], report: Report) -> None:
     _check_sites(raw, zones, report)
     srlgs = _check_links(raw, sites, zones, report)
     _check_services(raw, sites, services, report)
+    _check_control(raw, sites, zones, report)
     _check_scenarios(raw, {"site": sites, "link": links, "srlg": srlgs, "zone": zones,
                            "service": services}, report)
 
@@ -221,6 +223,38 @@ def _check_replicas(i: int, rec: dict[str, Any], sites: dict[str, int], report: 
     for j in primaries[1:]:
         report(["services", i, "replicas", j, "role"],
                f"a second primary (the first is replicas[{primaries[0]}]); exactly one allowed")
+
+
+def _check_control(
+    raw: dict[str, Any], sites: dict[str, int], zones: dict[str, int], report: Report
+) -> None:
+    control = raw.get("control")
+    if not isinstance(control, dict):
+        return
+    site = control.get("site")
+    if isinstance(site, str):
+        if site not in sites:
+            _unknown(report, ["control", "site"], site, "site", sites)
+        else:
+            rec = raw["sites"][sites[site]]
+            ep = rec.get("endpoint") if isinstance(rec, dict) else None
+            if not isinstance(ep, dict) or not _offers_control(ep):
+                report(["control", "site"],
+                       f"witness site {site!r} cannot hold the control plane: its endpoint must "
+                       f"offer {', '.join(CONTROL_APIS)} (an AWS region, or an endpoint listing "
+                       "them under 'apis')")
+    for j, zone in _str_list(control.get("zones")):
+        if zone not in zones:
+            _unknown(report, ["control", "zones", j], zone, "zone", zones)
+
+
+def _offers_control(endpoint: dict[str, Any]) -> bool:
+    """Whether a raw endpoint record offers every API the control plane needs."""
+    kind = endpoint.get("kind")
+    if kind == "aws" or (kind is None and endpoint.get("aws_region") is not None):
+        return True
+    apis = endpoint.get("apis")
+    return isinstance(apis, dict) and all(api in apis for api in CONTROL_APIS)
 
 
 def _check_scenarios(
