@@ -1,33 +1,28 @@
 """``georesil report`` (and ``georesil demo``): the risk report, and the end-to-end tour.
 
-Thin: parse, call :mod:`georesil.report.build` (or :mod:`georesil.report.demo`), print where
-the files went. matplotlib and jinja2 are imported by the library functions, never here.
+Thin: parse, call :mod:`georesil.app` (collect the inputs, or run the demo) and
+:func:`georesil.report.write_report`, print where the files went. Both are imported inside the
+commands: they pull in matplotlib and jinja2, which ``georesil --help`` must not load.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from georesil.cli._common import TopologyArg, console, load
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
     """Add ``report`` and ``demo`` to the ``georesil`` command."""
-    from importlib.util import find_spec
-
     app.command("report", help=report.__doc__)(report)
-    if find_spec("georesil.report.demo") is not None:  # the demo lands with the drills
-        app.command("demo", help=demo.__doc__)(demo)
+    app.command("demo", help=demo.__doc__)(demo)
 
 
 def report(
@@ -46,12 +41,9 @@ def report(
         help="Drill journals to report on (default: .georesil/drills if it exists)."),
 ) -> None:
     """Write the risk report: top risks, map, services, SPOFs, N-k, capacity, seismic, drills."""
-    from georesil.report.build import (
-        check_output_dir,
-        collect_inputs,
-        parse_formats,
-        write_report,
-    )
+        # Lazy: the report renderers import matplotlib and jinja2 (see the module docstring).
+    from georesil.app import collect_inputs
+    from georesil.report import check_output_dir, parse_formats, write_report
 
     chosen = parse_formats(formats)
     check_output_dir(out)  # fail before minutes of simulation, not after
@@ -60,7 +52,7 @@ def report(
         inputs = collect_inputs(topology, trials=trials, years=years, seed=seed,
                                 journals=journals, stage=stage)
         stage("render")
-        written = write_report(topology, inputs, out, chosen)
+        written = write_report(inputs, out, chosen)
     for fmt in chosen:
         typer.echo(str(written[fmt]))
 
@@ -73,10 +65,10 @@ def demo(
 
     Exit 1 (after writing the report) when a drill did not complete.
     """
-    from georesil.report.demo import run_demo  # type: ignore[import-not-found,unused-ignore]
+    from georesil.app import run_demo  # lazy: see the module docstring
 
     result = run_demo(directory, console=console(stderr=True))
-    failed = [d.get("run_id", "?") for d in result.drills if d.get("status") != "completed"]
+    failed = [d.run_id for d in result.drills if d.status != "completed"]
     if failed:
         typer.echo(f"demo: {len(failed)} drill(s) did not complete ({', '.join(failed)}); "
                    "the report shows them", err=True)
@@ -94,8 +86,6 @@ _STAGE_TEXT = {"analyze": "analysing failures (N-2, zones, SRLGs, scenarios)",
 @contextmanager
 def _stages() -> Iterator[Callable[[str], None]]:
     """A status line per stage on a TTY; silent otherwise."""
-    import sys
-
     if not sys.stderr.isatty():
         yield lambda _name: None
         return

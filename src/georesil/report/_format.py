@@ -1,32 +1,19 @@
-"""Number formatting shared by the renderers: durations, rates, probabilities, availability."""
+"""Number formatting for the renderers: durations and rates (the advice's words,
+:mod:`georesil.advice.wording`), probabilities, availability."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+from georesil.advice.wording import duration, rate_text
+
 __all__ = ["availability", "duration", "number", "probability", "rate"]
 
 
-def duration(seconds: Any) -> str:
-    """``900 s`` → ``15 min``; ``None`` → ``—``: the unit a reader expects."""
-    if seconds is None:
-        return "—"
-    s = float(seconds)
-    if s < 120:
-        return f"{s:g} s"
-    if s < 7200:
-        return f"{s / 60:.3g} min"
-    if s < 172800:
-        return f"{s / 3600:.3g} h"
-    return f"{s / 86400:.3g} d"
-
-
-def rate(per_year: Any) -> str:
-    """``0.037/yr (once in 27 years)``."""
-    from georesil.report.likelihood import fmt_rate
-
-    return "—" if per_year is None else fmt_rate(float(per_year))
+def rate(per_year: float | None) -> str:
+    """``0.037/yr (once in 27 years)``; ``—`` when unknown."""
+    return "—" if per_year is None else rate_text(float(per_year))
 
 
 def probability(p: Any) -> str:

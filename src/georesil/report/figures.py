@@ -6,7 +6,7 @@ searchable, and every figure gets its own ``svg.hashsalt`` so that element ids o
 figures inlined in one page never collide. A figure whose data is absent is simply not made;
 the section says why in words.
 
-matplotlib is imported inside the functions: importing this module stays cheap.
+This module imports matplotlib: the CLI imports the report package only when it renders.
 """
 
 from __future__ import annotations
@@ -18,13 +18,20 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+import numpy as np
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-    from georesil.model import Topology
-    from georesil.report.data import ReportData
+from georesil.analysis import NkEntry
+from georesil.model import Topology
+from georesil.report.data import ReportData
+from georesil.report.inputs import DrillEvidence
+from georesil.report.topology_map import draw_topology_map
 
 __all__ = ["STATUS_COLORS", "ReportFigure", "render_figures"]
 
@@ -96,17 +103,12 @@ def _rc(name: str) -> Any:  # matplotlib types rc keys as a Literal union
 
 
 def _figure(width: float, height: float) -> Figure:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
 def _svg(fig: Figure, name: str) -> str:
-    from matplotlib import rc_context
-
     buf = io.StringIO()
     with rc_context(_rc(name)):
         fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
@@ -114,10 +116,6 @@ def _svg(fig: Figure, name: str) -> str:
 
 
 def _map_svg(data: ReportData, topology: Topology) -> str | None:
-    from matplotlib import rc_context
-
-    from georesil.report.topology_map import draw_topology_map
-
     colors = dict(data.map_criticality) or None
     title = (f"{topology.name}: criticality for any tier-1 service" if colors
              else f"{topology.name}: sites and links")
@@ -136,15 +134,12 @@ def _style(ax: Any) -> None:
 
 # -- figures ------------------------------------------------------------------------------------
 def _impact_heatmap(data: ReportData) -> Figure | None:
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
     scenarios = [s for s in data.scenarios if any(s in r.outcomes for r in data.services)]
     if not scenarios:
         return None
     with _rc_ctx("impact"):
         order = list(STATUS_COLORS)
-        grid = [[order.index(r.outcomes[s]["status"]) if s in r.outcomes else 0
+        grid = [[order.index(r.outcomes[s].status) if s in r.outcomes else 0
                  for r in data.services] for s in scenarios]
         fig = _figure(9.0, 1.2 + 0.36 * len(scenarios))
         ax = fig.add_subplot()
@@ -153,10 +148,10 @@ def _impact_heatmap(data: ReportData) -> Figure | None:
         for i, s in enumerate(scenarios):
             for j, row in enumerate(data.services):
                 out = row.outcomes.get(s)
-                if out and out["status"] != "ok":
-                    label = {"failover": "→", "breach": "!", "down": "✕"}[out["status"]]
+                if out and out.status != "ok":
+                    label = {"failover": "→", "breach": "!", "down": "✕"}[out.status]
                     ax.text(j, i, label, ha="center", va="center", fontsize=9,
-                            color="white" if out["status"] == "down" else _INK)
+                            color="white" if out.status == "down" else _INK)
         ax.set_xticks(range(len(data.services)),
                       [f"{r.id}\n(tier {r.tier})" for r in data.services], rotation=35,
                       ha="right", fontsize=8)
@@ -176,15 +171,15 @@ def _impact_heatmap(data: ReportData) -> Figure | None:
 
 
 def _nk_bars(data: ReportData) -> Figure | None:
-    rows = [r for r in data.nk if not r.get("same_as")][:12]
+    rows = [r for r in data.nk if not r.same_as][:12]
     if not rows:
         return None
     with _rc_ctx("nk"):
         fig = _figure(9.0, 0.9 + 0.3 * len(rows))
         ax = fig.add_subplot()
-        labels = [" + ".join(r["elements"]) for r in rows]
-        scores = [float(r["score"]) for r in rows]
-        colors = [_BAD if r.get("down") else _ACCENT2 for r in rows]
+        labels = [" + ".join(r.elements) for r in rows]
+        scores = [float(r.score) for r in rows]
+        colors = [_BAD if r.down else _ACCENT2 for r in rows]
         y = list(range(len(rows)))[::-1]
         ax.barh(y, scores, color=colors, height=0.65)
         for yi, r, sc in zip(y, rows, scores, strict=True):
@@ -197,11 +192,10 @@ def _nk_bars(data: ReportData) -> Figure | None:
     return fig
 
 
-def _effect(row: Any) -> str:
+def _effect(row: NkEntry) -> str:
     """``down: a, b +2 · breach: c`` — short enough to sit beside a bar."""
     parts = []
-    for key in ("down", "breach"):
-        names = list(row.get(key, ()))
+    for key, names in (("down", row.down), ("breach", row.breach)):
         if names:
             more = f" +{len(names) - 2}" if len(names) > 2 else ""
             parts.append(f"{key}: {', '.join(names[:2])}{more}")
@@ -223,9 +217,8 @@ def _availability(data: ReportData) -> Figure | None:
         ax = fig.add_subplot()
         y = list(range(len(rows)))[::-1]
         for yi, r in zip(y, rows, strict=True):
-            snap = r.snapshot or {}
-            a = float(snap["availability"])
-            lo, hi = (snap.get("ci95") or [a, a])[:2]
+            a = r.snapshot.availability if r.snapshot else 1.0
+            lo, hi = r.ci95 or (a, a)
             ok = r.meets_objective
             color = _GOOD if ok else _BAD
             ax.plot([nines(lo), nines(hi)], [yi, yi], color=color, linewidth=2.4, alpha=0.55,
@@ -289,7 +282,7 @@ def _lec_point(row: Any) -> tuple[float, float] | None:
 def _pga(data: ReportData) -> Figure | None:
     if not data.quakes:
         return None
-    sites = [k for k in data.quakes[0].elements if k.startswith("site:")]
+    sites = data.quakes[0].sites
     with _rc_ctx("pga"):
         fig = _figure(9.0, 3.8)
         ax = fig.add_subplot()
@@ -297,10 +290,10 @@ def _pga(data: ReportData) -> Figure | None:
         width = 0.8 / n
         for i, q in enumerate(data.quakes):
             xs = [j + (i - (n - 1) / 2) * width for j in range(len(sites))]
-            ax.bar(xs, [q.elements[s]["pga_g"] for s in sites], width=width * 0.95,
+            ax.bar(xs, [q.elements[s].pga_g for s in sites], width=width * 0.95,
                    color=_QUAKE_COLORS[i % len(_QUAKE_COLORS)],
-                   label=f"{q.scenario} (M{q.magnitude:g})")
-        medians = [data.quakes[0].elements[s]["median_g"] for s in sites]
+                   label=f"{q.scenario} (M{q.quake.magnitude:g})")
+        medians = [data.quakes[0].median_g[s] for s in sites]
         if medians:
             ax.plot(range(len(sites)), medians, linestyle="", marker="_", markersize=22,
                     markeredgewidth=2, color=_INK, label="fragility median (50 % failure)")
@@ -318,7 +311,7 @@ def _pga(data: ReportData) -> Figure | None:
 
 def _drills(data: ReportData) -> Figure | None:
     runs = list(data.drills)  # all of them, so that #n matches the table's numbering
-    if not any(d["rto_s"] is not None or d["rpo_s"] is not None for d in runs):
+    if not any(d.rto_s is not None or d.rpo_s is not None for d in runs):
         return None
     with _rc_ctx("drills"):
         fig = _figure(9.0, 3.4)
@@ -332,19 +325,17 @@ def _drills(data: ReportData) -> Figure | None:
     return fig
 
 
-def _drill_panel(ax: Any, runs: list[Any], key: str, title: str) -> None:
+def _drill_panel(ax: Any, runs: list[DrillEvidence], key: str, title: str) -> None:
     """Measured (●), predicted (◇) and target (—) per run, on a symmetric-log scale: lab
     measurements in seconds and targets in hours share one axis."""
-    import numpy as np
-
-    books = list(dict.fromkeys(str(r["runbook"]) for r in runs))
+    books = list(dict.fromkeys(r.runbook for r in runs))
     for b_i, book in enumerate(books):
         color = _QUAKE_COLORS[b_i % len(_QUAKE_COLORS)]
-        mine = [i for i, r in enumerate(runs) if str(r["runbook"]) == book]
-        measured = [(i, float(runs[i][f"{key}_s"])) for i in mine
-                    if runs[i][f"{key}_s"] is not None]
-        predicted = [(i, float(runs[i][f"predicted_{key}_s"])) for i in mine
-                     if runs[i][f"predicted_{key}_s"] is not None]
+        mine = [i for i, r in enumerate(runs) if r.runbook == book]
+        measured = [(i, float(getattr(runs[i], f"{key}_s"))) for i in mine
+                    if getattr(runs[i], f"{key}_s") is not None]
+        predicted = [(i, float(getattr(runs[i], f"predicted_{key}_s"))) for i in mine
+                     if getattr(runs[i], f"predicted_{key}_s") is not None]
         if measured:
             ax.plot(*zip(*measured, strict=True), "o", color=color, markersize=7,
                     label=f"{book}: measured")
@@ -356,15 +347,15 @@ def _drill_panel(ax: Any, runs: list[Any], key: str, title: str) -> None:
             slope, icept = np.polyfit(xs, ys, 1)
             ax.plot([xs[0], xs[-1]], [icept + slope * xs[0], icept + slope * xs[-1]],
                     color=color, linewidth=1, linestyle=":", label=f"{book}: trend")
-    targets = [(i, float(r[f"{key}_target_s"])) for i, r in enumerate(runs)
-               if r[f"{key}_target_s"] is not None]
+    targets = [(i, float(getattr(r, f"{key}_target_s"))) for i, r in enumerate(runs)
+               if getattr(r, f"{key}_target_s") is not None]
     if targets:
         ax.plot(*zip(*targets, strict=True), linestyle="", marker="_", markersize=22,
                 markeredgewidth=2, color=_BAD, label="target")
     ax.set_yscale("symlog", linthresh=1.0)
     ax.set_ylim(bottom=0)
     ax.set_xlim(-0.6, len(runs) - 0.4)
-    ax.set_xticks(range(len(runs)), [f"#{i + 1}\n{_when(r['started_at'])}"
+    ax.set_xticks(range(len(runs)), [f"#{i + 1}\n{_when(r.started_at)}"
                                      for i, r in enumerate(runs)], fontsize=7.5)
     ax.set_title(title)
     ax.grid(axis="y", color=_GRID, linewidth=0.8)
@@ -380,6 +371,4 @@ def _when(started_at: Any) -> str:
 
 
 def _rc_ctx(name: str) -> Any:
-    from matplotlib import rc_context
-
     return rc_context(_rc(name))

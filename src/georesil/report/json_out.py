@@ -1,21 +1,20 @@
-"""The JSON report: every number of the report, and the analysis/simulation JSON it came from.
+"""The JSON report: every number of the report, and the producers' output it came from.
 
-The top-level keys follow the report's sections; ``inputs`` embeds the documented outputs of
-``georesil analyze --json``, ``simulate --json``, ``simulate --years N --json`` and
-``drill history --json`` unchanged (``null`` when absent).
+This is the file edge: the typed results become JSON here and nowhere earlier. The top-level
+keys follow the report's sections; ``inputs`` embeds ``to_json()`` of the analysis, the snapshot
+and annual simulations (the documented outputs of ``georesil analyze --json``,
+``simulate --json`` and ``simulate --years N --json``) and the drill history (``null`` when
+absent).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from georesil.report.data import SECTIONS, TIER_OBJECTIVES
-
-if TYPE_CHECKING:
-    from georesil.report.data import Finding, ReportData
-    from georesil.report.risks import Recommendation, Risk
+from georesil.advice import RatedFinding, Recommendation, RegionAbsorption, Risk
+from georesil.report.data import SECTIONS, TIER_OBJECTIVES, ReportData, ServiceRow
 
 __all__ = ["SCHEMA_VERSION", "render_json", "report_json"]
 
@@ -25,6 +24,7 @@ SCHEMA_VERSION = 1
 
 def report_json(data: ReportData) -> dict[str, Any]:
     """The report as a JSON-serialisable dict."""
+    inputs = data.inputs
     return {
         "schema_version": SCHEMA_VERSION,
         "title": data.title,
@@ -34,30 +34,34 @@ def report_json(data: ReportData) -> dict[str, Any]:
         "sections": [sid for sid, _ in SECTIONS],
         "missing": dict(data.missing),
         "risks": [_risk(r) for r in data.risks],
-        "services": [{
-            "id": s.id, "name": s.name, "tier": s.tier, "rto_s": s.rto_s, "rpo_s": s.rpo_s,
-            "primary": s.primary, "replicas": s.replicas, "objective": s.objective,
-            "meets_objective": s.meets_objective, "snapshot": s.snapshot, "years": s.years,
-            "scenarios": dict(s.outcomes)} for s in data.services],
+        "services": [_service(s) for s in data.services],
         "tier_objectives": {str(k): v for k, v in TIER_OBJECTIVES.items()},
         "spofs": [_finding(f) for f in data.spofs],
         "shared_risks": [_finding(f) for f in data.shared_risks],
-        "region_cuts": list(data.region_cuts),
-        "nk": list(data.nk),
-        "absorption": [{
-            "from": a.frm, "to": a.to, "absorbs": a.absorbs, "resources": list(a.resources),
-            "all_load_moved": list(a.worst_case), "moved_services": list(a.moved_services),
-            "lost_services": list(a.lost_services), "capacity_overflow": list(a.overflow)}
-            for a in data.absorption],
-        "quakes": [{"scenario": q.scenario, "magnitude": q.magnitude, "lat": q.lat,
-                    "lon": q.lon, "depth_km": q.depth_km, "elements": dict(q.elements)}
+        "region_cuts": [c.to_json() for c in data.region_cuts],
+        "nk": [e.to_json() | {"same_as": list(e.same_as) if e.same_as else None}
+               for e in data.nk],
+        "absorption": [_absorption(a) for a in data.absorption],
+        "quakes": [{"scenario": q.scenario, "magnitude": q.quake.magnitude, "lat": q.quake.lat,
+                    "lon": q.quake.lon, "depth_km": q.quake.depth_km,
+                    "elements": {ref: {"pga_g": e.pga_g, "p_fail": e.p_fail,
+                                       "distance_km": e.distance_km,
+                                       "median_g": q.median_g[ref]}
+                                 for ref, e in q.elements.items()}}
                    for q in data.quakes],
         "loss_exceedance": list(data.loss_exceedance),
-        "importance": list(data.importance),
+        "importance": [r.to_json() for r in data.importance],
         "recommendations": [_rec(r) for r in data.recommendations],
-        "drills": [dict(d.record, rto_met=d.rto_ok, rpo_met=d.rpo_ok) for d in data.drills],
+        "drills": [d.to_json() | {"rto_met": d.rto_ok, "rpo_met": d.rpo_ok}
+                   for d in data.drills],
         "map_criticality": dict(data.map_criticality),
-        "inputs": dict(data.inputs),
+        "inputs": {
+            "analysis": inputs.analysis.to_json() if inputs.analysis else None,
+            "simulate": inputs.snapshot.to_json() if inputs.snapshot else None,
+            "years": inputs.annual.to_json() if inputs.annual else None,
+            "drills": ([d.to_json() for d in inputs.drills] if inputs.drills is not None
+                       else None),
+        },
     }
 
 
@@ -65,6 +69,14 @@ def render_json(data: ReportData) -> str:
     """The report as indented JSON text (non-finite numbers become ``null``)."""
     return json.dumps(_finite(report_json(data)), indent=2, ensure_ascii=False,
                       allow_nan=False) + "\n"
+
+
+def _service(s: ServiceRow) -> dict[str, Any]:
+    return {"id": s.id, "name": s.name, "tier": s.tier, "rto_s": s.rto_s, "rpo_s": s.rpo_s,
+            "primary": s.primary, "replicas": s.replicas, "objective": s.objective,
+            "meets_objective": s.meets_objective,
+            "snapshot": s.snapshot.to_json() if s.snapshot else None, "years": s.years,
+            "scenarios": {scn: o.to_json() for scn, o in s.outcomes.items()}}
 
 
 def _risk(r: Risk) -> dict[str, Any]:
@@ -79,10 +91,16 @@ def _rec(r: Recommendation) -> dict[str, Any]:
     return {"action": r.action, "element": r.element, "figure": r.figure, "text": r.text}
 
 
-def _finding(f: Finding) -> dict[str, Any]:
-    return {"element": f.element, "down": list(f.down), "breach": list(f.breach),
-            "explanation": f.sentence, "likelihood_per_year": f.likelihood.per_year,
-            "likelihood_basis": f.likelihood.basis}
+def _finding(f: RatedFinding) -> dict[str, Any]:
+    return f.finding.to_json() | {"explanation": f.sentence,
+                                  "likelihood_per_year": f.likelihood.per_year,
+                                  "likelihood_basis": f.likelihood.basis}
+
+
+def _absorption(a: RegionAbsorption) -> dict[str, Any]:
+    return a.analysed.to_json() | {"all_load_moved": [
+        {"resource": r.resource, "demand": r.demand, "capacity": r.capacity,
+         "shortfall": r.shortfall} for r in a.all_moved]}
 
 
 def _finite(x: Any) -> Any:

@@ -7,14 +7,12 @@ the caller can write everything atomically in one place.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from georesil.report import _format as fmt
-from georesil.report.data import SECTIONS, TIER_OBJECTIVES, annual_highlights
-
-if TYPE_CHECKING:
-    from georesil.report.data import ReportData
-    from georesil.report.figures import ReportFigure
+from georesil.report.data import SECTIONS, TIER_OBJECTIVES, ReportData, annual_highlights
+from georesil.report.figures import ReportFigure
+from georesil.report.method import NO_LOSS_EXCEEDANCE, SEISMIC_LEAD, method_lines
 
 __all__ = ["FIGURE_DIR", "render_markdown"]
 
@@ -68,7 +66,7 @@ def _summary(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]
                       ["No failure in this model makes a service go down or breach.", ""])
     for r in data.risks:
         out += [f"### {r.rank}. {r.title}", "",
-                f"- **Likelihood:** {r.likelihood_text}",
+                f"- **Likelihood:** {r.likelihood.text}",
                 f"- **Impact:** {r.impact_text}"]
         if r.fixes:
             out.append("- **Fix:**")
@@ -77,11 +75,11 @@ def _summary(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]
         if r.also:
             out.append(f"- Same impact: {', '.join(r.also)}.")
         out.append("")
-    annual = annual_highlights(data)
-    if annual:
-        years = (data.inputs.get("years") or {}).get("years")
-        span = f"{years:,}" if isinstance(years, int) else "the"
-        out += [f"From {span} simulated years: " + " ".join(annual), ""]
+    highlights = annual_highlights(data)
+    if highlights:
+        simulated = data.inputs.annual
+        span = f"{simulated.years:,}" if simulated else "the"
+        out += [f"From {span} simulated years: " + " ".join(highlights), ""]
     if len(data.risks) < 5:
         out += [f"Only {len(data.risks)} distinct failures in this model affect a service; all "
                 "are listed.", ""]
@@ -97,11 +95,11 @@ def _map(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
 def _services(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
     rows = []
     for s in data.services:
-        snap, yr = s.snapshot or {}, s.years or {}
+        yr = s.years or {}
         avail = "—"
-        if snap:
-            lo, hi = (snap.get("ci95") or [snap["availability"]] * 2)[:2]
-            avail = (f"{fmt.availability(snap['availability'])} "
+        if s.snapshot is not None and s.ci95 is not None:
+            lo, hi = s.ci95
+            avail = (f"{fmt.availability(s.snapshot.availability)} "
                      f"({fmt.availability(lo)} – {fmt.availability(hi)})")
         met = {None: "", True: " met", False: " **missed**"}[s.meets_objective]
         rows.append((f"**{s.id}** (tier {s.tier})", fmt.duration(s.rto_s), fmt.duration(s.rpo_s),
@@ -123,16 +121,15 @@ def _services(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str
         return out + _missing(data, "analysis")
     outcome_rows: list[tuple[Any, ...]] = []
     for scn in data.scenarios:
-        hit = [(s.id, s.outcomes[scn]) for s in data.services if scn in s.outcomes
-               and (s.outcomes[scn]["status"] != "ok" or s.outcomes[scn].get("split_brain_risk"))]
+        hit = [(s.id, o) for s in data.services if (o := s.affected_in(scn)) is not None]
         if not hit:
             outcome_rows.append((f"**{scn}**", "all", "ok", "", "", "",
                                  "every service stays on its primary"))
         for sid, o in hit:
-            status = o["status"] + (" (split brain)" if o.get("split_brain_risk") else "")
-            outcome_rows.append((f"**{scn}**", sid, status, o.get("serving_site") or "—",
-                                 fmt.duration(o.get("data_loss_s")),
-                                 fmt.duration(o.get("recovery_s")), o.get("reason", "")))
+            status = str(o.status) + (" (split brain)" if o.split_brain_risk else "")
+            outcome_rows.append((f"**{scn}**", sid, status, o.serving_site or "—",
+                                 fmt.duration(o.data_loss_s), fmt.duration(o.recovery_s),
+                                 o.reason))
     return out + _table(("Scenario", "Service", "Status", "Served at", "Data loss", "Recovery",
                          "Why"), outcome_rows)
 
@@ -142,16 +139,16 @@ def _spofs(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
         return _missing(data, "analysis")
     out = [f"### Single points of failure ({len(data.spofs)})", ""]
     out += (_table(("Element", "What it does", "Likelihood"),
-                   ((f"**{f.element}**", f.sentence, f.likelihood_text) for f in data.spofs))
+                   ((f"**{f.element}**", f.sentence, f.likelihood.text) for f in data.spofs))
             if data.spofs else ["No single site or link failure affects a service.", ""])
     out += [f"### Shared risks ({len(data.shared_risks)})", ""]
     out += (_table(("Zone / SRLG", "What it does", "Likelihood"),
-                   ((f"**{f.element}**", f.sentence, f.likelihood_text)
+                   ((f"**{f.element}**", f.sentence, f.likelihood.text)
                     for f in data.shared_risks))
             if data.shared_risks else ["No zone or SRLG failure affects a service.", ""])
     out += ["### Region cuts", ""]
     return out + _table(("Between", "Links", "Risk groups"),
-                        ((f"{c['from']} ↔ {c['to']}", c["links"], c["srlgs"])
+                        ((f"{c.from_region} ↔ {c.to_region}", c.links, c.srlgs)
                          for c in data.region_cuts))
 
 
@@ -160,9 +157,8 @@ def _nk(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
         return _missing(data, "analysis")
     out = _fig(figures, "nk")
     out += _table(("Failure set", "Down", "Breach", "Score", "Same effect as"),
-                  ((" + ".join(r["elements"]), ", ".join(r.get("down", ())),
-                    ", ".join(r.get("breach", ())), r["score"],
-                    " + ".join(r.get("same_as") or ()) or "—") for r in data.nk))
+                  ((" + ".join(r.elements), ", ".join(r.down), ", ".join(r.breach),
+                    f"{r.score:g}", " + ".join(r.same_as or ()) or "—") for r in data.nk))
     return out + _fig(figures, "impact")
 
 
@@ -170,43 +166,47 @@ def _capacity(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str
     out = ["“As analysed” fails every site of the first region with the analysis semantics; "
            "“all load moved” serves every service of both regions in the second.", ""]
     for a in data.absorption:
-        out += [f"### {a.to.capitalize()} absorbing {a.frm}: "
-                f"{'yes' if a.absorbs else '**no**'}", ""]
-        out += _table(("Resource", "Moved", "Demand after", f"Capacity in {a.to}", "Shortfall",
-                       "Demand, all moved", "Shortfall, all moved"),
-                      ((_UNITS.get(r["resource"], r["resource"]), fmt.number(r["moved"]),
-                        fmt.number(r["demand"]), fmt.number(r["capacity"]),
-                        fmt.number(r["shortfall"]), fmt.number(w["demand"]),
-                        fmt.number(w["shortfall"]))
-                       for r, w in zip(a.resources, a.worst_case, strict=True)))
-        out += [f"Moved: {', '.join(a.moved_services) or 'none'}. Lost (down): "
-                f"{', '.join(a.lost_services) or 'none'}.", ""]
+        got = a.analysed
+        out += [f"### {a.to_region.capitalize()} absorbing {a.from_region}: "
+                f"{'yes' if got.absorbs else '**no**'}", ""]
+        out += _table(("Resource", "Moved", "Demand after", f"Capacity in {a.to_region}",
+                       "Shortfall", "Demand, all moved", "Shortfall, all moved"),
+                      ((_UNITS.get(r.resource, r.resource), fmt.number(r.moved),
+                        fmt.number(r.demand), fmt.number(r.capacity),
+                        fmt.number(r.shortfall), fmt.number(w.demand), fmt.number(w.shortfall))
+                       for r, w in zip(got.resources, a.all_moved, strict=True)))
+        out += [f"Moved: {', '.join(got.moved_services) or 'none'}. Lost (down): "
+                f"{', '.join(got.lost_services) or 'none'}.", ""]
+    if not data.absorption:
+        out += ["Only one region hosts primaries: nothing to absorb.", ""]
     return out
 
 
 def _seismic(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
     out = _fig(figures, "pga")
+    out = [SEISMIC_LEAD, "", *out]
     if data.quakes:
-        sites = [k for k in data.quakes[0].elements if k.startswith("site:")]
-        head = ("Site", "Fragility median", *(f"{q.scenario} (M{q.magnitude:g})"
+        first = data.quakes[0]
+        head = ("Site", "Fragility median", *(f"{q.scenario} (M{q.quake.magnitude:g})"
                                               for q in data.quakes))
-        out += _table(head, ((s[5:], f"{data.quakes[0].elements[s]['median_g']:g} g",
-                              *(f"{q.elements[s]['pga_g']:.3f} g, P(fail) "
-                                f"{fmt.probability(q.elements[s]['p_fail'])}"
-                                for q in data.quakes)) for s in sites))
+        out += _table(head, ((s[5:], f"{first.median_g[s]:g} g",
+                              *(f"{q.elements[s].pga_g:.3f} g, P(fail) "
+                                f"{fmt.probability(q.elements[s].p_fail)}"
+                                for q in data.quakes)) for s in first.sites))
     else:
         out += ["The topology has no scenario quakes.", ""]
     out += ["### Loss exceedance", ""] + _missing(data, "years")
+    if data.inputs.annual is not None and not data.tier1_outage_seen:
+        out += [NO_LOSS_EXCEEDANCE, ""]
     if data.loss_exceedance:
         out += _table(("Tier-1 down (at least)", "Events/yr", "Return period", "P(per year)",
                        "Dominated by"),
-                      ((r.get("tier1_down_at_least", r.get("tier1_down")),
-                        fmt.number(r.get("annual_rate")),
+                      ((r["tier1_down_at_least"], fmt.number(r["annual_rate"]),
                         f"{fmt.number(r['return_period_years'])} years"
-                        if r.get("return_period_years") else "not seen",
-                        fmt.probability(r.get("p_per_year")),
+                        if r["return_period_years"] else "not seen",
+                        fmt.probability(r["p_per_year"]),
                         ", ".join(f"{e['event']} ({e['share']:.0%})"
-                                  for e in r.get("dominated_by", ())))
+                                  for e in r["dominated_by"]))
                        for r in data.loss_exceedance))
     return out + _fig(figures, "loss_exceedance")
 
@@ -217,10 +217,9 @@ def _importance(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[s
     if data.importance:
         out += _table(("#", "Element", "P(down)", "Birnbaum", "Criticality", "RAW", "RRW",
                        "Fussell–Vesely"),
-                      ((i, f"**{r['element']}**", fmt.number(r.get("p")),
-                        fmt.number(r.get("birnbaum")), fmt.number(r.get("criticality")),
-                        fmt.number(r.get("raw")), fmt.number(r.get("rrw")),
-                        fmt.probability(r.get("fussell_vesely")))
+                      ((i, f"**{r.element}**", fmt.number(r.p), fmt.number(r.birnbaum),
+                        fmt.number(r.criticality), fmt.number(r.raw), fmt.number(r.rrw),
+                        fmt.probability(r.fussell_vesely))
                        for i, r in enumerate(data.importance[:12], start=1)))
     else:
         out += _missing(data, "simulate")
@@ -238,31 +237,19 @@ def _drills(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
            ""]
     out += _table(("#", "Started", "Runbook", "Mode", "Status", "RTO", "target", "predicted", "RPO",
                   "objects", "target", "predicted", "Split brain"),
-                 ((i, d["started_at"], d["runbook"], d["mode"], d["status"],
-                   fmt.duration(d["rto_s"]) + ("" if d.rto_ok in (None, True) else " ✗"),
-                   fmt.duration(d["rto_target_s"]), fmt.duration(d["predicted_rto_s"]),
-                   fmt.duration(d["rpo_s"]) + ("" if d.rpo_ok in (None, True) else " ✗"),
-                   d["rpo_objects"] if d["rpo_objects"] is not None else "—",
-                   fmt.duration(d["rpo_target_s"]), fmt.duration(d["predicted_rpo_s"]),
-                   "yes" if d["split_brain"] else "no")
+                 ((i, d.started_at, d.runbook, d.mode, d.status,
+                   fmt.duration(d.rto_s) + ("" if d.rto_ok in (None, True) else " ✗"),
+                   fmt.duration(d.rto_target_s), fmt.duration(d.predicted_rto_s),
+                   fmt.duration(d.rpo_s) + ("" if d.rpo_ok in (None, True) else " ✗"),
+                   d.rpo_objects if d.rpo_objects is not None else "—",
+                   fmt.duration(d.rpo_target_s), fmt.duration(d.predicted_rpo_s),
+                   "yes" if d.split_brain else "no")
                   for i, d in enumerate(data.drills, start=1)))
     return out + _fig(figures, "drills")
 
 
 def _method(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
-    sim, yrs = data.inputs.get("simulate") or {}, data.inputs.get("years") or {}
-    return [
-        f"- Topology `{data.topology_name}`; [est.] figures in it are engineering estimates.",
-        "- Analysis: `georesil analyze --json` (exhaustive N-2, zones, SRLGs, scenarios).",
-        f"- Snapshot availability: `georesil simulate --json`, "
-        f"{sim.get('trials', 'not supplied')} trials, seed {sim.get('seed', '—')}.",
-        f"- Annual risk: `georesil simulate --years N --json`, "
-        f"{yrs.get('years', 'not supplied')} years, seed {yrs.get('seed', '—')}.",
-        "- Likelihoods: hazard inputs of the topology; a power-zone outage counts when it "
-        "outlasts the site's backup power; an SRLG cut at its most exposed member's rate [est.].",
-        "- Seismic: Lin (2009) median PGA, lognormal fragility, point source.",
-        "- Drills: `georesil drill history --json`.",
-        "- Every number is in `report.json`.", ""]
+    return [f"- {line}" for line in method_lines(data)] + [""]
 
 
 _SECTIONS = (("summary", _summary), ("map", _map), ("services", _services), ("spofs", _spofs),

@@ -1,48 +1,49 @@
-"""The five biggest risks and the concrete fixes they point to.
+"""Concrete fixes, each naming the element and the figure that motivates it.
 
-A **risk** is a failure (a single element, a zone, an SRLG or a named scenario) with
-
-* a *likelihood* — an annual rate from :mod:`georesil.report.likelihood`;
-* an *impact* — what the failure does to the services (the analysis semantics, :func:`inject`),
-  weighted like the N-k ranking: a tier-1 service down 100, tier 2 10, tier 3+ 1, a breach half;
-* a *score* = rate × impact weight (expected weighted service losses per year).
-
-Failures with the same impact (e.g. three power hubs that each take the north) are merged into
-one risk naming the most likely one and listing the others. Every risk carries the fixes derived
-from its numbers (:class:`Recommendation`): a switch to sync replication when the replica's lag
-exceeds the RPO, backup-power hours when a power zone outlasts the generators, an SRLG-disjoint
-route when parallel routes share a conduit, a second replica for a single-replica service,
-fencing when a failover happens while the primary is alive (split brain), and capacity when a
-site overflows.
+Every fix is derived from a failure's numbers: a switch to sync replication when the replica's
+lag exceeds the RPO, backup-power hours when a power zone outlasts the generators, an
+SRLG-disjoint route when parallel routes share a conduit, a second replica for a single-replica
+service, fencing when a failover happens while the primary is alive (split brain), and capacity
+when a site or region overflows. :func:`recommendations` gathers them for a whole topology:
+the fixes of the ranked risks first, then those the importance ranking and the capacity
+planning point to.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from georesil.analysis import Impact, Status, inject
+from georesil.advice.capacity import RegionAbsorption
+from georesil.advice.likelihood import Rates
+from georesil.advice.wording import duration as _dur
+from georesil.advice.wording import rate_text
+from georesil.analysis import Impact, RegionCut, Status, inject
 from georesil.model import Topology
-from georesil.report._format import duration as _dur
-from georesil.report.likelihood import Likelihood, Rates, fmt_rate
+from georesil.model.schema import ReplicaSpec, Replication, ZoneKind
+from georesil.risk import Importance
 
 __all__ = [
-    "Candidate",
     "Recommendation",
-    "Risk",
-    "impact_weight",
-    "rank_risks",
+    "add_capacity",
+    "add_replica",
+    "backup_power",
+    "disjoint_route",
+    "faster_failover",
+    "fence_failover",
     "recommend_for",
+    "recommendations",
     "region_routes",
+    "sync_replication",
 ]
 
 #: Target share of outages a backup-power recommendation aims to leave (10× fewer).
 BACKUP_TARGET_SHARE = 0.1
-#: Extra impact weight of a failure that leaves some service at risk of split brain.
-SPLIT_BRAIN_WEIGHT = 5.0
 #: Power per GPU including its node share and cooling (~1.3 kW H200 node share × PUE 1.3) [est.].
 KW_PER_GPU = 1.7
+#: How many of the top importance-ranked elements the recommendations look at.
+IMPORTANCE_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -59,116 +60,7 @@ class Recommendation:
         return (self.action, self.element)
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A failure considered for the top risks, before ranking."""
 
-    title: str
-    refs: tuple[str, ...]
-    kind: str  # "spof", "shared-risk", "scenario"
-    likelihood: Likelihood
-
-
-@dataclass(frozen=True)
-class Risk:
-    """A ranked risk: likelihood, impact and the fixes it points to, all in words and numbers."""
-
-    rank: int
-    title: str
-    refs: tuple[str, ...]
-    kind: str
-    likelihood: Likelihood
-    impact_weight: float
-    impact_text: str
-    score: float
-    down: tuple[str, ...]
-    breach: tuple[str, ...]
-    fixes: tuple[Recommendation, ...]
-    also: tuple[str, ...] = field(default=())
-
-    @property
-    def likelihood_text(self) -> str:
-        return f"{fmt_rate(self.likelihood.per_year)}: {self.likelihood.basis}"
-
-
-def impact_weight(topology: Topology, down: Iterable[str], breach: Iterable[str]) -> float:
-    """Tier-weighted impact: 100/10/1 per down service by tier, half that for a breach."""
-    from georesil.analysis.nk import tier_weight
-
-    return (sum(tier_weight(topology.service(s).tier) for s in down)
-            + 0.5 * sum(tier_weight(topology.service(s).tier) for s in breach))
-
-
-def impact_text(topology: Topology, impact: Impact, baseline: Impact) -> str:
-    """The impact in words: which services go down, which breach and why, split brain, overflow."""
-    parts = []
-    newly = _new_effects(impact, baseline)
-    if newly[0]:
-        parts.append("down: " + ", ".join(f"{s} (tier {topology.service(s).tier})"
-                                          for s in newly[0]))
-    for sid in newly[1]:
-        out, svc = impact.services[sid], topology.service(sid)
-        why = []
-        if (out.data_loss_s or 0) > svc.rpo_s:
-            why.append(f"loses {_dur(out.data_loss_s)} of writes > RPO {_dur(svc.rpo_s)}")
-        if (out.recovery_s or 0) > svc.rto_s:
-            why.append(f"recovers in {_dur(out.recovery_s)} > RTO {_dur(svc.rto_s)}")
-        parts.append(f"{sid} breaches its objectives ({'; '.join(why) or out.reason})")
-    split = [s for s, o in impact.services.items() if o.split_brain_risk]
-    if split:
-        parts.append("split-brain risk for " + ", ".join(split))
-    for o in impact.capacity_overflow:
-        parts.append(f"{o.site} overloaded: {o.demand:g} > {o.capacity:g} {o.resource}")
-    return "; ".join(parts) or "no service affected"
-
-
-def _new_effects(impact: Impact, baseline: Impact) -> tuple[list[str], list[str]]:
-    before = {s: o.status for s, o in baseline.services.items()}
-    down = [s for s in impact.with_status(Status.DOWN) if before[s] is not Status.DOWN]
-    breach = [s for s in impact.with_status(Status.BREACH)
-              if before[s] not in (Status.DOWN, Status.BREACH)]
-    return down, breach
-
-
-def rank_risks(topology: Topology, candidates: Sequence[Candidate], rates: Rates,
-               limit: int = 5) -> list[Risk]:
-    """Score every candidate, merge those with the same impact, keep the ``limit`` largest."""
-    baseline = inject(topology, [])
-    scored: dict[tuple[frozenset[str], frozenset[str]], list[tuple[float, Candidate, Impact]]] = {}
-    for cand in candidates:
-        impact = inject(topology, cand.refs)
-        down, breach = _new_effects(impact, baseline)
-        split = any(o.split_brain_risk for o in impact.services.values())
-        if not (down or breach or split or impact.capacity_overflow):
-            continue
-        weight = _weight(topology, impact, down, breach)
-        score = cand.likelihood.per_year * weight
-        scored.setdefault((frozenset(down), frozenset(breach)), []).append((score, cand, impact))
-    groups = [sorted(g, key=lambda x: (-x[0], x[1].title)) for g in scored.values()]
-    groups.sort(key=lambda g: (-g[0][0], g[0][1].title))
-    risks = []
-    for i, group in enumerate(groups[:limit], start=1):
-        score, cand, impact = group[0]
-        down, breach = _new_effects(impact, baseline)
-        risks.append(Risk(
-            rank=i, title=cand.title, refs=cand.refs, kind=cand.kind, likelihood=cand.likelihood,
-            impact_weight=_weight(topology, impact, down, breach),
-            impact_text=impact_text(topology, impact, baseline), score=score,
-            down=tuple(down), breach=tuple(breach),
-            fixes=tuple(recommend_for(topology, cand.refs, impact, rates)),
-            also=tuple(c.title for _, c, _ in group[1:]),
-        ))
-    return risks
-
-
-def _weight(topology: Topology, impact: Impact, down: Sequence[str],
-            breach: Sequence[str]) -> float:
-    """Tier-weighted impact, plus 5 when some service risks split brain."""
-    split = any(o.split_brain_risk for o in impact.services.values())
-    return impact_weight(topology, down, breach) + (SPLIT_BRAIN_WEIGHT if split else 0.0)
-
-
-# -- recommendations ----------------------------------------------------------------------------
 def recommend_for(topology: Topology, refs: Sequence[str], impact: Impact,
                   rates: Rates) -> list[Recommendation]:
     """The fixes a failure's numbers point to (deduplicated, in a stable order)."""
@@ -193,7 +85,7 @@ def recommend_for(topology: Topology, refs: Sequence[str], impact: Impact,
 
 def _for_ref(topology: Topology, ref: str, impact: Impact, rates: Rates) -> list[Recommendation]:
     kind, _, ident = ref.partition(":")
-    if kind == "zone" and topology.zone(ident).kind.value == "power":
+    if kind == "zone" and topology.zone(ident).kind is ZoneKind.POWER:
         affected = _affected_primaries(topology, impact)
         return [r for r in (backup_power(topology, ident, s) for s in affected) if r]
     if kind == "srlg":
@@ -279,7 +171,7 @@ def disjoint_route(topology: Topology, srlg: str, rates: Rates) -> Recommendatio
         "srlg-disjoint-route", f"srlg:{srlg}", f"{gbps:g} Gbps in one conduit, cut ~{rate:.2g}/yr",
         f"Add an SRLG-disjoint route between {' and '.join(ends)} (move {what} out of "
         f"{srlg}): {len(members)} links, {gbps:g} Gbps, share one conduit that is cut about "
-        f"{fmt_rate(rate)}; one cut takes them all.")
+        f"{rate_text(rate)}; one cut takes them all.")
 
 
 def add_replica(topology: Topology, service: str, rates: Rates) -> Recommendation:
@@ -293,7 +185,7 @@ def add_replica(topology: Topology, service: str, rates: Rates) -> Recommendatio
     return Recommendation(
         "add-replica", f"service:{service}", f"1 replica, {site} fails ~{rate:.2g}/yr",
         f"Add a second replica of {service} outside {region}{where}: its only replica is at "
-        f"{site}, which fails about {fmt_rate(rate)}, and with it every signal it carries.")
+        f"{site}, which fails about {rate_text(rate)}, and with it every signal it carries.")
 
 
 def fence_failover(topology: Topology, service: str, site: str) -> Recommendation:
@@ -321,16 +213,15 @@ def add_capacity(site_or_region: str, resource: str, shortfall: float,
         f"there exceeds its {what} capacity by that much.")
 
 
-def region_routes(topology: Topology, rates: Rates) -> list[Recommendation]:
+def region_routes(topology: Topology, cuts: Sequence[RegionCut],
+                  rates: Rates) -> list[Recommendation]:
     """SRLG-disjoint routes where few conduit cuts, or one conduit, separate two regions.
 
     A pair of regions qualifies when at most two independent risk groups separate them, or
     when one SRLG carries at least half the bandwidth of a minimum link cut between them.
     """
-    from georesil.analysis.partitions import region_cuts
-
     found = []
-    for cut in region_cuts(topology):
+    for cut in cuts:
         per_group: dict[str, float] = {}
         for lid in cut.link_cut:
             link = topology.link(lid)
@@ -350,7 +241,7 @@ def region_routes(topology: Topology, rates: Rates) -> list[Recommendation]:
             f"bandwidth, cut ~{rate:.2g}/yr",
             f"Add a {cut.from_region}–{cut.to_region} route outside {group[5:]}: it carries "
             f"{srlgs[group]:g} of the {total:g} Gbps across the thinnest cut between the two "
-            f"({share:.0%}) and is cut about {fmt_rate(rate)}; {cut.srlgs} independent cuts "
+            f"({share:.0%}) and is cut about {rate_text(rate)}; {cut.srlgs} independent cuts "
             f"({', '.join(cut.srlg_cut)}) separate the regions today.")))
     found.sort(key=lambda x: -x[0])
     return [rec for _, rec in found]
@@ -363,7 +254,56 @@ def _dedupe(recs: Iterable[Recommendation]) -> list[Recommendation]:
     return list(seen.values())
 
 
-def _repl(replica: object) -> str:
-    mode = getattr(getattr(replica, "replication", None), "value", None) or "async"
-    lag = getattr(replica, "lag_s", None)
-    return f"{mode} (lag {_dur(lag)})" if lag else mode
+def _repl(replica: ReplicaSpec) -> str:
+    mode = replica.replication or Replication.ASYNC
+    return f"{mode} (lag {_dur(replica.lag_s)})" if replica.lag_s else str(mode)
+
+
+def recommendations(topology: Topology, fixes: Iterable[Recommendation],
+                    importance: Sequence[Importance], absorption: Sequence[RegionAbsorption],
+                    cuts: Sequence[RegionCut], rates: Rates) -> tuple[Recommendation, ...]:
+    """Every fix for a topology: ``fixes`` (those of the ranked risks) first, then those the
+    importance ranking, the capacity planning case and the region cuts point to.
+
+    Args:
+        topology: The model.
+        fixes: Fixes already found (the ranked risks'), kept first and in order.
+        importance: Importance measures, most important first (:func:`importance_ranking`).
+        absorption: Region absorption, as analysed and with all load moved.
+        cuts: The analysis' region cuts.
+        rates: Annual rates of the topology's failure references.
+    """
+    recs = list(fixes)
+    for row in importance[:IMPORTANCE_DEPTH]:
+        recs += _for_important(topology, row.element, rates)
+    for absorbed in absorption:
+        for res in absorbed.all_moved:
+            if res.shortfall > 0:
+                recs.append(add_capacity(
+                    f"the {absorbed.to_region} region", res.resource,
+                    _round_up(res.shortfall, res.resource),
+                    f"if every service of the {absorbed.from_region} moves to the "
+                    f"{absorbed.to_region}"))
+    recs += region_routes(topology, cuts, rates)
+    return tuple(_dedupe(recs))
+
+
+def _for_important(topology: Topology, element: str, rates: Rates) -> list[Recommendation]:
+    """Fixes for one element high in the importance ranking."""
+    kind, _, ident = element.partition(":")
+    if kind == "zone" and topology.zone(ident).kind is ZoneKind.POWER:
+        members = topology.zone_members(ident).sites
+        primaries = [topology.primary(s).site for s in topology.services]
+        found = [backup_power(topology, ident, site)
+                 for site in dict.fromkeys(p for p in primaries if p in members)]
+        return [r for r in found if r]
+    if kind == "link":
+        return [r for r in (disjoint_route(topology, g, rates)
+                            for g in topology.link(ident).srlg) if r]
+    if kind in ("site", "srlg"):
+        return recommend_for(topology, [element], inject(topology, [element]), rates)
+    return []
+
+
+def _round_up(value: float, resource: str) -> float:
+    return float(math.ceil(value)) if resource == "gpus" else math.ceil(value * 10) / 10

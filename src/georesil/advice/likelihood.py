@@ -1,6 +1,6 @@
 """How often a failure happens: annual rates of elements, zones, SRLGs and scenarios.
 
-The report ranks risks by *likelihood × impact*; this module supplies the likelihood, from the
+The advice ranks risks by *likelihood × impact*; this module supplies the likelihood, from the
 same hazard inputs the Monte Carlo engine samples (:mod:`georesil.hazards`):
 
 * a site or link fails ``rate_per_yr`` times a year (alternating renewal, see docs/hazards.md);
@@ -22,11 +22,13 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from georesil.advice.wording import rate_text, share
+from georesil.hazards import element_reliabilities
+from georesil.hazards.elements import HOURS_PER_YEAR
 from georesil.model import Topology
+from georesil.model.schema import ZoneKind
 
 __all__ = ["Likelihood", "Rates", "element_rates"]
-
-HOURS_PER_YEAR = 8760.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ class Likelihood:
     @property
     def return_period_years(self) -> float:
         return math.inf if self.per_year <= 0 else 1.0 / self.per_year
+
+    @property
+    def text(self) -> str:
+        """``0.066/yr (once in 15 years): its own failures (…)`` — the rate and its basis."""
+        return f"{rate_text(self.per_year)}: {self.basis}"
 
 
 @dataclass(frozen=True)
@@ -69,8 +76,8 @@ class Rates:
         zone = self.topology.zone(ident)
         rate = float(zone.annual_rate or 0.0)
         mean = zone.mean_duration_h
-        if zone.kind.value != "power" or not mean:
-            return Likelihood(rate, f"{ident} ({zone.kind.value}) has about {fmt_rate(rate)} "
+        if zone.kind is not ZoneKind.POWER or not mean:
+            return Likelihood(rate, f"{ident} ({zone.kind.value}) has about {rate_text(rate)} "
                               "damaging events")
         members = self.topology.zone_members(ident).sites
         # The first affected site to go dark sets the rate of the (first) impact.
@@ -81,7 +88,7 @@ class Rates:
         return Likelihood(rate * p_outlast,
                           f"{ident} outages ({rate:.2g}/yr, mean {mean:g} h) outlast the "
                           f"{backups[site]:g} h of backup power at {site} "
-                          f"{_share(p_outlast)} of the time")
+                          f"{share(p_outlast)} of the time")
 
     def scenario(self, scenario_id: str, affected_sites: Iterable[str] = ()) -> Likelihood:
         """The likelihood of a scenario of the topology (see the module notes)."""
@@ -94,7 +101,7 @@ class Rates:
             rates = {r: self.of(r, affected_sites).per_year for r in zones}
             rarest = min(rates, key=lambda r: rates[r])
             return Likelihood(rates[rarest], f"one M{spec.quake.magnitude:g} quake: the rate of "
-                              f"{rarest} ({fmt_rate(rates[rarest])})")
+                              f"{rarest} ({rate_text(rates[rarest])})")
         lam = [self.of(r, affected_sites).per_year for r in refs]
         unav = [self._unavailability(r) for r in refs]
         rate = sum(lam[i] * math.prod(unav[j] for j in range(len(refs)) if j != i)
@@ -116,34 +123,7 @@ class Rates:
 
 def element_rates(topology: Topology) -> Rates:
     """Annual failure rates and unavailabilities of every site and link."""
-    from georesil.hazards import element_reliabilities
-
     rel = element_reliabilities(topology)
     return Rates(topology, {r: e.rate_per_yr for r, e in rel.items()},
                  {r: e.unavailability for r, e in rel.items()},
                  {r: e.mttr_h for r, e in rel.items()})
-
-
-def fmt_rate(per_year: float) -> str:
-    """``0.037/yr (once in 27 years)`` — a rate with its return period."""
-    if per_year <= 0:
-        return "never (no failure rate in the model)"
-    period = 1.0 / per_year
-    if period < 1:
-        return f"{per_year:.2g}/yr ({per_year:.2g} times a year)"
-    return f"{per_year:.2g}/yr (once in {_years(period)})"
-
-
-def _share(p: float) -> str:
-    """``61 %``, ``0.68 %``, ``< 0.0001 %``."""
-    if p >= 0.01:
-        return f"{p:.0%}".replace("%", " %")
-    return f"{p * 100:.2g} %" if p >= 1e-6 else "< 0.0001 %"
-
-
-def _years(period: float) -> str:
-    if period >= 1e6:
-        return "over a million years"
-    if period >= 100:
-        return f"{period:,.0f} years"
-    return f"{period:.0f} years" if period >= 10 else f"{period:.1f} years"

@@ -1,0 +1,29 @@
+"""Application workflows: what the CLI commands do, built from the layers below.
+
+``georesil demo`` (:func:`run_demo`), the report's input collection (:func:`collect_inputs`:
+analysis, simulations, drill history), and the wiring of a local lab for a workflow
+(:func:`open_lab`). Everything here is typed; JSON only at the file edges (drill journals,
+``report.json``). The layers are drawn in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from georesil.app.demo import DemoDrill, DemoResult, DemoSettings, find_runbook, run_demo
+from georesil.app.environment import LabSettings, LabWorld, close_lab, open_lab
+from georesil.app.report import Stage, collect_inputs, drill_evidence, report_inputs
+
+__all__ = [
+    "DemoDrill",
+    "DemoResult",
+    "DemoSettings",
+    "LabSettings",
+    "LabWorld",
+    "Stage",
+    "close_lab",
+    "collect_inputs",
+    "drill_evidence",
+    "find_runbook",
+    "open_lab",
+    "report_inputs",
+    "run_demo",
+]
