@@ -11,6 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from georesil.app import DemoSettings, find_runbook, run_demo
+from georesil.drills import load_runbook
+from georesil.errors import InvalidInput
+from georesil.lab.state import load_state
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
 
 def _processes_mentioning(text: str) -> list[int]:
     found = []
@@ -55,12 +63,17 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
 @pytest.mark.lab
 def test_failed_stage_still_takes_the_lab_down(tmp_path: Path) -> None:
     """A drill stage that fails after the lab is up leaves no server process behind."""
-    from georesil.errors import InvalidInput
-    from georesil.lab.state import load_state
-    from georesil.report.demo import run_demo
-
     work = tmp_path / "demo"
+    settings = DemoSettings(trials=6400, years=100, runbooks=("no-such-runbook",))
     with pytest.raises(InvalidInput, match="runbook 'no-such-runbook' is not shipped"):
-        run_demo(work, trials=6400, years=100, runbooks=("no-such-runbook",))
+        run_demo(work, settings=settings)
     assert load_state(work) is None
     assert _processes_mentioning(str(work)) == []
+
+
+def test_report_doc_names_the_site_the_unplanned_drill_kills() -> None:
+    """docs/report.md says which site the demo's unplanned drill kills, as its runbook does."""
+    doc = load_runbook(find_runbook(DemoSettings().runbooks[-1])).doc
+    text = " ".join((DOCS / "report.md").read_text("utf-8").split())
+    killed = " and ".join(f"`{site}`" for site in doc.from_sites)
+    assert f"with {killed} killed mid-drill" in text

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from georesil.report.data import SECTIONS
+from georesil.report import ReportInputs
+from georesil.report.data import SECTIONS, build_report_data
+from georesil.report.figures import render_figures
+from georesil.report.html import render_html
+from georesil.report.markdown import render_markdown
+from georesil.report.method import NO_LOSS_EXCEEDANCE
+
 from tests.report._chromium import Chromium, chromium_binary
 
 SECTION_IDS = [sid for sid, _ in SECTIONS]
@@ -50,9 +57,40 @@ def test_every_section_is_present(html: str) -> None:
 
 
 def test_figures_are_inline_svg(html: str) -> None:
-    """Map, heat map, N-k, availability, PGA, loss exceedance and drill figures are inlined."""
-    for name in ("map", "impact", "nk", "availability", "pga", "loss_exceedance", "drills"):
+    """Map, heat map, N-k, availability, PGA and drill figures are inlined."""
+    for name in ("map", "impact", "nk", "availability", "pga", "drills"):
         assert f'id="fig-{name}-' in html, name
+
+
+def test_loss_exceedance_curve_needs_two_points(inputs: ReportInputs) -> None:
+    """The curve is drawn from two levels seen in the simulated years, not from one."""
+    assert inputs.annual is not None
+    rows = [dict(r) for r in inputs.annual.loss_exceedance]
+    seen = [r for r in rows if r["annual_rate"] > 0]
+    one = dataclasses.replace(inputs.annual, loss_exceedance=[*seen[:1], *(
+        r | {"annual_rate": 0.0, "p_per_year": 0.0, "return_period_years": None}
+        for r in rows[1:])])
+    two = dataclasses.replace(one, loss_exceedance=[one.loss_exceedance[0], one.loss_exceedance[0]
+                                                    | {"tier1_down_at_least": 2}])
+    for annual, drawn in ((one, False), (two, True)):
+        data = build_report_data(dataclasses.replace(inputs, annual=annual))
+        assert ("loss_exceedance" in render_figures(data, inputs.topology)) is drawn
+
+
+def test_loss_exceedance_note_only_when_nothing_was_seen(inputs: ReportInputs) -> None:
+    """'No tier-1 outage' is said only when no simulated year had one, never under a table
+    that shows one."""
+    assert inputs.annual is not None
+    assert any(r["annual_rate"] > 0 for r in inputs.annual.loss_exceedance)
+    quiet = dataclasses.replace(inputs.annual, loss_exceedance=[
+        r | {"annual_rate": 0.0, "p_per_year": 0.0, "return_period_years": None, "events": 0,
+             "dominated_by": []} for r in inputs.annual.loss_exceedance])
+    for annual, said in ((inputs.annual, False), (quiet, True)):
+        data = build_report_data(dataclasses.replace(inputs, annual=annual))
+        html = render_html(data, {})
+        text, _ = render_markdown(data, {})
+        assert (NO_LOSS_EXCEEDANCE in html) is said
+        assert (NO_LOSS_EXCEEDANCE in text) is said
 
 
 def test_element_ids_are_unique(html: str) -> None:

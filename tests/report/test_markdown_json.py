@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from pathlib import Path
 from typing import Any
 
+from georesil.report import ReportInputs
 from georesil.report.data import SECTIONS
+from georesil.report.method import MODEL_NAMES
+
+
+def _plain(doc: Any) -> Any:
+    """``doc`` as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(doc, allow_nan=False))
 
 
 def test_markdown_figures_exist(report_dir: Path) -> None:
@@ -36,12 +44,13 @@ def test_markdown_summary_states_likelihood_impact_fix(report_dir: Path) -> None
         assert summary.count(key) == risks
 
 
-def test_json_parses_and_embeds_the_analysis(report_dir: Path, inputs: dict[str, Any]) -> None:
+def test_json_parses_and_embeds_the_analysis(report_dir: Path, inputs: ReportInputs) -> None:
     """report.json is valid JSON carrying the analysis and simulation output unchanged."""
     doc = json.loads((report_dir / "report.json").read_text("utf-8"))
-    assert doc["inputs"]["analysis"] == inputs["analysis_json"]
-    assert doc["inputs"]["simulate"] == inputs["simulate_json"]
-    assert doc["inputs"]["drills"] == inputs["drills_json"]
+    assert inputs.analysis is not None and inputs.snapshot is not None
+    assert doc["inputs"]["analysis"] == _plain(inputs.analysis.to_json())
+    assert doc["inputs"]["simulate"] == _plain(inputs.snapshot.to_json())
+    assert doc["inputs"]["drills"] == [d.to_json() for d in inputs.drills or ()]
 
 
 def test_json_carries_the_ranked_risks(report_dir: Path) -> None:
@@ -58,3 +67,14 @@ def test_json_with_no_inputs_says_what_is_missing(bare_report_dir: Path) -> None
     doc = json.loads((bare_report_dir / "report.json").read_text("utf-8"))
     assert set(doc["missing"]) == {"analysis", "simulate", "years", "drills"}
     assert doc["inputs"] == {"analysis": None, "simulate": None, "years": None, "drills": None}
+
+
+def test_report_names_the_hazard_models_docs_use(report_dir: Path) -> None:
+    """The method section names each hazard model as docs/hazards.md does (no point source)."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "hazards.md").read_text("utf-8")
+    html = unescape((report_dir / "report.html").read_text("utf-8"))
+    text = (report_dir / "report.md").read_text("utf-8")
+    for name in MODEL_NAMES:
+        assert name in docs, f"docs/hazards.md does not name {name!r}"
+        assert name in html and name in text, name
+    assert "point source" not in html and "point source" not in text

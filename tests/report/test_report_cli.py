@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from georesil.errors import InvalidInput
-from georesil.model import Topology
-from georesil.report.build import ReportInputs, parse_formats, write_report
+from georesil.report import ReportInputs, build, parse_formats, write_report
 
 
 def georesil(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -67,28 +65,31 @@ def test_parse_formats_keeps_order_and_dedupes() -> None:
     assert parse_formats("md, HTML,md") == ("md", "html")
 
 
-def test_failure_leaves_previous_report_untouched(tmp_path: Path, taiwan: Topology,
-                                                  inputs: dict[str, Any]) -> None:
-    """A report that fails to build leaves the old files as they were and no temp dir."""
+def test_failure_leaves_previous_report_untouched(tmp_path: Path, bare_inputs: ReportInputs,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A renderer that fails leaves the old files as they were and no temp dir."""
     out = tmp_path / "rep"
     out.mkdir()
     (out / "report.html").write_text("old report")
-    bad = dict(inputs["analysis_json"])
-    bad["scenarios"] = dict(bad["scenarios"]) | {"atlantis": {}}
-    with pytest.raises(InvalidInput, match="unknown scenario"):
-        write_report(taiwan, ReportInputs(bad, None, None, None), out)
+
+    def broken(*_args: Any) -> str:
+        raise RuntimeError("renderer broke")
+
+    monkeypatch.setattr(build, "render_html", broken)
+    with pytest.raises(RuntimeError, match="renderer broke"):
+        write_report(bare_inputs, out)
     assert (out / "report.html").read_text() == "old report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
 
 
-def test_rewrite_keeps_unrelated_files(tmp_path: Path, taiwan: Topology) -> None:
+def test_rewrite_keeps_unrelated_files(tmp_path: Path, bare_inputs: ReportInputs) -> None:
     """Writing into an existing directory replaces the report and leaves other files alone."""
     out = tmp_path / "rep"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    write_report(taiwan, ReportInputs(None, None, None, None), out, ("json",))
+    write_report(bare_inputs, out, ("json",))
     assert (out / "notes.txt").read_text() == "mine"
-    assert json.loads((out / "report.json").read_text())["topology"] == taiwan.name
+    assert json.loads((out / "report.json").read_text())["topology"] == bare_inputs.topology.name
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
 
 
