@@ -15,7 +15,6 @@ from georesil.report.figures import render_figures
 from georesil.report.html import render_html
 from georesil.report.markdown import render_markdown
 from georesil.report.method import NO_LOSS_EXCEEDANCE
-
 from tests.report._chromium import Chromium, chromium_binary
 
 SECTION_IDS = [sid for sid, _ in SECTIONS]
