@@ -16,7 +16,7 @@ from georesil.hazards.geometry import (
 
 
 def test_taipei_to_tainan_science_park() -> None:
-    """Taipei → Tainan Science Park is ≈ 251 km (REFERENCE.md)."""
+    """Taipei → Tainan Science Park is ≈ 251 km (docs/sources.md#great-circle-distances)."""
     assert float(great_circle_km(25.0330, 121.5654, 23.1013, 120.2821)) == pytest.approx(251, abs=1)
 
 

@@ -14,7 +14,7 @@ from georesil.hazards.gmpe import LIN2009, Scatter, ln_pga_median, pga_median_g
 @pytest.mark.parametrize(("magnitude", "rrup", "expected_g"),
                          [(6.0, 20.0, 0.075), (7.0, 10.0, 0.227), (7.0, 50.0, 0.047)])
 def test_check_values(magnitude: float, rrup: float, expected_g: float) -> None:
-    """Median PGA matches REFERENCE.md's check values (strike-slip, Vs30 760) within 2 %."""
+    """Median PGA matches Lin (2009)'s check values within 2 % (docs/sources.md#lin-2009)."""
     got = float(pga_median_g(magnitude, rrup, 760.0, "strike-slip"))
     assert got == pytest.approx(expected_g, rel=0.02)
 

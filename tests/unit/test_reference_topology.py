@@ -200,7 +200,7 @@ def test_named_scenario_resolves(topo, scenario: str) -> None:  # type: ignore[n
 
 
 def test_quake_scenarios_carry_their_quakes(topo) -> None:  # type: ignore[no-untyped-def]
-    """The Chi-Chi-, Meinong- and Hualien-like scenarios carry the REFERENCE epicentres."""
+    """The Chi-Chi-, Meinong- and Hualien-like scenarios carry the cited epicentres."""
     expected = {"chi-chi-1999-like": (23.772, 120.982, 7.6, 33),
                 "meinong-2016-like": (22.93, 120.54, 6.4, 16),
                 "hualien-2024-like": (23.819, 121.562, 7.4, 34.8)}
