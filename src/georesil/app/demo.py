@@ -34,7 +34,7 @@ from georesil.drills.state import DrillRun
 from georesil.drills.writer import Writer
 from georesil.errors import InvalidInput
 from georesil.model import Topology, load_topology
-from georesil.report.build import write_report
+from georesil.report import write_report
 from georesil.risk import AnnualResult, SnapshotResult, simulate_snapshot, simulate_years
 
 __all__ = ["DemoDrill", "DemoResult", "DemoSettings", "find_runbook", "run_demo"]
