@@ -7,6 +7,7 @@
     │   ├── InvalidTopology            a topology file with one or more problems
     │   ├── InvalidRunbook             a runbook file with one or more problems
     │   ├── InvalidHazard              hazard parameters that cannot be evaluated
+    │   ├── InputRefused               a file past a reading limit (size, kind, depth, aliases)
     │   └── InvalidReference           a failure reference (site:X, ...) that does not resolve
     ├── AnalysisError                  an analysis could not be completed (exit code 1)
     ├── DrillError                     a drill did not complete as planned (exit code 1)
@@ -44,6 +45,7 @@ __all__ = [
     "InvalidReference",
     "InvalidRunbook",
     "InvalidTopology",
+    "InputRefused",
     "NotFound",
     "PolicyViolation",
     "Problem",
@@ -135,6 +137,22 @@ class InvalidRunbook(_FileProblems):
     """A runbook file with one or more problems."""
 
     kind = "runbook"
+
+
+class InputRefused(InvalidInput):
+    """A file georesil will not read: too large, not a regular file, nested too deeply,
+    aliases expanding past the budget, a non-finite number where JSON is read.
+
+    Attributes:
+        problem: The located problem (path, line, column, message).
+        limit: Which limit: ``size``, ``file-kind``, ``depth``, ``aliases``, ``non-finite``,
+            ``encoding``.
+    """
+
+    def __init__(self, problem: Problem, limit: str) -> None:
+        super().__init__(str(problem), path=problem.path, line=problem.line,
+                         column=problem.column, limit=limit)
+        self.problem = problem
 
 
 class InvalidHazard(InvalidInput):

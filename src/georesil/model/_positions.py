@@ -86,6 +86,15 @@ def quoted_list(values: Iterable[str], limit: int = 8) -> str:
     return shown + (f" and {rest} more" if rest > 0 else "")
 
 
+def clipped_repr(value: object, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters with a count of the rest (no file content
+    floods a message)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
 def to_plain(node: Any) -> Any:
     """A ruamel round-trip tree as plain dicts, lists and scalars."""
     if isinstance(node, dict):

@@ -1,7 +1,15 @@
-"""Load a topology from YAML or JSON, reporting every problem with its file, line and column."""
+"""Load a topology from YAML or JSON, reporting every problem with its file, line and column.
+
+Loading is two-speed. The fast path reads JSON with the standard library and YAML from
+libyaml's event stream (:mod:`georesil._read`), validates the plain data, and returns the
+topology. Only when that finds a problem (or the text uses something only ruamel's round-trip
+loader interprets) is the text parsed again by the round-trip loader, whose node positions give
+each problem its ``file:line:column``, so messages are the same whichever path ran.
+"""
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from collections.abc import Sequence
@@ -10,9 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from georesil.errors import InvalidTopology, Problem
-from georesil.model._positions import Locator, did_you_mean, field_path, quoted_list, to_plain
+from georesil._read import TOPOLOGY, Parsed, parse_yaml, read_text
+from georesil.errors import InputRefused, InvalidTopology, Problem
+from georesil.model._positions import (
+    Locator,
+    clipped_repr,
+    did_you_mean,
+    field_path,
+    quoted_list,
+    to_plain,
+)
 from georesil.model.schema import TopologyDoc
 from georesil.model.topology import Topology
 from georesil.model.validate import check_document
@@ -38,30 +56,43 @@ def default_topology_path() -> Path:
 def load_topology(path: str | Path | None = None) -> Topology:
     """Load and validate a topology file (the bundled reference topology when ``None``).
 
+    The file is read within the limits of :mod:`georesil._read` (size, regular file, UTF-8,
+    nesting depth, aliases).
+
     Raises:
         InvalidTopology: listing every problem found, each with file, line and column.
     """
     path = default_topology_path() if path is None else Path(path)
+    name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, TOPOLOGY)
     except FileNotFoundError:
-        raise InvalidTopology([Problem(str(path), None, None, "", "no such file")],
-                              str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidTopology([Problem(str(path), None, None, "", f"cannot read: {exc}")],
-                              str(path)) from exc
-    return parse_topology(text, str(path))
+        raise InvalidTopology([Problem(name, None, None, "", "no such file")], name) from None
+    except InputRefused as exc:
+        raise InvalidTopology([exc.problem], name) from None
+    except OSError as exc:
+        raise InvalidTopology([Problem(name, None, None, "", f"cannot read: {exc}")],
+                              name) from exc
+    return parse_topology(text, name)
 
 
 def parse_document(text: str, path: str | None = None) -> tuple[Any, Locator]:
     """Parse YAML (or JSON) text into a round-trip tree and a locator for positions.
 
-    Raises:
-        InvalidTopology: when the text is not well-formed YAML or JSON.
-    """
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    The text is first checked against the reading limits, so the round-trip loader (which
+    recurses and copies aliases) only ever sees a document within them.
 
+    Raises:
+        InvalidTopology: when the text is not well-formed YAML or JSON, or past a limit.
+    """
+    try:
+        parse_yaml(text, path)
+    except InputRefused as exc:
+        raise InvalidTopology([exc.problem], path) from None
+    return _round_trip(text, path)
+
+
+def _round_trip(text: str, path: str | None) -> tuple[Any, Locator]:
     yaml = YAML(typ="rt")
     try:
         root = yaml.load(text)
@@ -72,25 +103,92 @@ def parse_document(text: str, path: str | None = None) -> tuple[Any, Locator]:
         what = exc.problem or exc.context or "malformed YAML"
         raise InvalidTopology([Problem(path, line, col, "", f"not valid YAML: {what}")],
                               path) from None
-    except (YAMLError, ValueError) as exc:  # ruamel raises plain errors for a few inputs
+    except (YAMLError, ValueError, IndexError) as exc:  # ruamel raises plain errors for a few
         raise InvalidTopology([Problem(path, None, None, "", f"not valid YAML: {exc}")],
                               path) from None
     return root, Locator(root)
 
 
 def parse_topology(text: str, path: str | None = None) -> Topology:
-    """Parse and validate topology text; ``path`` is used in messages only."""
-    root, locator = parse_document(text, path)
+    """Parse and validate topology text; ``path`` is used in messages only.
+
+    Raises:
+        InvalidTopology: listing every problem found, each with file, line and column.
+    """
+    try:
+        parsed = _fast_parse(text, path)
+    except InputRefused as exc:
+        raise InvalidTopology([exc.problem], path) from None
+    if parsed.exact:
+        if not isinstance(parsed.data, dict):
+            raise _not_a_mapping(parsed.data, path)
+        topology = _validate_fast(parsed.data, path)
+        if topology is not None:
+            return topology
+    root, locator = _round_trip(text, path)
     if not isinstance(root, dict):
-        raise InvalidTopology(
-            [Problem(path, 1, 1, "", f"a topology is a mapping with 'version', 'name', "
-                     f"'sites', ...; got {_kind_of(to_plain(root))}")], path)
+        raise _not_a_mapping(to_plain(root), path)
     return _validate(to_plain(root), locator, path)
 
 
 def topology_from_dict(data: dict[str, Any], path: str | None = None) -> Topology:
     """Validate a topology given as plain Python data (positions are then unknown)."""
     return _validate(data, Locator(None), path)
+
+
+def _fast_parse(text: str, path: str | None) -> Parsed:
+    """Plain data of the text: JSON by the standard library when it is plain JSON, else YAML.
+
+    Whatever JSON the standard library reads differently from the round-trip loader
+    (duplicate keys, ``NaN``/``Infinity``, nesting it cannot follow) goes the YAML way.
+    """
+    if text.lstrip()[:1] == "{":
+        try:
+            data = json.loads(text, object_pairs_hook=_unique_keys,
+                              parse_constant=_not_json_number)
+        except (ValueError, RecursionError):
+            pass
+        else:
+            return Parsed(data, exact=True)
+    return parse_yaml(text, path)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("duplicate key")
+    return out
+
+
+def _not_json_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _not_a_mapping(value: Any, path: str | None) -> InvalidTopology:
+    return InvalidTopology(
+        [Problem(path, 1, 1, "", "a topology is a mapping with 'version', 'name', "
+                 f"'sites', ...; got {_kind_of(value)}")], path)
+
+
+class _Invalid(Exception):
+    """The fast path found a problem; the located path will say which."""
+
+
+def _validate_fast(raw: dict[str, Any], path: str | None) -> Topology | None:
+    """The topology, or ``None`` at the first problem (without locating it)."""
+    try:
+        doc = TopologyDoc.model_validate(raw)
+    except ValidationError:
+        return None
+    try:
+        check_document(raw, _first_problem)
+    except _Invalid:
+        return None
+    return Topology(doc, source=path)
+
+
+def _first_problem(loc: Sequence[str | int], message: str) -> None:
+    raise _Invalid(message)
 
 
 def _validate(raw: dict[str, Any], locator: Locator, path: str | None) -> Topology:
@@ -156,7 +254,7 @@ def _pydantic_message(err: Any, loc: list[str | int]) -> tuple[str, bool]:
     if isinstance(value, (dict, list)):
         # Whole-record errors (a model validator) name the problem; the record is no news.
         return (msg, False) if kind == "value_error" else (f"{msg}; got {_kind_of(value)}", False)
-    return f"{msg}; got {value!r}", False
+    return f"{msg}; got {clipped_repr(value)}", False
 
 
 def _kind_of(value: object) -> str:

@@ -53,7 +53,10 @@ Probability = Annotated[float, Field(ge=0, lt=1)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    # allow_inf_nan=False: every number in the file is finite (.inf, .nan, Infinity and NaN are
+    # refused with the field's location), so derived figures and `show --json` stay finite.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False,
+                              allow_inf_nan=False)
 
 
 class ZoneKind(enum.StrEnum):

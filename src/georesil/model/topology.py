@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -27,6 +27,8 @@ from georesil.model.schema import (
 from georesil.model.validate import REF_KINDS, parse_ref
 
 __all__ = ["ControlPlacement", "FailureSet", "Topology"]
+
+_Spec = TypeVar("_Spec")
 
 
 @dataclass(frozen=True)
@@ -105,12 +107,12 @@ class Topology:
         self.srlgs: Mapping[str, tuple[str, ...]] = MappingProxyType(
             {g: tuple(ids) for g, ids in sorted(srlgs.items())}
         )
-        graph = nx.MultiGraph(name=doc.name)
+        graph: nx.MultiGraph[str] = nx.MultiGraph(name=doc.name)
         for site in doc.sites:
             graph.add_node(site.id, spec=site)
         for link in doc.links:
             graph.add_edge(link.a, link.b, key=link.id, spec=link)
-        self.graph: nx.MultiGraph = nx.freeze(graph)
+        self.graph: nx.MultiGraph[str] = nx.freeze(graph)
 
     def __repr__(self) -> str:
         return (f"<Topology {self.name!r}: {len(self.sites)} sites, {len(self.links)} links, "
@@ -137,7 +139,7 @@ class Topology:
         return self._lookup(self.scenarios, "scenario", ident)
 
     @staticmethod
-    def _lookup(table: Mapping[str, Any], what: str, ident: str) -> Any:
+    def _lookup(table: Mapping[str, _Spec], what: str, ident: str) -> _Spec:
         try:
             return table[ident]
         except KeyError:
@@ -173,7 +175,7 @@ class Topology:
     @cached_property
     def service_order(self) -> tuple[str, ...]:
         """Service ids with every service after the services it depends on (file order on ties)."""
-        deps = nx.DiGraph()
+        deps: nx.DiGraph[str] = nx.DiGraph()
         deps.add_nodes_from(self.services)
         for svc in self.services.values():
             deps.add_edges_from((d, svc.id) for d in svc.depends_on)

@@ -158,7 +158,7 @@ def _check_links(
 def _check_services(
     raw: dict[str, Any], sites: dict[str, int], services: dict[str, int], report: Report
 ) -> None:
-    deps = nx.DiGraph()
+    deps: nx.DiGraph[str] = nx.DiGraph()
     for i, rec in _records(raw, "services"):
         ident = rec.get("id")
         _check_replicas(i, rec, sites, report)
@@ -166,7 +166,7 @@ def _check_services(
             if client not in sites:
                 _unknown(report, ["services", i, "clients", j], client, "site", sites)
         for j, dep in _str_list(rec.get("depends_on")):
-            loc = ["services", i, "depends_on", j]
+            loc: list[str | int] = ["services", i, "depends_on", j]
             if dep == ident:
                 report(loc, f"service {ident!r} depends on itself")
             elif dep not in services:
@@ -264,7 +264,7 @@ def _check_scenarios(
         seen: set[str] = set()
         fail = rec.get("fail")
         for j, ref in enumerate(fail if isinstance(fail, list) else []):
-            loc = ["scenarios", i, "fail", j]
+            loc: list[str | int] = ["scenarios", i, "fail", j]
             parsed = parse_ref(ref)
             if parsed is None:
                 report(loc, f"malformed failure reference {ref!r}; allowed: "
