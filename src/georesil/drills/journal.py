@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from georesil._process import pid_alive as _alive
+from georesil._read import JOURNAL, parse_json, read_text
 from georesil.errors import InvalidInput
 
 __all__ = ["Journal", "JournalView"]
@@ -93,7 +94,7 @@ class Journal:
         """
         path = Path(path)
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = read_text(path, JOURNAL).splitlines()
         except FileNotFoundError:
             raise InvalidInput(f"{path}: no such journal", path=str(path)) from None
         events: list[dict[str, Any]] = []
@@ -102,7 +103,7 @@ class Journal:
             if not line.strip():
                 continue
             try:
-                events.append(json.loads(line))
+                events.append(parse_json(line, str(path), line=number))
             except ValueError:
                 if number == len(lines):
                     torn = True

@@ -17,9 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from georesil._read import RUNBOOK, read_text
 from georesil.drills.registry import Kind, StepArgs, StepDef, steps
 from georesil.drills.runbook import PLACEHOLDERS, Mode, RunbookDoc, StepSpec, Tolerance
-from georesil.errors import InvalidRunbook, InvalidTopology, Problem
+from georesil.errors import InputRefused, InvalidRunbook, InvalidTopology, Problem
 from georesil.model import Topology, load_topology
 from georesil.model._positions import Locator, did_you_mean, field_path, quoted_list, to_plain
 from georesil.model.loader import (
@@ -104,11 +105,13 @@ def load_runbook(path: str | Path, topology: Topology | None = None) -> Runbook:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, RUNBOOK)
     except FileNotFoundError:
         raise InvalidRunbook([Problem(str(path), None, None, "", "no such file")],
                              str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except InputRefused as exc:
+        raise InvalidRunbook([exc.problem], str(path)) from None
+    except OSError as exc:
         raise InvalidRunbook([Problem(str(path), None, None, "", f"cannot read: {exc}")],
                              str(path)) from exc
     return parse_runbook(text, str(path), topology=topology)
@@ -203,9 +206,13 @@ class _Validator:
         try:
             return load_topology(target)
         except InvalidTopology as exc:
-            first = exc.problems[0] if exc.problems else ""
+            # Where, never what: the file may not be a topology at all, and its content is
+            # not the runbook author's to see (`topology: /etc/shadow`).
+            first = exc.problems[0] if exc.problems else None
+            where = (f"; the first at line {first.line}" if first and first.line else "")
             self.report(["topology"], f"cannot load topology {str(target)!r}: "
-                        f"{len(exc.problems)} problem(s), first: {first}")
+                        f"{len(exc.problems)} problem(s){where}; run `georesil validate "
+                        f"{target}` to see them")
             return None
 
     # -- steps -----------------------------------------------------------------------------

@@ -43,7 +43,7 @@ class StepArgs(BaseModel):
     ``$to``) and a service id; the loader checks them against the topology and the runbook.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     site_fields: ClassVar[tuple[str, ...]] = ()
     service_fields: ClassVar[tuple[str, ...]] = ()
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from georesil._atomic import write_atomic
+from georesil._read import LAB_STATE, read_json
 from georesil.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def load_state(workdir: str | Path = ".") -> LabState | None:
     """The recorded lab, or ``None`` when there is none."""
     path = state_path(workdir)
     try:
-        data = json.loads(path.read_text())
+        data = read_json(path, LAB_STATE)
     except FileNotFoundError:
         return None
     except ValueError as exc:
