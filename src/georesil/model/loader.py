@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from georesil._read import TOPOLOGY, Parsed, parse_yaml, read_text
 from georesil.errors import InputRefused, InvalidTopology, Problem
@@ -103,6 +104,13 @@ def _round_trip(text: str, path: str | None) -> tuple[Any, Locator]:
         what = exc.problem or exc.context or "malformed YAML"
         raise InvalidTopology([Problem(path, line, col, "", f"not valid YAML: {what}")],
                               path) from None
+    except ReaderError as exc:  # a character YAML does not allow: locate it by its offset
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = (f" (character #x{exc.character:04x})" if isinstance(exc.character, int)
+                else "")
+        raise InvalidTopology([Problem(path, line, col, "", f"not valid YAML: {exc.reason}"
+                                       + char)], path) from None
     except (YAMLError, ValueError, IndexError) as exc:  # ruamel raises plain errors for a few
         raise InvalidTopology([Problem(path, None, None, "", f"not valid YAML: {exc}")],
                               path) from None
