@@ -55,11 +55,13 @@ def _links(rng: random.Random, sites: list[dict[str, Any]], n: int) -> list[dict
     order = list(range(len(sites)))
     rng.shuffle(order)
     pairs = [(order[i], rng.choice(order[:i])) for i in range(1, len(order))]  # spanning tree
+    nearest: dict[int, list[int]] = {}  # each site's 8 nearest, computed once
     while len(pairs) < n and len(sites) > 1:
         a = rng.randrange(len(sites))
-        near = sorted(range(len(sites)), key=lambda b: _km(sites[a]["location"],
-                                                            sites[b]["location"]))[1:9]
-        pairs.append((a, rng.choice(near)))
+        if a not in nearest:
+            nearest[a] = sorted(range(len(sites)), key=lambda b: _km(
+                sites[a]["location"], sites[b]["location"]))[1:9]
+        pairs.append((a, rng.choice(nearest[a])))
     srlgs = [f"conduit-{i}" for i in range(max(1, n // 15))]
     out = []
     for i, (a, b) in enumerate(pairs[:max(n, len(sites) - 1)]):

@@ -18,11 +18,14 @@ with ``file:line:column`` where there is a position), never in a hang, a ``Memor
   Topology and runbook numbers are checked by their pydantic models
   (``allow_inf_nan=False``), which reports them with the field's own location.
 
-YAML is read from libyaml's event stream (ruamel.yaml's C parser, ``ruamel.yaml.clib``)
-into plain dicts, lists and scalars, resolving scalars with the YAML 1.2 rules of ruamel's
-round-trip loader, which stays the reference: :func:`parse_yaml` says when a document uses
-something only that loader interprets (tags, anchors, merge keys, directives, complex keys,
-duplicate keys, a syntax error) and the caller then asks it.
+YAML is read from libyaml's event stream into plain dicts, lists and scalars, resolving
+scalars with the YAML 1.2 rules of ruamel's round-trip loader, which stays the reference:
+:func:`parse_yaml` says when a document uses something only that loader interprets (tags,
+anchored scalars, merge keys, directives, complex or duplicate keys, a syntax error) and the
+caller then asks it. The events come from PyYAML's binding of libyaml 0.2.5 (PyYAML is already
+installed with dask and pulumi): the older libyaml inside ``ruamel.yaml.clib`` rejects YAML 1.2
+plain scalars with a colon in flow lists, such as every ``fail: [site:a]``. Only PyYAML's parser
+is used, never its YAML 1.1 resolver. Without libyaml, ruamel's own parser is used (slower).
 """
 
 from __future__ import annotations
@@ -31,25 +34,25 @@ import json
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import yaml as pyyaml
 from ruamel.yaml import YAML
+from ruamel.yaml import events as ruamel_events
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.events import (
-    AliasEvent,
-    DocumentStartEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
-)
 from ruamel.yaml.resolver import VersionedResolver
 
 from georesil.errors import InputRefused, Problem
+
+try:
+    from yaml._yaml import CParser as _LibyamlParser
+
+    _HAVE_LIBYAML = True
+except ImportError:  # PyYAML built without libyaml: ruamel's parser reads the events instead
+    _HAVE_LIBYAML = False
 
 __all__ = [
     "ALIAS_BUDGET",
@@ -215,9 +218,20 @@ class Parsed:
 # The scalar resolution table of ruamel's round-trip loader (YAML 1.2), by first character.
 _RULES: Final[dict[Any, list[tuple[str, re.Pattern[str]]]]] = (
     VersionedResolver(version=(1, 2)).versioned_resolver)
+_SCALAR, _ALIAS, _MAP, _SEQ, _END, _DOC = range(6)
+_KINDS: Final[dict[type, int]] = {
+    cls: kind
+    for module in (pyyaml.events, ruamel_events)
+    for cls, kind in ((module.ScalarEvent, _SCALAR), (module.AliasEvent, _ALIAS),
+                      (module.MappingStartEvent, _MAP), (module.SequenceStartEvent, _SEQ),
+                      (module.MappingEndEvent, _END), (module.SequenceEndEvent, _END),
+                      (module.DocumentStartEvent, _DOC))
+}
 _NULL, _BOOL = "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _NO_KEY: Final = object()
+_TOO_DEEP: Final = (f"nested deeper than {MAX_DEPTH} levels of lists and mappings; a document "
+                    "this deep is not one georesil reads")
 
 
 class _Inexact(Exception):
@@ -232,8 +246,8 @@ def parse_yaml(text: str, path: str | None = None) -> Parsed:
             :data:`ALIAS_BUDGET`, or an alias inside the node it names.
     """
     try:
-        return _compose(YAML(typ="safe").parse(text), path)
-    except YAMLError:
+        return _compose(_libyaml_events(text), path)
+    except (YAMLError, pyyaml.YAMLError):
         pass
     # libyaml stopped at a syntax error. The round-trip loader will say what it is, but its
     # own parser may read further than libyaml did: check the limits on its events.
@@ -243,66 +257,81 @@ def parse_yaml(text: str, path: str | None = None) -> Parsed:
         return Parsed(None, exact=False)
 
 
+def _libyaml_events(text: str) -> Iterator[Any]:
+    """Parser events from libyaml (PyYAML's binding, else ruamel's parser)."""
+    if not _HAVE_LIBYAML:
+        yield from YAML(typ="safe").parse(text)
+        return
+    parser = _LibyamlParser(text)
+    try:
+        while (event := parser.get_event()) is not None:
+            yield event
+            if type(event) is pyyaml.StreamEndEvent:
+                return
+    finally:
+        parser.dispose()
+
+
 def _compose(events: Iterable[Any], path: str | None) -> Parsed:  # noqa: C901
     """Plain data from parser events, with an explicit stack (no recursion)."""
     stack: list[Any] = []  # open containers
     keys: list[Any] = []  # per open mapping: its pending key, or _NO_KEY
     sizes: list[int] = []  # nodes in each open container, aliases expanded
     anchors: list[str | None] = []
-    done: dict[str, int] = {}  # anchor -> size of the node it names
+    done: dict[str, tuple[Any, int]] = {}  # anchor -> the node it names and its size
     expanded = 0
     exact = True
     documents = 0
     root: Any = None
+    kinds = _KINDS
     for ev in events:
-        kind = type(ev)
-        if kind is ScalarEvent:
+        kind = kinds.get(type(ev))
+        if kind == _SCALAR:
             value: Any = ev.value
             if ev.implicit[0] and (not value or value[:1] in _SPECIAL):
                 try:
                     value = _plain_scalar(value)
                 except _Inexact:
                     exact = False
-            if ev.tag is not None or ev.anchor is not None:
+            if ev.tag is not None:
                 exact = False
-                if ev.anchor is not None:
-                    done[ev.anchor] = 1
+            if ev.anchor is not None:
+                # The round-trip loader keeps an anchored scalar's anchor in a subclass
+                # (a bool becomes a ScalarBoolean, an int): leave those to it.
+                exact = exact and type(value) is not bool and value is not None
+                done[ev.anchor] = (value, 1)
             size = 1
-        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+        elif kind in (_MAP, _SEQ):
             if len(stack) >= MAX_DEPTH:
-                raise _refused(path, ev, f"nested deeper than {MAX_DEPTH} levels of lists and "
-                               "mappings; a document this deep is not one georesil reads",
-                               "depth")
-            if ev.tag is not None or ev.anchor is not None:
+                raise _refused(path, ev, _TOO_DEEP, "depth")
+            if ev.tag is not None:
                 exact = False
-            stack.append({} if kind is MappingStartEvent else [])
+            stack.append({} if kind == _MAP else [])
             keys.append(_NO_KEY)
             sizes.append(1)
             anchors.append(ev.anchor)
             continue
-        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+        elif kind == _END:
             value = stack.pop()
             keys.pop()
             size = sizes.pop()
             anchor = anchors.pop()
             if anchor is not None:
-                done[anchor] = size
-        elif kind is AliasEvent:
-            exact = False
+                done[anchor] = (value, size)
+        elif kind == _ALIAS:
             if ev.anchor in anchors:
                 raise _refused(path, ev, f"alias *{ev.anchor} is inside the node &{ev.anchor} "
                                "it repeats (a cycle); aliases may only repeat a finished node",
                                "aliases")
             if ev.anchor not in done:
                 return Parsed(None, exact=False)  # undefined: the round-trip loader says so
-            size = done[ev.anchor]
+            value, size = done[ev.anchor]
             expanded += size
             if expanded > ALIAS_BUDGET:
                 raise _refused(path, ev, f"aliases expand to more than {ALIAS_BUDGET:,} nodes "
                                f"(*{ev.anchor} repeats {size:,}); write the values out or "
                                "share less", "aliases")
-            value = None
-        elif kind is DocumentStartEvent:
+        elif kind == _DOC:
             documents += 1
             if documents > 1:
                 return Parsed(None, exact=False)  # the round-trip loader refuses the second
@@ -427,9 +456,7 @@ def parse_json(text: str, path: str | None = None, *, line: int = 1,
 def _too_deep(text: str, path: str | None, line: int) -> InputRefused:
     deep = _json_scan(text, depth=MAX_DEPTH)
     where = _text_position(text, deep, line) if deep is not None else (line, None)
-    return InputRefused(Problem(path, *where, "", f"nested deeper than {MAX_DEPTH} levels of "
-                                "lists and mappings; a document this deep is not one georesil "
-                                "reads"), "depth")
+    return InputRefused(Problem(path, *where, "", _TOO_DEEP), "depth")
 
 
 def read_json(path: str | Path, kind: InputKind) -> Any:
