@@ -8,6 +8,7 @@ and tolerates records pydantic rejected, so that every problem in a file is repo
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,6 +29,9 @@ REF_KINDS: dict[str, str] = {
 }
 
 Report = Callable[[Loc, str], None]
+
+#: Dependency cycles reported per file at most.
+_MAX_CYCLES = 100
 
 
 def parse_ref(ref: object) -> tuple[str, str] | None:
@@ -55,9 +59,32 @@ def _str_list(value: object) -> list[tuple[int, str]]:
     return [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
 
 
-def _ids(raw: dict[str, Any], section: str, report: Report) -> dict[str, int]:
+class _Ids(dict[str, int]):
+    """Ids of one section (id -> index of its first record), with the messages about them.
+
+    A file with thousands of references to one misspelt id would otherwise sort and fuzzy-match
+    every id once per reference: quadratic. Each message is built once per distinct value.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._messages: dict[tuple[str, str], str] = {}
+        self._listing: str | None = None
+
+    def unknown(self, value: str, what: str) -> str:
+        message = self._messages.get((value, what))
+        if message is None:
+            if self._listing is None:
+                self._listing = quoted_list(self)
+            message = (f"unknown {what} {value!r}; known {what}s: {self._listing}"
+                       + did_you_mean(value, self))
+            self._messages[(value, what)] = message
+        return message
+
+
+def _ids(raw: dict[str, Any], section: str, report: Report) -> _Ids:
     """Ids of a section, reporting duplicates; maps id to the index of its first record."""
-    seen: dict[str, int] = {}
+    seen = _Ids()
     for i, rec in _records(raw, section):
         ident = rec.get("id")
         if not isinstance(ident, str):
@@ -72,12 +99,8 @@ def _ids(raw: dict[str, Any], section: str, report: Report) -> dict[str, int]:
     return seen
 
 
-def _unknown(report: Report, loc: Loc, value: str, what: str, known: dict[str, int]) -> None:
-    report(
-        loc,
-        f"unknown {what} {value!r}; known {what}s: {quoted_list(known)}"
-        + did_you_mean(value, known),
-    )
+def _unknown(report: Report, loc: Loc, value: str, what: str, known: _Ids) -> None:
+    report(loc, known.unknown(value, what))
 
 
 def check_document(raw: dict[str, Any], report: Report) -> None:
@@ -123,7 +146,7 @@ def _check_zones(raw: dict[str, Any], report: Report) -> None:
                    "give either 'unavailability' or 'annual_rate' + 'mean_duration_h', not both")
 
 
-def _check_sites(raw: dict[str, Any], zones: dict[str, int], report: Report) -> None:
+def _check_sites(raw: dict[str, Any], zones: _Ids, report: Report) -> None:
     for i, rec in _records(raw, "sites"):
         for j, zone in _str_list(rec.get("zones")):
             if zone not in zones:
@@ -132,9 +155,9 @@ def _check_sites(raw: dict[str, Any], zones: dict[str, int], report: Report) -> 
 
 
 def _check_links(
-    raw: dict[str, Any], sites: dict[str, int], zones: dict[str, int], report: Report
-) -> dict[str, int]:
-    srlgs: dict[str, int] = {}
+    raw: dict[str, Any], sites: _Ids, zones: _Ids, report: Report
+) -> _Ids:
+    srlgs = _Ids()
     for i, rec in _records(raw, "links"):
         for end in ("a", "b"):
             site = rec.get(end)
@@ -156,7 +179,7 @@ def _check_links(
 
 
 def _check_services(
-    raw: dict[str, Any], sites: dict[str, int], services: dict[str, int], report: Report
+    raw: dict[str, Any], sites: _Ids, services: _Ids, report: Report
 ) -> None:
     deps: nx.DiGraph[str] = nx.DiGraph()
     for i, rec in _records(raw, "services"):
@@ -173,7 +196,9 @@ def _check_services(
                 _unknown(report, loc, dep, "service", services)
             elif isinstance(ident, str):
                 deps.add_edge(ident, dep, loc=loc)
-    for found in nx.simple_cycles(deps):
+    # Johnson's algorithm yields each cycle after polynomial work, but a dense dependency graph
+    # has exponentially many: report the first _MAX_CYCLES.
+    for found in itertools.islice(nx.simple_cycles(deps), _MAX_CYCLES):
         # Start each cycle at its service that comes first in the file, so messages are stable.
         start = min(range(len(found)), key=lambda k: services[found[k]])
         cycle = found[start:] + found[:start]
@@ -184,7 +209,7 @@ def _check_services(
                "without cycles")
 
 
-def _check_replicas(i: int, rec: dict[str, Any], sites: dict[str, int], report: Report) -> None:
+def _check_replicas(i: int, rec: dict[str, Any], sites: _Ids, report: Report) -> None:
     replicas = rec.get("replicas")
     if not isinstance(replicas, list):
         return
@@ -258,7 +283,7 @@ def _offers_control(endpoint: dict[str, Any]) -> bool:
 
 
 def _check_scenarios(
-    raw: dict[str, Any], known: dict[str, dict[str, int]], report: Report
+    raw: dict[str, Any], known: dict[str, _Ids], report: Report
 ) -> None:
     for i, rec in _records(raw, "scenarios"):
         seen: set[str] = set()
