@@ -66,8 +66,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("lab/server.py", "werkzeug.serving"): "labsafe",
     ("lab/state.py", "georesil.model"): "labsafe",
     ("mirror/verify.py", "georesil.model.schema"): "mirror",
-    ("model/loader.py", "ruamel.yaml"): "loader",
-    ("model/loader.py", "ruamel.yaml.error"): "loader",
     ("provision/__init__.py", "georesil.provision.moto_engine"): "provision",
     ("provision/_moto_handlers.py", "boto3"): "provision",
     ("provision/_moto_handlers.py", "botocore.config"): "provision",
