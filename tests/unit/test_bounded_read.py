@@ -26,6 +26,7 @@ from georesil._read import (
 )
 from georesil.drills.journal import Journal
 from georesil.errors import InputRefused, InvalidInput, InvalidTopology
+from georesil.lab.state import load_state
 from georesil.model import load_topology, parse_topology
 from georesil.model._positions import to_plain
 from georesil.model.loader import default_topology_path, topology_from_dict
@@ -229,3 +230,23 @@ def test_journal_line_with_non_finite_number_is_refused(tmp_path: Path) -> None:
         Journal.load(path)
     assert isinstance(info.value, InputRefused)
     assert (info.value.problem.line, info.value.problem.column) == (2, 21)
+
+
+def test_journal_line_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
+    """A journal line that is JSON but not an object is named by its line, not a crash."""
+    path = tmp_path / "j.jsonl"
+    path.write_text('{"event": "drill.started", "run_id": "r"}\n[1, 2]\n{"event": "y"}\n',
+                    encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"j\.jsonl:2: not a journal line"):
+        Journal.load(path)
+
+
+@pytest.mark.parametrize("content", ["[]", '"x"', "[" * 200 + "]" * 200])
+def test_lab_state_that_is_not_an_object_is_bad_input(tmp_path: Path, content: str) -> None:
+    """A lab state file that is a list, a string or too deep is bad input (exit 2), not a crash."""
+    state = tmp_path / ".georesil" / "lab" / "state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(content, encoding="utf-8")
+    with pytest.raises(InvalidInput) as info:
+        load_state(tmp_path)
+    assert info.value.exit_code == 2 and str(state) in str(info.value)

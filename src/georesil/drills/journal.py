@@ -103,13 +103,17 @@ class Journal:
             if not line.strip():
                 continue
             try:
-                events.append(parse_json(line, str(path), line=number))
+                event = parse_json(line, str(path), line=number)
             except ValueError:
                 if number == len(lines):
                     torn = True
                     continue
                 raise InvalidInput(f"{path}:{number}: not a journal line (invalid JSON)",
                                    path=str(path), line=number) from None
+            if not isinstance(event, dict):
+                raise InvalidInput(f"{path}:{number}: not a journal line (JSON, but not an "
+                                   "object)", path=str(path), line=number)
+            events.append(event)
         if not events or events[0].get("event") != "drill.started":
             raise InvalidInput(f"{path}: not a drill journal (it does not start with "
                                "drill.started)", path=str(path))

@@ -130,6 +130,9 @@ def load_state(workdir: str | Path = ".") -> LabState | None:
         raise InvalidInput(f"{path}: the lab state is not valid JSON ({exc}); run "
                            "`georesil lab down` and `georesil lab up` again",
                            path=str(path)) from exc
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path}: the lab state is not a JSON object; run `georesil lab down` "
+                           "and `georesil lab up` again", path=str(path))
     if data.get("version") != STATE_VERSION:
         raise InvalidInput(f"{path}: lab state version {data.get('version')!r} is not "
                            f"{STATE_VERSION}; run `georesil lab down`", path=str(path))
