@@ -250,9 +250,7 @@ def _check_replicas(i: int, rec: dict[str, Any], sites: _Ids, report: Report) ->
                f"a second primary (the first is replicas[{primaries[0]}]); exactly one allowed")
 
 
-def _check_control(
-    raw: dict[str, Any], sites: dict[str, int], zones: dict[str, int], report: Report
-) -> None:
+def _check_control(raw: dict[str, Any], sites: _Ids, zones: _Ids, report: Report) -> None:
     control = raw.get("control")
     if not isinstance(control, dict):
         return
