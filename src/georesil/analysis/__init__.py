@@ -7,12 +7,14 @@ when a sweep is large enough to repay numba's start-up, so importing this packag
 
 from __future__ import annotations
 
-from georesil.analysis.analyze import MAX_ORDER, Analysis, analyze, run_scenario
+from georesil.analysis.analyze import MAX_ORDER, Analysis, analyze
 from georesil.analysis.capacity import Absorption, absorption, overflows
 from georesil.analysis.cut_sets import minimal_cut_sets
-from georesil.analysis.impact import Impact, Overflow, ServiceImpact, Status, inject
+from georesil.analysis.impact import Impact, Overflow, ServiceImpact, Status
 from georesil.analysis.nk import NkEntry, rank
 from georesil.analysis.partitions import RegionCut, region_cuts
+from georesil.analysis.reference import inject
+from georesil.analysis.scenario import run_scenario, scenario_failure
 from georesil.analysis.spof import Finding, explain, sentence, shared_risks, spofs
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "rank",
     "region_cuts",
     "run_scenario",
+    "scenario_failure",
     "sentence",
     "shared_risks",
     "spofs",

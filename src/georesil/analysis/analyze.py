@@ -10,14 +10,15 @@ import structlog
 
 from georesil.analysis._sweep import sweep
 from georesil.analysis.cut_sets import minimal_cut_sets
-from georesil.analysis.impact import Impact, inject
+from georesil.analysis.impact import Impact
 from georesil.analysis.nk import NkEntry, rank
 from georesil.analysis.partitions import RegionCut, region_cuts
+from georesil.analysis.scenario import run_scenario
 from georesil.analysis.spof import Finding, shared_risks, spofs
 from georesil.errors import InvalidInput
 from georesil.model import Topology
 
-__all__ = ["MAX_ORDER", "Analysis", "analyze", "run_scenario"]
+__all__ = ["MAX_ORDER", "Analysis", "analyze"]
 
 log = structlog.get_logger(__name__)
 
@@ -46,22 +47,6 @@ class Analysis:
             "nk": [e.to_json() for e in self.nk],
             "scenarios": {sid: impact.to_json() for sid, impact in self.scenarios.items()},
         }
-
-
-def run_scenario(topology: Topology, scenario: str) -> Impact:
-    """The impact of a scenario: its ``fail`` list, plus what its quake (if any) breaks.
-
-    The quake is evaluated at median ground motion (:func:`georesil.hazards.quake_impact`);
-    elements with a failure probability of at least ½ fail, as with ``inject --quake``.
-    """
-    spec = topology.scenario(scenario)
-    failure = topology.expand(spec.fail)
-    if spec.quake is not None:
-        from georesil.hazards.earthquakes import quake_impact
-
-        q = spec.quake
-        failure = failure | quake_impact(topology, q.lat, q.lon, q.magnitude, q.depth_km).failures
-    return inject(topology, failure)
 
 
 def analyze(topology: Topology, max_order: int = 2, top: int = 20) -> Analysis:

@@ -1,8 +1,8 @@
-"""Capacity after a failure: where demand lands, which sites overflow, can a region absorb another.
+"""Capacity after a failure: can a region absorb another's load?
 
-A service's demand sits at its serving site (its primary when nothing failed); a down service
-demands nothing. A site overflows when the summed demand it serves exceeds its capacity for a
-resource the site declares (resources a site leaves out are not checked).
+Where demand lands and which sites overflow is :mod:`georesil.analysis.demand` (re-exported
+here); this module fails a whole region and compares the load that moves with the capacity
+of the region that takes it.
 """
 
 from __future__ import annotations
@@ -11,50 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from georesil.analysis.impact import Impact, Overflow, Status, inject, json_number
+from georesil.analysis.demand import overflows, served_demand
+from georesil.analysis.impact import Impact, Overflow, Status, json_number
+from georesil.analysis.reference import inject
 from georesil.errors import InvalidInput
 from georesil.model import RESOURCES, FailureSet, Topology
 
 __all__ = ["Absorption", "ResourceShortfall", "absorption", "overflows", "served_demand"]
-
-# Sums of floats such as 0.1 + 0.2 must not overflow a capacity of 0.3.
-_TOLERANCE = 1e-9
-
-
-def served_demand(
-    topology: Topology, serving: Mapping[str, str | None]
-) -> dict[str, dict[str, float]]:
-    """Summed demand per site and resource, given each service's serving site (None = down)."""
-    load: dict[str, dict[str, float]] = {}
-    for sid, site in serving.items():
-        if site is None:
-            continue
-        demand = topology.service(sid).demand
-        per_site = load.setdefault(site, {})
-        for resource in RESOURCES:
-            amount = demand.get(resource)
-            if amount:
-                per_site[resource] = per_site.get(resource, 0.0) + amount
-    return load
-
-
-def overflows(topology: Topology, serving: Mapping[str, str | None]) -> tuple[Overflow, ...]:
-    """Every (site, resource) whose served demand exceeds the site's declared capacity.
-
-    Notes:
-        O(S·R + V·R) for S services, V sites and R resources. Sites are reported in file
-        order, resources in :data:`~georesil.model.RESOURCES` order.
-    """
-    load = served_demand(topology, serving)
-    found = []
-    for site in topology.sites.values():
-        for resource in RESOURCES:
-            capacity = site.capacity.get(resource)
-            demand = load.get(site.id, {}).get(resource, 0.0)
-            if capacity is not None and demand > capacity * (1 + _TOLERANCE) + _TOLERANCE:
-                found.append(Overflow(site.id, resource, demand, capacity))
-    return tuple(found)
-
 
 @dataclass(frozen=True)
 class ResourceShortfall:
@@ -140,12 +103,14 @@ def absorption(topology: Topology, from_region: str, to_region: str) -> Absorpti
     before = inject(topology, FailureSet())
     after = inject(topology, FailureSet(sites=frozenset(
         s for s, r in region_of.items() if r == from_region)))
-    def region(impact: Impact, sid: str) -> str | None:
+
+    def serving_region(impact: Impact, sid: str) -> str | None:
         site = impact.services[sid].serving_site
         return None if site is None else region_of[site]
 
     moved = tuple(sid for sid in topology.services
-                  if region(before, sid) == from_region and region(after, sid) == to_region)
+                  if serving_region(before, sid) == from_region
+                  and serving_region(after, sid) == to_region)
     rows = _shortfalls(topology, after, moved, region_of, to_region)
     lost = tuple(after.with_status(Status.DOWN))
     to_sites = frozenset(s for s, r in region_of.items() if r == to_region)

@@ -1,7 +1,8 @@
-"""What a failure does to every service: the result types and :func:`inject`.
+"""What a failure does to every service: the result types.
 
 The semantics live in docs/semantics.md; :mod:`georesil.analysis.reference` implements them in
-plain networkx and :mod:`georesil.analysis.kernel` implements the same thing bit-parallel.
+plain networkx (and :func:`~georesil.analysis.reference.inject` is the public entry point), and
+:mod:`georesil.analysis.kernel` implements the same thing bit-parallel.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from georesil.model import FailureSet, Topology
 
-__all__ = ["Impact", "Overflow", "ServiceImpact", "Status", "inject", "json_number"]
+__all__ = ["Impact", "Overflow", "ServiceImpact", "Status", "as_failure_set", "json_number"]
 
 
 class Status(enum.StrEnum):
@@ -120,24 +121,3 @@ def as_failure_set(topology: Topology, failure: FailureSet | Iterable[str]) -> F
     if isinstance(failure, str):
         failure = [failure]
     return topology.expand(failure)
-
-
-def inject(topology: Topology, failure: FailureSet | Iterable[str]) -> Impact:
-    """What a failure does to every service, and which sites overflow.
-
-    Args:
-        topology: The model.
-        failure: A :class:`FailureSet`, or references (``site:X``, ``link:Y``, ``srlg:Z``,
-            ``zone:W``, ``service:V``) that are expanded to base elements.
-
-    Raises:
-        InvalidReference: a reference that does not resolve.
-
-    Notes:
-        Evaluated by the networkx reference evaluator: the connected components of the
-        surviving network, O(V + E), then O(N·(C + R)) for N services.
-    """
-    # reference.py builds Impact objects from this module, so import it lazily.
-    from georesil.analysis.reference import evaluate
-
-    return evaluate(topology, as_failure_set(topology, failure))

@@ -206,7 +206,9 @@ def _slow_closures(topology: Topology, svc_ix: dict[str, int]) -> list[list[int]
 # -- the kernel: plain Python, compiled by numba on demand (see _compiled) ----------------
 
 
-def _spread(reach, queue, count, queued, adj_ptr, adj_site, adj_link, usable):  # type: ignore[no-untyped-def]
+def _spread(reach: np.ndarray, queue: np.ndarray, count: int, queued: np.ndarray,
+        adj_ptr: np.ndarray, adj_site: np.ndarray, adj_link: np.ndarray, usable: np.ndarray
+        ) -> None:
     """Propagate trial bits from the ``count`` sites queued until nothing changes.
 
     First in, first out: bits travel in breadth-first layers, so a site seldom gains bits
@@ -233,8 +235,9 @@ def _spread(reach, queue, count, queued, adj_ptr, adj_site, adj_link, usable):  
                     count += 1
 
 
-def _main_component(up, usable, root, root_order, queue, queued, adj_ptr, adj_site,
-                    adj_link):  # type: ignore[no-untyped-def]
+def _main_component(up: np.ndarray, usable: np.ndarray, root: np.ndarray, root_order: np.ndarray,
+        queue: np.ndarray, queued: np.ndarray, adj_ptr: np.ndarray, adj_site: np.ndarray,
+        adj_link: np.ndarray) -> None:
     """``root[v]``: the trials in which site v is connected to that trial's root.
 
     A trial's root is its first up site in ``root_order`` (best-connected first), so the
@@ -252,8 +255,9 @@ def _main_component(up, usable, root, root_order, queue, queued, adj_ptr, adj_si
     _spread(root, queue, count, queued, adj_ptr, adj_site, adj_link, usable)
 
 
-def _reach_from_clients(reach, up, usable, root, cs_ptr, cs_site, queue, queued,
-                        adj_ptr, adj_site, adj_link):  # type: ignore[no-untyped-def]
+def _reach_from_clients(reach: np.ndarray, up: np.ndarray, usable: np.ndarray, root: np.ndarray,
+        cs_ptr: np.ndarray, cs_site: np.ndarray, queue: np.ndarray, queued: np.ndarray,
+        adj_ptr: np.ndarray, adj_site: np.ndarray, adj_link: np.ndarray) -> None:
     """For each client set, the trials in which each site is reached from an up client.
 
     Where a client is in its trial's root component, that whole component is reached; only
@@ -280,8 +284,11 @@ def _reach_from_clients(reach, up, usable, root, cs_ptr, cs_site, queue, queued,
         _spread(row, queue, count, queued, adj_ptr, adj_site, adj_link, usable)
 
 
-def _services(w, reach, service_fail, down, breach, failover, order, svc_cs, svc_primary,
-              sec_ptr, sec_site, sec_within_rpo, dep_ptr, dep_svc, slow_ptr, slow_svc):  # type: ignore[no-untyped-def]
+def _services(w: int, reach: np.ndarray, service_fail: np.ndarray, down: np.ndarray,
+        breach: np.ndarray, failover: np.ndarray, order: np.ndarray, svc_cs: np.ndarray,
+        svc_primary: np.ndarray, sec_ptr: np.ndarray, sec_site: np.ndarray,
+        sec_within_rpo: np.ndarray, dep_ptr: np.ndarray, dep_svc: np.ndarray,
+        slow_ptr: np.ndarray, slow_svc: np.ndarray) -> None:
     for i in range(order.shape[0]):
         s = order[i]
         row = reach[svc_cs[s]]
@@ -306,9 +313,13 @@ def _services(w, reach, service_fail, down, breach, failover, order, svc_cs, svc
         breach[s, w] = ~dead & ((moved & ~within_rpo) | slow)
 
 
-def _evaluate(site_down, link_down, service_fail, link_a, link_b, adj_ptr, adj_site, adj_link,
-              root_order, cs_ptr, cs_site, order, svc_cs, svc_primary, sec_ptr, sec_site,
-              sec_within_rpo, dep_ptr, dep_svc, slow_ptr, slow_svc):  # type: ignore[no-untyped-def]
+def _evaluate(site_down: np.ndarray, link_down: np.ndarray, service_fail: np.ndarray,
+        link_a: np.ndarray, link_b: np.ndarray, adj_ptr: np.ndarray, adj_site: np.ndarray,
+        adj_link: np.ndarray, root_order: np.ndarray, cs_ptr: np.ndarray, cs_site: np.ndarray,
+        order: np.ndarray, svc_cs: np.ndarray, svc_primary: np.ndarray, sec_ptr: np.ndarray,
+        sec_site: np.ndarray, sec_within_rpo: np.ndarray, dep_ptr: np.ndarray,
+        dep_svc: np.ndarray, slow_ptr: np.ndarray, slow_svc: np.ndarray
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n_sites, n_words = site_down.shape
     n_links = link_down.shape[0]
     n_svc = svc_cs.shape[0]

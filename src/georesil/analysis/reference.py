@@ -6,18 +6,19 @@ speed: the connected components of the surviving network, then services in depen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import networkx as nx
 
-from georesil.analysis.capacity import overflows
-from georesil.analysis.impact import Impact, ServiceImpact, Status
+from georesil.analysis.demand import overflows
+from georesil.analysis.impact import Impact, ServiceImpact, Status, as_failure_set
 from georesil.model import FailureSet, Topology
 from georesil.model.schema import ReplicaSpec, Replication
 
-__all__ = ["data_loss", "evaluate", "surviving_network"]
+__all__ = ["data_loss", "evaluate", "inject", "surviving_network"]
 
 
 def data_loss(replica: ReplicaSpec) -> float:
@@ -27,13 +28,15 @@ def data_loss(replica: ReplicaSpec) -> float:
     return replica.lag_s or 0.0
 
 
-def surviving_network(topology: Topology, failure: FailureSet) -> nx.MultiGraph:
+def surviving_network(topology: Topology, failure: FailureSet) -> nx.MultiGraph[str]:
     """Up sites and usable links: a link is usable iff it has not failed and both ends are up."""
-    return nx.subgraph_view(
-        topology.graph,
-        filter_node=lambda site: site not in failure.sites,
-        filter_edge=lambda a, b, link: link not in failure.links,
-    )
+
+    def usable(a: str, b: str, link: Any) -> bool:  # networkx's stubs type multigraph keys int
+        return link not in failure.links
+
+    view: nx.MultiGraph[str] = nx.subgraph_view(
+        topology.graph, filter_node=lambda site: site not in failure.sites, filter_edge=usable)
+    return view
 
 
 def evaluate(topology: Topology, failure: FailureSet) -> Impact:
@@ -138,3 +141,21 @@ def _status(topology: Topology, sid: str, choice: _Choice, recovery: float,
 
 def _down(sid: str, reason: str) -> ServiceImpact:
     return ServiceImpact(sid, Status.DOWN, None, None, None, False, 0.0, reason)
+
+
+def inject(topology: Topology, failure: FailureSet | Iterable[str]) -> Impact:
+    """What a failure does to every service, and which sites overflow.
+
+    Args:
+        topology: The model.
+        failure: A :class:`FailureSet`, or references (``site:X``, ``link:Y``, ``srlg:Z``,
+            ``zone:W``, ``service:V``) that are expanded to base elements.
+
+    Raises:
+        InvalidReference: a reference that does not resolve.
+
+    Notes:
+        Evaluated by the reference evaluator (:func:`evaluate`): the connected components of
+        the surviving network, O(V + E), then O(N·(C + R)) for N services.
+    """
+    return evaluate(topology, as_failure_set(topology, failure))

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from georesil.analysis._sweep import Sweep, sweep
-from georesil.analysis.impact import Impact, Status, inject
+from georesil.analysis.impact import Impact, Status
 from georesil.analysis.nk import new_effects
+from georesil.analysis.reference import inject
 from georesil.model import FailureSet, Topology
 
 __all__ = ["Finding", "explain", "sentence", "shared_risk_groups", "shared_risks", "spofs"]

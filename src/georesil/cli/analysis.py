@@ -49,24 +49,23 @@ def inject(
 ) -> None:
     """Fail elements and show what happens to every service, and which sites overflow."""
     from georesil.analysis import inject as run_inject
+    from georesil.analysis import scenario_failure
+    from georesil.risk.quake import QuakeReport
 
     topology = load(file)
-    refs = list(fail)
-    scenario_quake = None
-    if scenario is not None:
-        refs += list(topology.scenario(scenario).fail)
-        scenario_quake = topology.scenario(scenario).quake
-    failure = topology.expand(refs)  # InvalidReference (exit 2) names a bad --fail
+    failure = topology.expand(fail)  # InvalidReference (exit 2) names a bad --fail
     shaking = None
-    if quake is not None or scenario_quake is not None:  # the quake's failures join the others
-        from georesil.risk.quake import QuakeReport
-
-        if quake is not None:  # an explicit --quake wins over the scenario's own
-            shaking = QuakeReport.of(topology, quake)
-        else:
-            assert scenario_quake is not None
-            q = scenario_quake
+    if scenario is not None:
+        spec = topology.scenario(scenario)
+        if quake is None:  # the scenario's own list and quake, as analyze applies them
+            failure = failure | scenario_failure(topology, scenario)
+        else:  # an explicit --quake wins over the scenario's own
+            failure = failure | topology.expand(spec.fail)
+        if quake is None and spec.quake is not None:
+            q = spec.quake
             shaking = QuakeReport.at(topology, q.lat, q.lon, q.magnitude, q.depth_km)
+    if quake is not None:
+        shaking = QuakeReport.of(topology, quake)
         failure = failure | shaking.failures
     impact = run_inject(topology, failure)
     if as_json:
