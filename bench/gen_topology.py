@@ -3,12 +3,25 @@
     python bench/gen_topology.py --sites 200 --links 600 --services 20 --zones 5 --seed 1 \
         -o /tmp/g.yaml
 
-Sites are scattered over western Taiwan and labelled north / central / south by latitude; a
-random spanning tree keeps the network connected and the remaining links (parallel ones
-included) join random pairs, nearer sites being likelier. About a third of the links share an
-SRLG with others. Zones are power areas: bands of latitude. Services have a primary and one or
-two secondaries, a few depend on earlier services, and some declare clients. Importable:
-``generate(sites, links, services, zones, seed) -> dict``.
+    python bench/gen_topology.py --shape backbone --sites 750 --links 1000 -o /tmp/b.json
+
+Sites are scattered over western Taiwan and labelled north / central / south by latitude.
+Every site is in three zones — a power area (a band of latitude), a seismic area (a band of
+longitude) and a weather area (a grid cell) — and fails with unavailability 2e-3 to 3e-2; links
+fail with unavailability up to 2e-2 (so most Monte Carlo trials fail several elements). About
+a third of the links share an SRLG with others.
+
+Shapes:
+
+- ``mesh`` (default): a random spanning tree keeps the network connected and the remaining
+  links (parallel ones included) join random pairs, nearer sites being likelier.
+- ``backbone``: the shape of the largest Internet Topology Zoo graphs — a sparse core of
+  branch sites (40 % of the sites, meshed to nearby sites), whose core links are then
+  stretched into long chains through degree-2 sites (40 %), plus spurs of pendant sites
+  (20 %) hanging off by bridges.
+
+Services have a primary and one or two secondaries, a few depend on earlier services, and some
+declare clients. Importable: ``generate(sites, links, services, zones, seed, shape) -> dict``.
 """
 
 from __future__ import annotations
@@ -37,21 +50,35 @@ def _km(p: dict[str, float], q: dict[str, float]) -> float:
     return math.hypot(dlat, dlon)
 
 
-def _sites(rng: random.Random, n: int, zones: list[str]) -> list[dict[str, Any]]:
+def _band(value: float, span: tuple[float, float], n: int) -> int:
+    return min(int((value - span[0]) / (span[1] - span[0]) * n), n - 1)
+
+
+def _zone_docs(n: int) -> list[dict[str, str]]:
+    """n power areas, n seismic areas and n weather cells (none when n is 0)."""
+    return [{"id": f"{kind}-{i}", "kind": kind} for kind in ("power", "seismic", "weather")
+            for i in range(n)]
+
+
+def _sites(rng: random.Random, n: int, zones: int) -> list[dict[str, Any]]:
     out = []
     for i in range(n):
         loc = {"lat": round(rng.uniform(*_LAT), 4), "lon": round(rng.uniform(*_LON), 4)}
-        band = min(int((loc["lat"] - _LAT[0]) / (_LAT[1] - _LAT[0]) * len(zones)),
-                   len(zones) - 1) if zones else 0
+        zone_ids = []
+        if zones:
+            lat_band, lon_band = _band(loc["lat"], _LAT, zones), _band(loc["lon"], _LON, zones)
+            zone_ids = [f"power-{lat_band}", f"seismic-{lon_band}",
+                        f"weather-{(lat_band + lon_band) % zones}"]
         out.append({
             "id": f"site-{i:03d}", "region": _region(loc["lat"]), "location": loc,
-            "zones": [zones[band]] if zones else [],
+            "zones": zone_ids, "unavailability": round(rng.uniform(2e-3, 3e-2), 5),
             "capacity": {"power_mw": rng.choice([2, 5, 10, 15]), "gpus": rng.choice([0, 64, 512])},
         })
     return out
 
 
-def _links(rng: random.Random, sites: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+def _mesh_pairs(rng: random.Random, sites: list[dict[str, Any]], n: int
+                ) -> list[tuple[int, int]]:
     order = list(range(len(sites)))
     rng.shuffle(order)
     pairs = [(order[i], rng.choice(order[:i])) for i in range(1, len(order))]  # spanning tree
@@ -62,12 +89,43 @@ def _links(rng: random.Random, sites: list[dict[str, Any]], n: int) -> list[dict
             nearest[a] = sorted(range(len(sites)), key=lambda b: _km(
                 sites[a]["location"], sites[b]["location"]))[1:9]
         pairs.append((a, rng.choice(nearest[a])))
+    return pairs[:max(n, len(sites) - 1)]
+
+
+def _backbone_pairs(rng: random.Random, sites: list[dict[str, Any]], n: int
+                    ) -> list[tuple[int, int]]:
+    """A sparse core over 40 % of the sites, its links stretched into chains through 40 %,
+    and the last 20 % as spurs (bridges). Needs links >= sites - 1."""
+    n_sites = len(sites)
+    n_spur = n_sites // 5
+    n_core = max(2, (2 * n_sites) // 5)
+    n_chain = n_sites - n_core - n_spur
+    core_links = n - n_chain - n_spur  # every chain site and spur site adds one link
+    core = _mesh_pairs(rng, sites[:n_core], max(core_links, n_core - 1))
+    pairs: list[tuple[int, int]] = []
+    chain_sites = list(range(n_core, n_core + n_chain))
+    stretched = rng.sample(range(len(core)), k=min(len(core), max(1, n_chain // 4)))
+    per_link: dict[int, list[int]] = {c: [] for c in stretched}
+    for i, v in enumerate(chain_sites):
+        per_link[stretched[i % len(stretched)]].append(v)
+    for c, (a, b) in enumerate(core):
+        path = [a, *per_link.get(c, []), b]
+        pairs += list(zip(path, path[1:], strict=False))
+    for v in range(n_core + n_chain, n_sites):  # spurs hang off any earlier site
+        pairs.append((v, rng.randrange(v)))
+    return pairs
+
+
+def _links(rng: random.Random, sites: list[dict[str, Any]], n: int, shape: str
+           ) -> list[dict[str, Any]]:
+    pairs = (_backbone_pairs if shape == "backbone" else _mesh_pairs)(rng, sites, n)
     srlgs = [f"conduit-{i}" for i in range(max(1, n // 15))]
     out = []
-    for i, (a, b) in enumerate(pairs[:max(n, len(sites) - 1)]):
+    for i, (a, b) in enumerate(pairs):
         link: dict[str, Any] = {
             "id": f"link-{i:03d}", "a": sites[a]["id"], "b": sites[b]["id"],
             "length_km": round(_km(sites[a]["location"], sites[b]["location"]) + 1, 1),
+            "unavailability": round(rng.uniform(0.0, 2e-2), 5),
         }
         if rng.random() < 0.35:
             link["srlg"] = [rng.choice(srlgs)]
@@ -100,18 +158,21 @@ def _services(rng: random.Random, sites: list[dict[str, Any]], n: int) -> list[d
     return out
 
 
-def generate(sites: int, links: int, services: int, zones: int, seed: int) -> dict[str, Any]:
-    """A random, valid topology document (plain data) with the given counts."""
+def generate(sites: int, links: int, services: int, zones: int, seed: int,
+             shape: str = "mesh") -> dict[str, Any]:
+    """A random, valid topology document (plain data) with the given counts.
+
+    ``zones`` is the number of areas of each kind (power, seismic, weather).
+    """
     rng = random.Random(seed)
-    zone_ids = [f"power-{i}" for i in range(zones)]
-    site_docs = _sites(rng, sites, zone_ids)
+    site_docs = _sites(rng, sites, zones)
     return {
         "version": 1,
-        "name": f"generated-{sites}-{links}-{services}-s{seed}",
+        "name": f"generated-{shape}-{sites}-{links}-{services}-s{seed}",
         "description": "generated by bench/gen_topology.py",
-        "zones": [{"id": z, "kind": "power"} for z in zone_ids],
+        "zones": _zone_docs(zones),
         "sites": site_docs,
-        "links": _links(rng, site_docs, links),
+        "links": _links(rng, site_docs, links, shape),
         "services": _services(rng, site_docs, services),
     }
 
@@ -121,14 +182,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sites", type=int, default=200)
     parser.add_argument("--links", type=int, default=600)
     parser.add_argument("--services", type=int, default=20)
-    parser.add_argument("--zones", type=int, default=5)
+    parser.add_argument("--zones", type=int, default=5, help="Areas of each kind.")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--shape", choices=["mesh", "backbone"], default="mesh")
     parser.add_argument("-o", "--output", type=Path, help="Output file (.yaml or .json); "
                         "default: standard output as YAML.")
     args = parser.parse_args(argv)
     if args.sites < 2 or args.links < args.sites - 1 or args.services < 0 or args.zones < 0:
         parser.error("need --sites >= 2, --links >= sites - 1, non-negative --services, --zones")
-    doc = generate(args.sites, args.links, args.services, args.zones, args.seed)
+    doc = generate(args.sites, args.links, args.services, args.zones, args.seed, args.shape)
     if args.output is not None and args.output.suffix == ".json":
         args.output.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
         return 0

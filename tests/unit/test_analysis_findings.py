@@ -58,8 +58,8 @@ def test_shared_srlg_is_a_shared_risk() -> None:
 def test_region_cut_counts_links_and_srlgs() -> None:
     """Two links separate the regions, but one SRLG does."""
     cuts = region_cuts(_parallel())
-    assert [c.to_json() for c in cuts] == [{"from": "north", "to": "south", "links": 2,
-                                            "srlgs": 1}]
+    assert [(c.from_region, c.to_region, c.links, c.srlgs, c.exact) for c in cuts] == [
+        ("north", "south", 2, 1, True)]
     assert cuts[0].srlg_cut == ("srlg:g",)
 
 
@@ -70,7 +70,7 @@ def test_region_cut_through_a_third_region() -> None:
                   link("ns", "n", "s")], [service("db", "s")])
     got = {(c.from_region, c.to_region): (c.links, c.srlgs) for c in region_cuts(topo)}
     assert got[("north", "south")] == (2, 2)
-    assert min_srlg_cut(topo, "north", "south") == {"srlg:x", "link:ns"}
+    assert min_srlg_cut(topo, "north", "south").cut == ("link:ns", "srlg:x")
 
 
 def test_spof_sentence_names_the_reason() -> None:
@@ -182,5 +182,8 @@ def test_analyze_copes_with_no_services_or_links() -> None:
     assert analyze(build([site("a")], [], [])).to_json()["cut_sets"] == {}
     apart = build([site("a"), site("b", "south")], [], [service("x", "a")])
     data = analyze(apart, max_order=3).to_json()
-    assert data["region_cuts"] == [{"from": "north", "to": "south", "links": 0, "srlgs": 0}]
+    assert data["region_cuts"] == [{
+        "from": "north", "to": "south", "exact": True, "links": 0, "link_cut": [],
+        "srlgs": 0, "srlg_cut": [], "srlgs_lower_bound": 0, "zones": 0, "zone_cut": [],
+        "zones_lower_bound": 0}]
     assert data["cut_sets"] == {"x": [["site:a"]]}

@@ -3,58 +3,161 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import Any
 
 import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from georesil.analysis.partitions import min_link_cut, min_srlg_cut
+from georesil.analysis.partitions import (
+    Budget,
+    min_link_cut,
+    min_srlg_cut,
+    min_zone_cut,
+    region_cuts,
+    srlg_groups,
+)
 from georesil.model import Topology
-from tests.unit._analysis_build import topologies
+from tests.unit._analysis_build import build, link, service, site
+
+_REGIONS = ["north", "central", "south"]
 
 
-def _separated(topology: Topology, failed_links: set[str], a: str, b: str) -> bool:
-    graph = nx.MultiGraph()
-    graph.add_nodes_from(topology.sites)
-    graph.add_edges_from((k.a, k.b) for k in topology.links.values() if k.id not in failed_links)
-    side_a = {s for s, spec in topology.sites.items() if spec.region == a}
-    side_b = {s for s, spec in topology.sites.items() if spec.region == b}
+@st.composite
+def zoned(draw: st.DrawFn, max_sites: int = 6, max_links: int = 9) -> Topology:
+    """Random topologies with three regions, SRLGs and zones on sites and links."""
+    n = draw(st.integers(2, max_sites))
+    names = [f"s{i}" for i in range(n)]
+    zones = ["z0", "z1", "z2", "z3"]
+    sites = [site(x, draw(st.sampled_from(_REGIONS)),
+                  zones=draw(st.lists(st.sampled_from(zones), max_size=2, unique=True)))
+             for x in names]
+    links = []
+    for i in range(draw(st.integers(0, max_links))):
+        a, b = draw(st.lists(st.sampled_from(names), min_size=2, max_size=2, unique=True))
+        links.append(link(f"l{i}", a, b,
+                          srlg=draw(st.lists(st.sampled_from(["g1", "g2", "g3"]), max_size=2,
+                                             unique=True)),
+                          zones=draw(st.lists(st.sampled_from(zones), max_size=1))))
+    return build(sites, links, [service("x", names[0])],
+                 zones=[{"id": z, "kind": "power"} for z in zones])
+
+
+def _separated(topology: Topology, a: str, b: str, failed_sites: set[str],
+               failed_links: set[str]) -> bool:
+    """No up site of ``a`` reaches an up site of ``b`` (plain networkx)."""
+    graph: nx.MultiGraph[str] = nx.MultiGraph()
+    graph.add_nodes_from(s for s in topology.sites if s not in failed_sites)
+    graph.add_edges_from((k.a, k.b) for k in topology.links.values()
+                         if k.id not in failed_links and not {k.a, k.b} & failed_sites)
+    side_a = {s for s, spec in topology.sites.items() if spec.region == a} - failed_sites
+    side_b = {s for s, spec in topology.sites.items() if spec.region == b} - failed_sites
     reach = set().union(*(nx.node_connected_component(graph, s) for s in side_a))
     return not reach & side_b
 
 
-def _groups(topology: Topology) -> dict[str, set[str]]:
-    groups: dict[str, set[str]] = {}
-    for k in topology.links.values():
-        for g in k.srlg or ():
-            groups.setdefault(f"srlg:{g}", set()).add(k.id)
-        if not k.srlg:
-            groups[f"link:{k.id}"] = {k.id}
-    return groups
-
-
-def _fewest(candidates: dict[str, set[str]], ok) -> int:  # type: ignore[no-untyped-def]
+def _fewest(candidates: list[str], ok: Callable[[set[str]], bool]) -> int | None:
     for r in range(len(candidates) + 1):
         for combo in itertools.combinations(candidates, r):
-            if ok(set().union(*(candidates[c] for c in combo))):
+            if ok(set(combo)):
                 return r
-    raise AssertionError("failing everything always separates")
+    return None
+
+
+def _srlg_failure(topology: Topology, groups: set[str]) -> set[str]:
+    return {k for k, gs in srlg_groups(topology).items() if groups.intersection(gs)}
+
+
+def _zone_failure(topology: Topology, zones: set[str]) -> tuple[set[str], set[str]]:
+    names = {z.removeprefix("zone:") for z in zones}
+    return ({s.id for s in topology.sites.values() if names.intersection(s.zones)},
+            {k.id for k in topology.links.values() if names.intersection(k.zones)})
+
+
+def _pair(topology: Topology) -> tuple[str, str] | None:
+    regions = [r for r in _REGIONS if r in topology.regions]
+    return (regions[0], regions[1]) if len(regions) >= 2 else None
+
+
+_SETTINGS: Any = settings(max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.filter_too_much])
-@given(topology=topologies(max_sites=5, max_links=7, max_services=1))
-def test_region_cuts_are_minimum_and_cut(topology: Topology) -> None:
-    """Both cuts separate the regions and are as small as brute force finds."""
-    if len(topology.regions) < 2:
+@_SETTINGS
+@given(topology=zoned())
+def test_link_cut_is_minimum_and_cuts(topology: Topology) -> None:
+    """The max-flow link cut separates the regions and is as small as brute force finds."""
+    if (pair := _pair(topology)) is None:
         return
-    a, b = topology.regions[:2]
+    a, b = pair
     links = min_link_cut(topology, a, b)
-    assert _separated(topology, links, a, b)
-    assert len(links) == _fewest({k: {k} for k in topology.links}, lambda f: _separated(
-        topology, f, a, b))
-    groups = _groups(topology)
-    chosen = min_srlg_cut(topology, a, b, upper=len(links))
-    assert _separated(topology, set().union(*(groups[g] for g in chosen)), a, b)
-    assert len(chosen) == _fewest(groups, lambda f: _separated(topology, f, a, b))
+    assert _separated(topology, a, b, set(), links)
+    assert len(links) == _fewest(list(topology.links),
+                                 lambda f: _separated(topology, a, b, set(), f))
+
+
+@pytest.mark.slow
+@_SETTINGS
+@given(topology=zoned())
+def test_srlg_cut_is_minimum_and_cuts(topology: Topology) -> None:
+    """The SRLG cut separates the regions and is as small as brute force finds."""
+    if (pair := _pair(topology)) is None:
+        return
+    a, b = pair
+    found = min_srlg_cut(topology, a, b)
+    assert found.exact and found.lower == found.size
+    assert _separated(topology, a, b, set(), _srlg_failure(topology, set(found.cut)))
+    candidates = sorted({g for gs in srlg_groups(topology).values() for g in gs})
+    assert found.size == _fewest(candidates, lambda f: _separated(
+        topology, a, b, set(), _srlg_failure(topology, f)))
+
+
+@pytest.mark.slow
+@_SETTINGS
+@given(topology=zoned())
+def test_zone_cut_is_minimum_and_cuts(topology: Topology) -> None:
+    """The zone cut separates the regions' surviving sites and is as small as brute force finds
+    (or there is none, and brute force finds none either)."""
+    if (pair := _pair(topology)) is None:
+        return
+    a, b = pair
+    found = min_zone_cut(topology, a, b)
+    expected = _fewest([f"zone:{z}" for z in topology.zones], lambda f: _separated(
+        topology, a, b, *_zone_failure(topology, f)))
+    assert found.size == expected
+    if expected is not None:
+        assert found.exact and found.lower == found.size
+        assert _separated(topology, a, b, *_zone_failure(topology, set(found.cut)))
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(topology=zoned(max_sites=7, max_links=12))
+def test_no_budget_still_gives_a_cut_and_a_true_lower_bound(topology: Topology) -> None:
+    """With no work allowed, the answer is a valid cut, and lower bound <= optimum <= size."""
+    if (pair := _pair(topology)) is None:
+        return
+    a, b = pair
+    found = min_srlg_cut(topology, a, b, Budget(nodes=0, seconds=0.0))
+    optimum = min_srlg_cut(topology, a, b).size
+    assert found.size is not None and found.lower is not None and optimum is not None
+    assert found.lower <= optimum <= found.size
+    assert found.exact == (found.lower == found.size)
+    assert _separated(topology, a, b, set(), _srlg_failure(topology, set(found.cut)))
+
+
+def test_exhausted_budget_is_reported_in_json() -> None:
+    """A pair whose search ran out of budget says exact: false, with a best cut and a bound."""
+    sites = [site(f"n{i}") for i in range(4)] + [site(f"s{i}", "south") for i in range(4)]
+    links = [link(f"l{i}{j}", f"n{i}", f"s{j}", srlg=[f"g{(i + j) % 3}", f"h{i * j % 4}"])
+             for i in range(4) for j in range(4)]
+    topology = build(sites, links, [service("x", "n0")])
+    (cut,) = region_cuts(topology, Budget(nodes=0, seconds=0.0))
+    data = cut.to_json()
+    assert data["exact"] is False
+    assert 1 <= data["srlgs_lower_bound"] < data["srlgs"]
+    assert _separated(topology, "north", "south", set(), _srlg_failure(
+        topology, set(data["srlg_cut"])))

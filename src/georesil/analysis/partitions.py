@@ -1,77 +1,148 @@
-"""Region cuts: how few links, or how few SRLGs, separate two regions.
+"""Region cuts: how few links, SRLGs or zones separate two regions.
 
-Only links fail here (sites stay up); paths may pass through sites of any region. A region
-pair with no path at all needs 0 links and 0 SRLGs.
+For the link and SRLG cuts only links fail (sites stay up) and paths may pass through sites of
+any region. For the zone cut a zone fails its sites and links, and two regions are separated
+when no surviving site of one reaches a surviving site of the other (failing every site of a
+region separates it too). A region pair with no path at all needs 0 of anything. Sites without
+a region ("unassigned") belong to no pair.
+
+The fewest links is a maximum flow. The fewest SRLGs and the fewest zones are integer programs
+solved by HiGHS (``highspy``: the solver scipy bundles, without scipy's import cost) within a
+work budget: when the budget runs out the cut found so far is reported with a proven lower
+bound and ``exact`` false.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+import highspy
 import networkx as nx
+import numpy as np
 import structlog
 
-from georesil.errors import AnalysisError
 from georesil.model import Topology
 
-__all__ = ["RegionCut", "SearchGaveUp", "min_link_cut", "min_srlg_cut", "region_cuts"]
+__all__ = ["Budget", "GroupCut", "RegionCut", "min_group_cut", "min_link_cut",
+           "min_srlg_cut", "min_zone_cut", "region_cuts", "region_pairs", "srlg_groups"]
 
 log = structlog.get_logger(__name__)
 
-#: Path searches the exact SRLG search may run before giving up (about 10 s on 200 sites).
-MAX_SEARCH_STEPS = 20_000
+Progress = Callable[[int, int], None]
 
 
-class SearchGaveUp(AnalysisError):
-    """The exact SRLG search ran out of its step budget."""
+@dataclass(frozen=True)
+class Budget:
+    """The work one integer program may do before it reports what it has.
+
+    Attributes:
+        nodes: Branch-and-bound nodes (deterministic: the same answer on a busy machine).
+        seconds: Wall-clock seconds, a safety net against a slow root LP.
+    """
+
+    nodes: int = 5_000
+    seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class GroupCut:
+    """The fewest groups (SRLGs or zones) found to separate two regions.
+
+    Attributes:
+        size: Groups in ``cut`` (``None``: no combination of groups separates the regions).
+        cut: The groups, as ``srlg:ID`` / ``link:ID`` / ``zone:ID`` references, sorted.
+        lower: A proven lower bound on the fewest groups (``size`` when exact).
+        exact: False when the work budget ran out before ``size`` was proven minimal.
+    """
+
+    size: int | None
+    cut: tuple[str, ...]
+    lower: int | None
+    exact: bool = True
 
 
 @dataclass(frozen=True)
 class RegionCut:
-    """The fewest links and the fewest SRLG groups whose failure separates two regions.
+    """The fewest links, SRLG groups and zones whose failure separates two regions.
 
     Attributes:
         from_region, to_region: The two region labels (in order of first appearance).
-        links: Size of a minimum link cut.
-        srlgs: Fewest SRLG groups (a link without an SRLG is a group of its own), or ``None``
-            when the exact search gave up (see :data:`MAX_SEARCH_STEPS`).
+        links: Size of a minimum link cut (always exact).
+        srlgs: Fewest SRLG groups found (a link without an SRLG is a group of its own).
         link_cut: One minimum link cut, sorted link ids.
-        srlg_cut: One minimum group cut: ``srlg:ID`` or ``link:ID`` references, sorted.
+        srlg_cut: The SRLG groups found: ``srlg:ID`` or ``link:ID`` references, sorted.
+        srlgs_lower: Proven lower bound on the fewest SRLG groups (= ``srlgs`` when exact).
+        zones: Fewest zones found (``None``: failing every zone does not separate them).
+        zone_cut: The zones found, ``zone:ID`` references, sorted.
+        zones_lower: Proven lower bound on the fewest zones (``None`` with ``zones``).
+        exact: True when both ``srlgs`` and ``zones`` are proven minimal.
     """
 
     from_region: str
     to_region: str
     links: int
-    srlgs: int | None
+    srlgs: int
     link_cut: tuple[str, ...]
     srlg_cut: tuple[str, ...]
+    srlgs_lower: int = 0
+    zones: int | None = None
+    zone_cut: tuple[str, ...] = ()
+    zones_lower: int | None = None
+    exact: bool = True
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"from": self.from_region, "to": self.to_region, "links": self.links,
-                "srlgs": self.srlgs}
+        return {"from": self.from_region, "to": self.to_region, "exact": self.exact,
+                "links": self.links, "link_cut": list(self.link_cut),
+                "srlgs": self.srlgs, "srlg_cut": list(self.srlg_cut),
+                "srlgs_lower_bound": self.srlgs_lower,
+                "zones": self.zones, "zone_cut": list(self.zone_cut),
+                "zones_lower_bound": self.zones_lower}
 
 
-def region_cuts(topology: Topology) -> list[RegionCut]:
-    """For each pair of region labels, the fewest links and the fewest SRLGs separating them.
+def region_pairs(topology: Topology) -> list[tuple[str, str]]:
+    """Every pair of region labels (order of first appearance), unassigned sites left out."""
+    regions = [r for r in topology.regions if r is not None]
+    return list(combinations(regions, 2))
 
-    A pair whose exact SRLG search gives up gets ``srlgs=None`` (and a logged warning)
-    rather than failing the whole analysis.
+
+def region_cuts(topology: Topology, budget: Budget | None = None,
+                progress: Progress | None = None) -> list[RegionCut]:
+    """For each pair of regions, the fewest links, SRLG groups and zones separating them.
+
+    Args:
+        topology: The model.
+        budget: Work allowed per integer program (default :class:`Budget`).
+        progress: Called with (pairs done, pairs) after each pair.
+
+    Notes:
+        Per pair one maximum flow and two integer programs; see :func:`min_link_cut` and
+        :func:`min_group_cut`.
     """
+    budget = budget or Budget()
+    pairs = region_pairs(topology)
     cuts = []
-    for a, b in combinations(topology.regions, 2):
+    for done, (a, b) in enumerate(pairs, 1):
         links = min_link_cut(topology, a, b)
-        try:
-            groups: set[str] | None = min_srlg_cut(topology, a, b, upper=len(links))
-        except SearchGaveUp:
-            log.warning("region_cut.search_abandoned", from_region=a, to_region=b,
-                        steps=MAX_SEARCH_STEPS)
-            groups = None
-        cuts.append(RegionCut(a, b, len(links), None if groups is None else len(groups),
-                              tuple(sorted(links)), tuple(sorted(groups or ()))))
+        srlg = min_srlg_cut(topology, a, b, budget, upper=links)
+        zone = min_zone_cut(topology, a, b, budget)
+        cut = RegionCut(a, b, len(links), srlg.size or 0, tuple(sorted(links)), srlg.cut,
+                        srlg.lower or 0, zone.size, zone.cut, zone.lower,
+                        srlg.exact and zone.exact)
+        if not cut.exact:
+            log.warning("region_cut.budget_exhausted", from_region=a, to_region=b,
+                        srlgs=cut.srlgs, srlgs_lower=cut.srlgs_lower, zones=cut.zones,
+                        zones_lower=cut.zones_lower, nodes=budget.nodes,
+                        seconds=budget.seconds)
+        cuts.append(cut)
+        if progress is not None:
+            progress(done, len(pairs))
     return cuts
 
 
@@ -88,7 +159,7 @@ def min_link_cut(topology: Topology, a: str, b: str) -> set[str]:
         crossing the cut are read off the residual network.
     """
     side = {s: a for s in _members(topology, a)} | {s: b for s in _members(topology, b)}
-    flow = nx.DiGraph()
+    flow: nx.DiGraph[str] = nx.DiGraph()
     flow.add_nodes_from([a, b])
     for link in topology.links.values():
         u, v = side.get(link.a, link.a), side.get(link.b, link.b)
@@ -102,87 +173,166 @@ def min_link_cut(topology: Topology, a: str, b: str) -> set[str]:
             if (side.get(link.a, link.a) in reachable) != (side.get(link.b, link.b) in reachable)}
 
 
-def min_srlg_cut(topology: Topology, a: str, b: str, upper: int | None = None) -> set[str]:
-    """A minimum set of SRLG groups whose failure leaves no path between regions ``a`` and ``b``.
+def srlg_groups(topology: Topology) -> dict[str, list[str]]:
+    """Per link, its SRLG groups (``srlg:ID``), or ``link:ID`` for a link without an SRLG."""
+    return {k.id: [f"srlg:{g}" for g in k.srlg] or [f"link:{k.id}"]
+            for k in topology.links.values()}
+
+
+def min_srlg_cut(topology: Topology, a: str, b: str, budget: Budget | None = None,
+                 upper: set[str] | None = None) -> GroupCut:
+    """The fewest SRLG groups whose failure leaves no path between regions ``a`` and ``b``.
 
     Groups are the SRLGs (``srlg:ID``) plus, for each link without one, the link itself
-    (``link:ID``). A link fails when any of its groups fails.
+    (``link:ID``). A link fails when any of its groups fails. Sites never fail.
+
+    Args:
+        upper: A link cut (e.g. :func:`min_link_cut`): one group of each of its links is the
+            fallback answer when the budget runs out before any cut is found.
+    """
+    groups_of = srlg_groups(topology)
+    source, target = _members(topology, a), _members(topology, b)
+    node = {s: "\0a" for s in source} | {s: "\0b" for s in target}
+    arcs = [(node.get(k.a, k.a), node.get(k.b, k.b), groups_of[k.id])
+            for k in topology.links.values()]
+    arcs = [arc for arc in arcs if arc[0] != arc[1]]
+    links = upper if upper is not None else min_link_cut(topology, a, b)
+    fallback = sorted({groups_of[k][0] for k in links})
+    return min_group_cut(arcs, ["\0a"], ["\0b"], budget or Budget(), fallback)
+
+
+def min_zone_cut(topology: Topology, a: str, b: str, budget: Budget | None = None) -> GroupCut:
+    """The fewest zones whose failure leaves no surviving site of ``a`` reaching one of ``b``.
+
+    A zone fails every site and link in it; a link also fails with either end site. Returns
+    ``size=None`` when failing every zone still leaves the regions connected.
 
     Notes:
-        Exact iterative deepening: with a budget of r groups, find a shortest path between
-        the regions over surviving links; every cut must fail a group on it, so branch on
-        each of its groups with budget r - 1. O(b^r·(V + E)) for b groups per path. The
-        minimum link cut bounds r from above, since failing one group per cut link cuts.
-        A branch is pruned when more than r paths sharing no group are found greedily (each
-        needs a group of its own), and deepening starts at that bound.
-
-    Raises:
-        SearchGaveUp: the search ran more than :data:`MAX_SEARCH_STEPS` path searches.
+        Each site becomes a hub and each link end a node of its own, joined to its hub by an
+        arc that fails with the site's zones; so a failed site is cut off from all its links.
     """
-    groups_of = {k.id: [f"srlg:{g}" for g in k.srlg] or [f"link:{k.id}"]
-                 for k in topology.links.values()}
-    sources, targets = _members(topology, a), _members(topology, b)
-    budget = [MAX_SEARCH_STEPS]
-    limit = upper if upper is not None else len(groups_of)
-    lower = _disjoint_paths(topology, groups_of, sources, targets, frozenset(), limit, budget)
-    for r in range(lower, limit + 1):
-        found = _search(topology, groups_of, sources, targets, frozenset(), r, budget)
-        if found is not None:
-            return set(found)
-    raise AnalysisError(f"no SRLG cut of at most {limit} groups separates {a} from {b}",
-                        regions=(a, b))  # unreachable when upper is the link cut size
+    source, target = _members(topology, a), _members(topology, b)
+    site_zones = {s.id: [f"zone:{z}" for z in s.zones] for s in topology.sites.values()}
+    arcs: list[tuple[str, str, list[str]]] = []
+    for k in topology.links.values():
+        ends = []
+        for site in (k.a, k.b):
+            if site_zones[site]:  # a site that can fail gets an end node per link
+                end = f"{k.id}\0{site}"
+                arcs.append((site, end, site_zones[site]))
+                ends.append(end)
+            else:
+                ends.append(site)
+        arcs.append((ends[0], ends[1], [f"zone:{z}" for z in k.zones]))
+    every_zone = sorted({g for _, _, gs in arcs for g in gs})
+    if not _separated(arcs, source, target, set(every_zone)):
+        return GroupCut(None, (), None)
+    return min_group_cut(arcs, sorted(source), sorted(target), budget or Budget(), every_zone)
 
 
-def _search(topology: Topology, groups_of: dict[str, list[str]], sources: set[str],
-            targets: set[str], failed: frozenset[str], r: int, budget: list[int]
-            ) -> frozenset[str] | None:
-    path = _shortest_path(topology, groups_of, sources, targets, failed, budget)
-    if path is None:
-        return failed
-    if r == 0 or _disjoint_paths(topology, groups_of, sources, targets, failed, r + 1, budget) > r:
-        return None
-    for group in dict.fromkeys(g for link in path for g in groups_of[link]):
-        found = _search(topology, groups_of, sources, targets, failed | {group}, r - 1, budget)
-        if found is not None:
-            return found
-    return None
+def _separated(arcs: Sequence[tuple[str, str, list[str]]], source: set[str], target: set[str],
+               failed: set[str]) -> bool:
+    graph: nx.Graph[str] = nx.Graph()
+    graph.add_nodes_from(source | target)
+    graph.add_edges_from((u, v) for u, v, gs in arcs if not failed.intersection(gs))
+    reach = set().union(*(nx.node_connected_component(graph, s) for s in source))
+    return not reach & target
 
 
-def _disjoint_paths(topology: Topology, groups_of: dict[str, list[str]], sources: set[str],
-                    targets: set[str], failed: frozenset[str], enough: int,
-                    budget: list[int]) -> int:
-    """Greedily count paths sharing no group (stopping at ``enough``): a lower bound on the cut."""
-    used = set(failed)
-    count = 0
-    while count < enough:
-        path = _shortest_path(topology, groups_of, sources, targets, frozenset(used), budget)
-        if path is None:
-            break
-        used.update(g for link in path for g in groups_of[link])
-        count += 1
-    return count
+def min_group_cut(arcs: Sequence[tuple[str, str, list[str]]], source: Sequence[str],
+                  target: Sequence[str], budget: Budget, fallback: Sequence[str]) -> GroupCut:
+    """The fewest groups whose failure disconnects every ``source`` node from every ``target``.
+
+    Args:
+        arcs: Undirected arcs ``(u, v, groups)``: the arc fails when any of its groups fails
+            (an arc with no group never fails).
+        source, target: Node sets to separate.
+        budget: Work allowed to the integer program.
+        fallback: A cut known to separate them, returned when the budget runs out first.
+
+    Notes:
+        Integer program: a binary y_g per group and a potential p_v in [0, 1] per node, with
+        p = 1 on the sources and 0 on the targets; minimise sum y_g subject to, for every arc,
+        |p_u - p_v| <= sum of y_g over its groups. With y fixed, such p exist iff the failed
+        groups separate the nodes (the potential is 1 on the sources' side), so p need not be
+        integer. n + G variables and 2 constraints per arc; HiGHS branch and bound (one thread,
+        seeded: the same input gives the same answer) is exponential in the worst case (the
+        minimum label cut is NP-hard) but usually proves the optimum at the root; when the
+        budget runs out, its dual bound is the proven lower bound.
+    """
+    if _separated(arcs, set(source), set(target), set()):
+        return GroupCut(0, (), 0)
+    names = sorted({g for _, _, gs in arcs for g in gs})
+    group_ix = {g: i for i, g in enumerate(names)}
+    nodes = sorted({x for u, v, _ in arcs for x in (u, v)} | set(source) | set(target))
+    node_ix = {v: len(names) + i for i, v in enumerate(nodes)}
+    n = len(names) + len(nodes)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = 2 * len(arcs)
+    lp.col_cost_ = np.r_[np.ones(len(names)), np.zeros(len(nodes))]
+    lower, upper = np.zeros(n), np.ones(n)
+    lower[[node_ix[s] for s in source]] = 1.0
+    upper[[node_ix[t] for t in target]] = 0.0
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    lp.row_lower_ = np.full(lp.num_row_, -highspy.kHighsInf)
+    lp.row_upper_ = np.zeros(lp.num_row_)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * len(names) + \
+        [highspy.HighsVarType.kContinuous] * len(nodes)
+    starts, index, value = [0], [], []
+    for u, v, gs in arcs:
+        for sign in (1.0, -1.0):  # ±(p_u - p_v) - sum of y over the arc's groups <= 0
+            index += [node_ix[u], node_ix[v], *(group_ix[g] for g in gs)]
+            value += [sign, -sign, *([-1.0] * len(gs))]
+            starts.append(len(index))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, lp.num_row_
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = starts, index, value
+    solver = _solver()
+    solver.setOptionValue("time_limit", float(budget.seconds))
+    solver.setOptionValue("mip_max_nodes", int(budget.nodes))
+    solver.passModel(lp)
+    solver.run()
+    return _read_solution(solver, names, arcs, set(source), set(target), fallback)
 
 
-def _shortest_path(topology: Topology, groups_of: dict[str, list[str]], sources: Iterable[str],
-                   targets: set[str], failed: frozenset[str], budget: list[int]
-                   ) -> list[str] | None:
-    """Links of a shortest surviving path from any source to any target, or ``None``."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise SearchGaveUp(f"the exact SRLG region-cut search gave up after "
-                           f"{MAX_SEARCH_STEPS:,} path searches")
-    parent: dict[str, tuple[str, str] | None] = {s: None for s in sources}
-    queue = deque(parent)
-    while queue:
-        u = queue.popleft()
-        if u in targets:
-            links = []
-            while (step := parent[u]) is not None:
-                u, link = step
-                links.append(link)
-            return links
-        for _, v, link in topology.graph.edges(u, keys=True):
-            if v not in parent and not failed.intersection(groups_of[link]):
-                parent[v] = (u, link)
-                queue.append(v)
-    return None
+def _solver() -> highspy.Highs:
+    """A quiet HiGHS instance, single-threaded.
+
+    HiGHS prints a banner on C-level standard output when the first solver of a process is
+    made; ``--json`` owns standard output, so that one construction writes to /dev/null.
+    """
+    sys.stdout.flush()
+    try:
+        saved, sink = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no usable fd 1: nothing to protect
+        solver = highspy.Highs()  # type: ignore[no-untyped-call]  # __init__ unannotated
+    else:
+        try:
+            os.dup2(sink, 1)
+            solver = highspy.Highs()  # type: ignore[no-untyped-call]  # __init__ unannotated
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(sink)
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("threads", 1)
+    solver.setOptionValue("random_seed", 0)
+    return solver
+
+
+def _read_solution(solver: highspy.Highs, names: list[str],
+                   arcs: Sequence[tuple[str, str, list[str]]], source: set[str],
+                   target: set[str], fallback: Sequence[str]) -> GroupCut:
+    info = solver.getInfo()
+    bound = float(info.mip_dual_bound)
+    lower = max(1, math.ceil(bound - 1e-6)) if math.isfinite(bound) else 1
+    best = list(fallback)
+    if info.primal_solution_status == 2:  # a feasible solution exists
+        values = solver.getSolution().col_value[: len(names)]
+        chosen = [g for g, y in zip(names, values, strict=True) if y > 0.5]
+        if _separated(arcs, source, target, set(chosen)) and len(chosen) <= len(best):
+            best = chosen
+    exact = lower >= len(best)  # a bound that meets the cut proves it, whatever the status
+    return GroupCut(len(best), tuple(sorted(best)), len(best) if exact else min(lower, len(best)),
+                    exact)

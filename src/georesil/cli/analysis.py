@@ -198,11 +198,21 @@ def _cut_table(result: Analysis) -> Table:
 
 def _region_table(result: Analysis) -> Table:
     table = _table("Region cuts (fewest failures separating two regions)", "from", "to",
-                   "links", "SRLG groups", "one SRLG cut")
+                   "links", "SRLG groups", "zones", "one SRLG cut", whole=2)
+    inexact = False
     for c in result.region_cuts:
-        table.add_row(c.from_region, c.to_region, str(c.links),
-                      "search gave up" if c.srlgs is None else str(c.srlgs),
+        srlgs, zones = str(c.srlgs), "none" if c.zones is None else str(c.zones)
+        if c.srlgs_lower < c.srlgs:
+            srlgs, inexact = f"{c.srlgs_lower}–{c.srlgs}", True
+        if c.zones is not None and c.zones_lower is not None and c.zones_lower < c.zones:
+            zones, inexact = f"{c.zones_lower}–{c.zones}", True
+        table.add_row(c.from_region, c.to_region, str(c.links), srlgs, zones,
                       ", ".join(c.srlg_cut) or "—")
+    captions = ["zones 'none': failing every zone leaves the regions connected"]
+    if inexact:
+        captions.insert(0, "a–b: not exact — the search ran out of its work budget; the best "
+                           "cut found has b groups and no cut has fewer than a")
+    table.caption = "; ".join(captions)
     return table
 
 
