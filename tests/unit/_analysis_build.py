@@ -53,6 +53,9 @@ def ring() -> Topology:
 
 # -- random topologies for property tests ---------------------------------------------------
 
+REGIONS = ["north", "central", "south"]
+
+
 
 @st.composite
 def topologies(draw: st.DrawFn, max_sites: int = 6, max_links: int = 8,
@@ -99,3 +102,26 @@ def failure_sets(draw: st.DrawFn, topology: Topology) -> FailureSet:
         return frozenset(draw(st.lists(st.sampled_from(items), unique=True)) if items else [])
 
     return FailureSet(subset(topology.sites), subset(topology.links), subset(topology.services))
+
+
+@st.composite
+def zoned(draw: st.DrawFn, max_sites: int = 6, max_links: int = 9) -> Topology:
+    """Random topologies with three regions, SRLGs and zones on sites and links."""
+    n = draw(st.integers(2, max_sites))
+    names = [f"s{i}" for i in range(n)]
+    zones = ["z0", "z1", "z2", "z3"]
+    sites = [site(x, draw(st.sampled_from(REGIONS)),
+                  zones=draw(st.lists(st.sampled_from(zones), max_size=2, unique=True)))
+             for x in names]
+    links = []
+    for i in range(draw(st.integers(0, max_links))):
+        a, b = draw(st.lists(st.sampled_from(names), min_size=2, max_size=2, unique=True))
+        links.append(link(f"l{i}", a, b,
+                          srlg=draw(st.lists(st.sampled_from(["g1", "g2", "g3"]), max_size=2,
+                                             unique=True)),
+                          zones=draw(st.lists(st.sampled_from(zones), max_size=1))))
+    services = [service(f"v{i}", draw(st.sampled_from(names)), clients=draw(st.lists(
+        st.sampled_from(names), min_size=1, max_size=3, unique=True)))
+        for i in range(draw(st.integers(1, 3)))]
+    return build(sites, links, services,
+                 zones=[{"id": z, "kind": "power"} for z in zones])

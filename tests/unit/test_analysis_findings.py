@@ -14,10 +14,10 @@ from georesil.analysis.analyze import analyze
 from georesil.analysis.cut_sets import minimal_cut_sets
 from georesil.analysis.nk import rank
 from georesil.analysis.partitions import min_srlg_cut, region_cuts
-from georesil.analysis.spof import sentence, shared_risks, spofs
+from georesil.analysis.spof import sentence, shared_risks, shared_risks_reference, spofs
 from georesil.errors import InvalidInput
 from georesil.model import FailureSet, Topology
-from tests.unit._analysis_build import build, chain, link, ring, service, site, topologies
+from tests.unit._analysis_build import build, chain, link, ring, service, site, topologies, zoned
 
 
 def _parallel() -> Topology:
@@ -187,3 +187,10 @@ def test_analyze_copes_with_no_services_or_links() -> None:
         "srlgs": 0, "srlg_cut": [], "srlgs_lower_bound": 0, "zones": 0, "zone_cut": [],
         "zones_lower_bound": 0}]
     assert data["cut_sets"] == {"x": [["site:a"]]}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(topology=zoned())
+def test_shared_risks_kernel_equals_reference(topology: Topology) -> None:
+    """Shared risks found by one kernel pass equal the reference evaluator's, group by group."""
+    assert shared_risks(topology) == shared_risks_reference(topology)

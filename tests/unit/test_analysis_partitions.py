@@ -9,7 +9,6 @@ from typing import Any
 import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from georesil.analysis.partitions import (
     Budget,
@@ -20,29 +19,9 @@ from georesil.analysis.partitions import (
     srlg_groups,
 )
 from georesil.model import Topology
-from tests.unit._analysis_build import build, link, service, site
+from tests.unit._analysis_build import build, link, service, site, zoned
 
-_REGIONS = ["north", "central", "south"]
-
-
-@st.composite
-def zoned(draw: st.DrawFn, max_sites: int = 6, max_links: int = 9) -> Topology:
-    """Random topologies with three regions, SRLGs and zones on sites and links."""
-    n = draw(st.integers(2, max_sites))
-    names = [f"s{i}" for i in range(n)]
-    zones = ["z0", "z1", "z2", "z3"]
-    sites = [site(x, draw(st.sampled_from(_REGIONS)),
-                  zones=draw(st.lists(st.sampled_from(zones), max_size=2, unique=True)))
-             for x in names]
-    links = []
-    for i in range(draw(st.integers(0, max_links))):
-        a, b = draw(st.lists(st.sampled_from(names), min_size=2, max_size=2, unique=True))
-        links.append(link(f"l{i}", a, b,
-                          srlg=draw(st.lists(st.sampled_from(["g1", "g2", "g3"]), max_size=2,
-                                             unique=True)),
-                          zones=draw(st.lists(st.sampled_from(zones), max_size=1))))
-    return build(sites, links, [service("x", names[0])],
-                 zones=[{"id": z, "kind": "power"} for z in zones])
+_REGIONS = ["north", "central", "south"]  # the order zoned() draws them from
 
 
 def _separated(topology: Topology, a: str, b: str, failed_sites: set[str],

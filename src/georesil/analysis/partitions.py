@@ -208,22 +208,14 @@ def min_zone_cut(topology: Topology, a: str, b: str, budget: Budget | None = Non
     ``size=None`` when failing every zone still leaves the regions connected.
 
     Notes:
-        Each site becomes a hub and each link end a node of its own, joined to its hub by an
-        arc that fails with the site's zones; so a failed site is cut off from all its links.
+        Each link becomes an arc that fails with its own zones and its end sites' zones: a
+        failed site loses all its links, so its potential is free and it no longer joins
+        anything (a failed site of ``a`` or ``b`` is cut off like the rest).
     """
     source, target = _members(topology, a), _members(topology, b)
-    site_zones = {s.id: [f"zone:{z}" for z in s.zones] for s in topology.sites.values()}
-    arcs: list[tuple[str, str, list[str]]] = []
-    for k in topology.links.values():
-        ends = []
-        for site in (k.a, k.b):
-            if site_zones[site]:  # a site that can fail gets an end node per link
-                end = f"{k.id}\0{site}"
-                arcs.append((site, end, site_zones[site]))
-                ends.append(end)
-            else:
-                ends.append(site)
-        arcs.append((ends[0], ends[1], [f"zone:{z}" for z in k.zones]))
+    site_zones = {s.id: {f"zone:{z}" for z in s.zones} for s in topology.sites.values()}
+    arcs = [(k.a, k.b, sorted(site_zones[k.a] | site_zones[k.b] | {f"zone:{z}" for z in k.zones}))
+            for k in topology.links.values()]
     every_zone = sorted({g for _, _, gs in arcs for g in gs})
     if not _separated(arcs, source, target, set(every_zone)):
         return GroupCut(None, (), None)
