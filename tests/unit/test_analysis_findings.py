@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from georesil.analysis import Status, inject
-from georesil.analysis._sweep import combinations
+from georesil.analysis._sweep import combinations, sweep
 from georesil.analysis.analyze import analyze
 from georesil.analysis.cut_sets import minimal_cut_sets
 from georesil.analysis.nk import rank
@@ -127,7 +127,9 @@ def test_analyze_json_has_the_documented_keys() -> None:
     topo = build([site("a"), site("b")], [link("ab", "a", "b")], [service("db", "a")],
                  scenarios=[{"id": "cut", "fail": ["link:ab"]}])
     data = analyze(topo).to_json()
-    assert list(data) == ["spofs", "cut_sets", "shared_risks", "region_cuts", "nk", "scenarios"]
+    assert list(data) == ["exact", "spofs", "cut_sets", "shared_risks", "region_cuts", "nk",
+                          "scenarios", "network"]
+    assert data["exact"] is True and data["network"] is None
     assert data["scenarios"]["cut"]["failed"] == ["link:ab"]
 
 
@@ -165,16 +167,15 @@ def test_baseline_outage_is_not_blamed_on_elements() -> None:
     assert inject(topo, FailureSet()).services["db"].status is Status.DOWN
 
 
-def test_sweep_refuses_too_many_sets() -> None:
-    """An exhaustive sweep beyond MAX_SETS is refused, pointing to the Monte Carlo engine."""
-    from georesil.analysis._sweep import sweep
-    from georesil.errors import AnalysisError
-
+def test_sweep_refuses_more_than_max_sets() -> None:
+    """A sweep beyond --max-sets is bad input naming the flag that lifts the limit."""
     topo = build([site(f"s{i}") for i in range(200)],
                  [link(f"l{i}", f"s{i}", f"s{i + 1}") for i in range(199)],
                  [service("db", "s0")])
-    with pytest.raises(AnalysisError, match=r"more than the 5,000,000 .*\(georesil simulate\)"):
+    with pytest.raises(InvalidInput, match=r"more than --max-sets 5,000,000 allows.*raise "
+                                           r"--max-sets.*'georesil simulate'"):
         sweep(topo, 3)
+    assert len(sweep(topo, 2, max_sets=100_000).levels) == 3
 
 
 def test_analyze_copes_with_no_services_or_links() -> None:

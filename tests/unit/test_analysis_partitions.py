@@ -9,6 +9,7 @@ from typing import Any
 import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from georesil.analysis.partitions import (
     Budget,
@@ -96,14 +97,14 @@ def test_srlg_cut_is_minimum_and_cuts(topology: Topology) -> None:
 
 @pytest.mark.slow
 @_SETTINGS
-@given(topology=zoned())
-def test_zone_cut_is_minimum_and_cuts(topology: Topology) -> None:
-    """The zone cut separates the regions' surviving sites and is as small as brute force finds
-    (or there is none, and brute force finds none either)."""
+@given(topology=zoned(), by_program=st.booleans())
+def test_zone_cut_is_minimum_and_cuts(topology: Topology, by_program: bool) -> None:
+    """The zone cut, by subset search or by the integer program, separates the regions'
+    surviving sites and is as small as brute force finds (or neither finds one)."""
     if (pair := _pair(topology)) is None:
         return
     a, b = pair
-    found = min_zone_cut(topology, a, b)
+    found = min_zone_cut(topology, a, b, Budget(subsets=0) if by_program else None)
     expected = _fewest([f"zone:{z}" for z in topology.zones], lambda f: _separated(
         topology, a, b, *_zone_failure(topology, f)))
     assert found.size == expected

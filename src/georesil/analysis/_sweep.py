@@ -6,6 +6,7 @@ in file order), packed 64 to a word and evaluated in chunks, so memory stays bou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import comb
 
@@ -18,15 +19,19 @@ from georesil.analysis.kernel import (
     pack_rows,
     unpack,
 )
-from georesil.errors import AnalysisError
+from georesil.errors import InvalidInput
 from georesil.model import Topology
 
 __all__ = ["MAX_SETS", "Level", "Sweep", "colex_rank", "combinations", "count_sets", "sweep"]
 
-#: Largest number of failure sets one sweep evaluates: the outcomes are kept as booleans,
-#: 2 bytes per set and service (200 MB for 20 services), and take about 10 s to compute.
+#: Default largest number of failure sets one sweep evaluates (``--max-sets``): the outcomes
+#: are kept as booleans, 2 bytes per set and service (200 MB for 20 services), plus the sets
+#: themselves (8·K bytes each), and take a few seconds to compute.
 MAX_SETS = 5_000_000
+_BYTES_PER_SET_AND_SERVICE = 2
 _CHUNK = 64 * 4096
+
+Progress = Callable[[int, int], None]  # (done, total), for a progress bar
 
 
 @dataclass(frozen=True)
@@ -83,31 +88,49 @@ def count_sets(n: int, max_order: int) -> int:
     return sum(comb(n, k) for k in range(max_order + 1))
 
 
-def sweep(topology: Topology, max_order: int) -> Sweep:
+def sweep(topology: Topology, max_order: int, ct: CompiledTopology | None = None,
+          progress: Progress | None = None, max_sets: int = MAX_SETS) -> Sweep:
     """Evaluate the empty set and every set of 1..max_order sites and links.
 
+    Args:
+        topology: The model.
+        max_order: Largest set size K.
+        ct: The compiled topology, if already built.
+        progress: Called with (sets done, sets) after each chunk of sets.
+        max_sets: The most sets to evaluate (a work and memory budget).
+
     Raises:
-        AnalysisError: more than :data:`MAX_SETS` sets.
+        InvalidInput: more than ``max_sets`` sets (``--max-sets`` lifts the limit).
     """
     elements = topology.elements
     total = count_sets(len(elements), max_order)
-    if total > MAX_SETS:
-        raise AnalysisError(
-            f"{total:,} failure sets of up to {max_order} of {len(elements)} elements is more "
-            f"than the {MAX_SETS:,} an exhaustive sweep allows; lower --max-order, or use the "
-            "Monte Carlo engine (georesil simulate) for this topology",
-            max_order=max_order, sets=total,
-        )
-    ct = compile_topology(topology)
+    if total > max_sets:
+        raise InvalidInput(
+            f"--max-order {max_order}: {total:,} failure sets of up to {max_order} of "
+            f"{len(elements)} sites and links is more than --max-sets {max_sets:,} allows "
+            f"(each set costs about {_BYTES_PER_SET_AND_SERVICE} bytes per service of memory "
+            "and 0.5 µs); raise --max-sets, lower --max-order, or estimate deeper "
+            "combinations with 'georesil simulate'",
+            field="max_sets", value=total)
+    ct = ct or compile_topology(topology)
     levels = []
+    done = 0
     for k in range(max_order + 1):
         combos = combinations(len(elements), k)
-        down, breach = _evaluate_combos(ct, combos)
+
+        def advance(sets: int) -> None:
+            nonlocal done
+            done += sets
+            if progress is not None:
+                progress(done, total)
+
+        down, breach = _evaluate_combos(ct, combos, advance)
         levels.append(Level(k, combos, down, breach))
     return Sweep(elements, ct.service_ids, tuple(levels))
 
 
-def _evaluate_combos(ct: CompiledTopology, combos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _evaluate_combos(ct: CompiledTopology, combos: np.ndarray, advance: Callable[[int], None]
+                    ) -> tuple[np.ndarray, np.ndarray]:
     m = len(combos)
     down = np.zeros((ct.n_services, m), dtype=bool)
     breach = np.zeros((ct.n_services, m), dtype=bool)
@@ -120,6 +143,7 @@ def _evaluate_combos(ct: CompiledTopology, combos: np.ndarray) -> tuple[np.ndarr
         out = evaluate_packed(ct, packed[: ct.n_sites], packed[ct.n_sites :])
         down[:, start : start + len(part)] = unpack(out.down, len(part))
         breach[:, start : start + len(part)] = unpack(out.breach, len(part))
+        advance(len(part))
     return down, breach
 
 

@@ -8,11 +8,13 @@ from typing import Any
 
 import structlog
 
-from georesil.analysis._sweep import sweep
+from georesil.analysis._sweep import MAX_SETS, Progress, sweep
 from georesil.analysis.cut_sets import minimal_cut_sets
 from georesil.analysis.impact import Impact
+from georesil.analysis.kernel import compile_topology
+from georesil.analysis.network import NetworkAnalysis, network_analysis
 from georesil.analysis.nk import NkEntry, rank
-from georesil.analysis.partitions import RegionCut, region_cuts
+from georesil.analysis.partitions import Budget, RegionCut, region_cuts
 from georesil.analysis.scenario import run_scenario
 from georesil.analysis.spof import Finding, shared_risks, spofs
 from georesil.errors import InvalidInput
@@ -28,7 +30,11 @@ MAX_ORDER = 3
 
 @dataclass(frozen=True)
 class Analysis:
-    """Everything ``georesil analyze`` reports; :meth:`to_json` is the documented format."""
+    """Everything ``georesil analyze`` reports; :meth:`to_json` is the documented format.
+
+    ``network`` holds the network-level findings when they were asked for (``network=True``)
+    or the topology has no services; ``None`` otherwise.
+    """
 
     max_order: int
     spofs: tuple[Finding, ...]
@@ -37,34 +43,50 @@ class Analysis:
     region_cuts: tuple[RegionCut, ...]
     nk: tuple[NkEntry, ...]
     scenarios: Mapping[str, Impact]
+    network: NetworkAnalysis | None = None
+
+    @property
+    def exact(self) -> bool:
+        """False when any search stopped at its work budget (see each part's ``exact``)."""
+        return all(c.exact for c in self.region_cuts) and \
+            (self.network is None or self.network.exact)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "exact": self.exact,
             "spofs": [f.to_json() for f in self.spofs],
             "cut_sets": dict(self.cut_sets),
             "shared_risks": [f.to_json() for f in self.shared_risks],
             "region_cuts": [c.to_json() for c in self.region_cuts],
             "nk": [e.to_json() for e in self.nk],
             "scenarios": {sid: impact.to_json() for sid, impact in self.scenarios.items()},
+            "network": None if self.network is None else self.network.to_json(),
         }
 
 
-def analyze(topology: Topology, max_order: int = 2, top: int = 20) -> Analysis:
+def analyze(topology: Topology, max_order: int = 2, top: int = 20, *,
+            network: bool = False, max_sets: int = MAX_SETS, budget: Budget | None = None,
+            progress: Progress | None = None) -> Analysis:
     """SPOFs, minimal cut sets, shared risks, region cuts, N-k ranking and scenario impacts.
 
     Args:
         topology: The model.
         max_order: Largest number of simultaneous site/link failures, 1..:data:`MAX_ORDER`.
         top: How many N-k failure sets to keep.
+        network: Add the network-level findings (always added without services).
+        max_sets: Largest number of failure sets the exhaustive sweep may evaluate.
+        budget: Work allowed to each region-cut integer program.
+        progress: Called with (failure sets done, failure sets) during the sweep.
 
     Raises:
-        InvalidInput: ``max_order`` or ``top`` out of range.
-        AnalysisError: too many failure sets, or a region-cut search that does not finish.
+        InvalidInput: ``max_order``, ``top`` or ``max_sets`` out of range, or a sweep of more
+            than ``max_sets`` sets.
 
     Notes:
         One exhaustive bit-parallel kernel sweep of all sum_{k<=K} C(n, k) sets of n sites
-        and links feeds SPOFs, cut sets and N-k; shared risks and scenarios use the reference
-        evaluator once per group; region cuts are a max-flow and an iterative-deepening search.
+        and links feeds SPOFs, cut sets and N-k (skipped without services); shared risks are
+        one more kernel pass; region cuts are a max-flow and two bounded integer programs per
+        region pair; scenarios use the reference evaluator.
     """
     if not 1 <= max_order <= MAX_ORDER:
         raise InvalidInput(
@@ -73,17 +95,22 @@ def analyze(topology: Topology, max_order: int = 2, top: int = 20) -> Analysis:
             field="max_order", value=max_order)
     if top < 0:
         raise InvalidInput(f"top: got {top}; allowed: 0 or more", field="top", value=top)
-    result = sweep(topology, max_order)
+    ct = compile_topology(topology)
+    with_services = bool(topology.services)
+    result = sweep(topology, max_order if with_services else 0, ct, progress, max_sets)
     analysis = Analysis(
         max_order=max_order,
-        spofs=tuple(spofs(topology, result)),
-        cut_sets=minimal_cut_sets(topology, max_order, result),
-        shared_risks=tuple(shared_risks(topology)),
-        region_cuts=tuple(region_cuts(topology)),
-        nk=tuple(rank(topology, max_order, top, result)),
+        spofs=tuple(spofs(topology, result)) if with_services else (),
+        cut_sets=minimal_cut_sets(topology, max_order, result) if with_services else {},
+        shared_risks=tuple(shared_risks(topology, ct)) if with_services else (),
+        region_cuts=tuple(region_cuts(topology, budget, ct=ct)),
+        nk=tuple(rank(topology, max_order, top, result)) if with_services else (),
         scenarios={sid: run_scenario(topology, sid) for sid in topology.scenarios},
+        network=network_analysis(topology, max_order, top)
+        if network or not with_services else None,
     )
     log.info("analysis.finished", topology=topology.name, max_order=max_order,
              sets=sum(len(level.combos) for level in result.levels),
-             spofs=len(analysis.spofs), shared_risks=len(analysis.shared_risks))
+             spofs=len(analysis.spofs), shared_risks=len(analysis.shared_risks),
+             exact=analysis.exact)
     return analysis

@@ -14,12 +14,14 @@ bound and ``exact`` false.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations as pairs_of
+from math import comb
 from typing import Any
 
 import highspy
@@ -27,6 +29,8 @@ import networkx as nx
 import numpy as np
 import structlog
 
+from georesil.analysis._sweep import Progress, combinations
+from georesil.analysis.kernel import CompiledTopology, compile_topology, evaluate_packed, unpack
 from georesil.model import Topology
 
 __all__ = ["Budget", "GroupCut", "RegionCut", "min_group_cut", "min_link_cut",
@@ -34,7 +38,7 @@ __all__ = ["Budget", "GroupCut", "RegionCut", "min_group_cut", "min_link_cut",
 
 log = structlog.get_logger(__name__)
 
-Progress = Callable[[int, int], None]
+_CHUNK = 64 * 64  # zone subsets per kernel call
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,13 @@ class Budget:
     Attributes:
         nodes: Branch-and-bound nodes (deterministic: the same answer on a busy machine).
         seconds: Wall-clock seconds, a safety net against a slow root LP.
+        subsets: Zone subsets the exhaustive zone-cut search may try before the integer
+            program takes over.
     """
 
     nodes: int = 5_000
     seconds: float = 10.0
+    subsets: int = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -109,17 +116,19 @@ class RegionCut:
 def region_pairs(topology: Topology) -> list[tuple[str, str]]:
     """Every pair of region labels (order of first appearance), unassigned sites left out."""
     regions = [r for r in topology.regions if r is not None]
-    return list(combinations(regions, 2))
+    return list(pairs_of(regions, 2))
 
 
 def region_cuts(topology: Topology, budget: Budget | None = None,
-                progress: Progress | None = None) -> list[RegionCut]:
+                progress: Progress | None = None,
+                ct: CompiledTopology | None = None) -> list[RegionCut]:
     """For each pair of regions, the fewest links, SRLG groups and zones separating them.
 
     Args:
         topology: The model.
         budget: Work allowed per integer program (default :class:`Budget`).
         progress: Called with (pairs done, pairs) after each pair.
+        ct: The compiled topology, if already built.
 
     Notes:
         Per pair one maximum flow and two integer programs; see :func:`min_link_cut` and
@@ -127,11 +136,13 @@ def region_cuts(topology: Topology, budget: Budget | None = None,
     """
     budget = budget or Budget()
     pairs = region_pairs(topology)
+    if pairs:
+        ct = ct or compile_topology(topology)
     cuts = []
     for done, (a, b) in enumerate(pairs, 1):
         links = min_link_cut(topology, a, b)
         srlg = min_srlg_cut(topology, a, b, budget, upper=links)
-        zone = min_zone_cut(topology, a, b, budget)
+        zone = min_zone_cut(topology, a, b, budget, ct)
         cut = RegionCut(a, b, len(links), srlg.size or 0, tuple(sorted(links)), srlg.cut,
                         srlg.lower or 0, zone.size, zone.cut, zone.lower,
                         srlg.exact and zone.exact)
@@ -201,25 +212,94 @@ def min_srlg_cut(topology: Topology, a: str, b: str, budget: Budget | None = Non
     return min_group_cut(arcs, ["\0a"], ["\0b"], budget or Budget(), fallback)
 
 
-def min_zone_cut(topology: Topology, a: str, b: str, budget: Budget | None = None) -> GroupCut:
+def min_zone_cut(topology: Topology, a: str, b: str, budget: Budget | None = None,
+                 ct: CompiledTopology | None = None) -> GroupCut:
     """The fewest zones whose failure leaves no surviving site of ``a`` reaching one of ``b``.
 
     A zone fails every site and link in it; a link also fails with either end site. Returns
     ``size=None`` when failing every zone still leaves the regions connected.
 
+    Args:
+        ct: The compiled topology, if already built.
+
     Notes:
-        Each link becomes an arc that fails with its own zones and its end sites' zones: a
-        failed site loses all its links, so its potential is free and it no longer joins
-        anything (a failed site of ``a`` or ``b`` is cut off like the rest).
+        Zones are usually few, so the subsets of 0, 1, 2, ... zones are tried in turn, 64 per
+        machine word, by the bit-parallel kernel (a service whose clients are the sites of
+        ``a`` and whose replicas are those of ``b`` is down exactly when the regions are
+        separated): the first size with a separating subset is the minimum. When more than
+        :attr:`Budget.subsets` subsets would be needed, the integer program of
+        :func:`min_group_cut` takes over (each link an arc that fails with its own zones and
+        its end sites' zones: a failed site loses all its links).
     """
+    budget = budget or Budget()
     source, target = _members(topology, a), _members(topology, b)
+    zones = list(topology.zones)
+    ct = ct or compile_topology(topology)
+    probe = _separation_probe(ct, source, target)
+    site_in = np.array([[z in s.zones for z in zones] for s in topology.sites.values()],
+                       dtype=bool).reshape(len(topology.sites), len(zones))
+    link_in = np.array([[z in k.zones for z in zones] for k in topology.links.values()],
+                       dtype=bool).reshape(len(topology.links), len(zones))
+    if not _separated_by(probe, site_in, link_in, np.arange(len(zones))[None, :]).any():
+        return GroupCut(None, (), None)
+    tried, k = 0, 0
+    while tried + comb(len(zones), k) <= budget.subsets:
+        combos = combinations(len(zones), k)
+        for start in range(0, len(combos), _CHUNK):
+            part = combos[start : start + _CHUNK]
+            hit = np.flatnonzero(_separated_by(probe, site_in, link_in, part))
+            if len(hit):
+                cut = sorted(f"zone:{zones[int(i)]}" for i in part[hit[0]])
+                return GroupCut(k, tuple(cut), k)
+        tried += len(combos)
+        k += 1
     site_zones = {s.id: {f"zone:{z}" for z in s.zones} for s in topology.sites.values()}
     arcs = [(k.a, k.b, sorted(site_zones[k.a] | site_zones[k.b] | {f"zone:{z}" for z in k.zones}))
             for k in topology.links.values()]
-    every_zone = sorted({g for _, _, gs in arcs for g in gs})
-    if not _separated(arcs, source, target, set(every_zone)):
-        return GroupCut(None, (), None)
-    return min_group_cut(arcs, sorted(source), sorted(target), budget or Budget(), every_zone)
+    found = min_group_cut(arcs, sorted(source), sorted(target), budget,
+                          [f"zone:{z}" for z in zones])
+    lower = max(k, found.lower or 0)  # no subset of fewer than k zones separates them
+    return GroupCut(found.size, found.cut, lower, lower >= (found.size or 0))
+
+
+def _separation_probe(ct: CompiledTopology, source: set[str], target: set[str]
+                      ) -> CompiledTopology:
+    """``ct`` with one service, down exactly when no up site of ``source`` reaches one of
+    ``target`` (its clients and its replicas)."""
+    index = {s: i for i, s in enumerate(ct.site_ids)}
+    src = np.array(sorted(index[s] for s in source), dtype=np.int64)
+    dst = np.array(sorted(index[s] for s in target), dtype=np.int64)
+    zero, one = np.zeros(1, np.int64), np.array([0, 0], np.int64)
+    return dataclasses.replace(
+        ct, service_ids=("separated",), cs_ptr=np.array([0, len(src)], np.int64), cs_site=src,
+        order=zero, svc_client_set=zero, svc_primary=dst[:1],
+        sec_ptr=np.array([0, len(dst) - 1], np.int64), sec_site=dst[1:],
+        sec_lag=np.zeros(len(dst) - 1), sec_within_rpo=np.ones(len(dst) - 1, dtype=bool),
+        dep_ptr=one, dep_svc=np.zeros(0, np.int64), slow_ptr=one, slow_svc=np.zeros(0, np.int64),
+        tier=np.ones(1, np.int64), rto_s=np.full(1, np.inf), rpo_s=np.full(1, np.inf),
+        failover_s=np.zeros(1))
+
+
+def _separated_by(probe: CompiledTopology, site_in: np.ndarray, link_in: np.ndarray,
+                  combos: np.ndarray) -> np.ndarray:
+    """``bool (m,)``: failing the zones of row t of ``combos`` separates the probe's regions."""
+    m = len(combos)
+    site_down = np.zeros((site_in.shape[0], m), dtype=bool)
+    link_down = np.zeros((link_in.shape[0], m), dtype=bool)
+    for column in combos.T:  # a set fails what any of its zones fails
+        site_down |= site_in[:, column]
+        link_down |= link_in[:, column]
+    out = evaluate_packed(probe, _pack(site_down), _pack(link_down))
+    separated: np.ndarray = unpack(out.down, m)[0]
+    return separated
+
+
+def _pack(rows: np.ndarray) -> np.ndarray:
+    """``bool (r, m)`` to ``uint64 (r, ceil(m / 64))``: column t is bit t % 64 of word t // 64."""
+    width = -(-rows.shape[1] // 64) * 64
+    padded = np.zeros((rows.shape[0], width), dtype=bool)
+    padded[:, : rows.shape[1]] = rows
+    return np.packbits(padded, axis=1, bitorder="little").view("<u8").astype(np.uint64)
 
 
 def _separated(arcs: Sequence[tuple[str, str, list[str]]], source: set[str], target: set[str],
