@@ -90,7 +90,8 @@ def test_analyze_json_has_every_section(capsys, topo_file) -> None:  # type: ign
     code, out, _ = run(capsys, "analyze", topo_file, "--json")
     data = json.loads(out)
     assert code == 0
-    assert list(data) == ["spofs", "cut_sets", "shared_risks", "region_cuts", "nk", "scenarios"]
+    assert list(data) == ["exact", "spofs", "cut_sets", "shared_risks", "region_cuts", "nk",
+                          "scenarios", "network"]
     assert data["cut_sets"]["dns"] == [["site:north", "site:south"]]
     assert {"element": "srlg:west", "down": [], "breach": []} not in data["shared_risks"]
 
@@ -112,6 +113,28 @@ def test_analyze_max_order_above_3_exits_2(capsys, topo_file) -> None:  # type: 
     assert code == 2
     assert "--max-order: got 4; allowed: 1 to 3" in err
     assert "georesil simulate" in err
+
+
+def test_analyze_without_services_reports_the_network(capsys, tmp_path, base_doc) -> None:  # type: ignore[no-untyped-def]
+    """Without services, analyze reports articulation sites, bridges and region cuts."""
+    base_doc["services"] = []
+    path = tmp_path / "bare.json"
+    path.write_text(json.dumps(base_doc))
+    code, out, _ = run(capsys, "analyze", str(path), "--json")
+    assert code == 0
+    network = json.loads(out)["network"]
+    assert set(network) >= {"articulation_sites", "bridges", "partitioning_groups", "nk",
+                            "exact", "site_pairs"}
+    code, out, _ = run(capsys, "analyze", str(path))
+    assert code == 0
+    assert "Network" in out and "Region cuts" in out
+
+
+def test_analyze_over_max_sets_exits_2_naming_the_flag(capsys, topo_file) -> None:  # type: ignore[no-untyped-def]
+    """A sweep larger than --max-sets is bad input that says how to lift the limit."""
+    code, _, err = run(capsys, "analyze", topo_file, "--max-sets", "3")
+    assert code == 2
+    assert "raise --max-sets" in err
 
 
 def test_small_analysis_never_starts_numba(topo_file) -> None:  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from georesil.analysis.analyze import Analysis
     from georesil.analysis.impact import Impact
+    from georesil.analysis.network import NetworkAnalysis
     from georesil.model import Topology
 
 __all__ = ["register"]
@@ -91,6 +92,14 @@ def analyze(
         2, "--max-order", "-k", metavar="K",
         help="Largest number of sites and links failing together (1 to 3)."),
     top: int = typer.Option(20, "--top", "-n", metavar="N", help="How many N-k sets to list."),
+    network: bool = typer.Option(
+        False, "--network",
+        help="Also report network-level findings: articulation sites, bridges, partitioning "
+             "SRLGs and zones, N-k by site pairs disconnected (always on without services)."),
+    max_sets: int = typer.Option(
+        5_000_000, "--max-sets", metavar="N",
+        help="Most failure sets the exhaustive sweep may evaluate (memory: about "
+             "2 bytes per set and service)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Find single points of failure, minimal cut sets, shared risks, region cuts, N-k."""
@@ -104,8 +113,12 @@ def analyze(
             "'georesil simulate' instead", field="max_order", value=max_order)
     if top < 0:
         raise InvalidInput(f"--top: got {top}; allowed: 0 or more", field="top", value=top)
+    if max_sets < 1:
+        raise InvalidInput(f"--max-sets: got {max_sets}; allowed: 1 or more", field="max_sets",
+                           value=max_sets)
     topology = load(file)
-    result = run_analyze(topology, max_order=max_order, top=top)
+    result = run_analyze(topology, max_order=max_order, top=top, network=network,
+                         max_sets=max_sets)
     if as_json:
         print_json(result.to_json())
         return
@@ -179,11 +192,18 @@ def _render_analysis(topology: Topology, result: Analysis) -> None:
         out.print(table)
         for f in findings:  # full sentences read better than a narrow wrapped column
             out.print(f"  • {sentence(topology, f)}", soft_wrap=True)
-    out.print(_cut_table(result))
+    if topology.services:
+        out.print(_cut_table(result))
     out.print(_region_table(result))
-    out.print(_nk_table(result))
+    if topology.services:
+        out.print(_nk_table(result))
     if result.scenarios:
         out.print(_scenario_table(result))
+    if result.network is not None:
+        _render_network(result.network)
+    if not result.exact:
+        out.print("[bold yellow]Not exact:[/] a search ran out of its work budget; the "
+                  "ranges above are proven bounds (see --json \"exact\").")
 
 
 def _cut_table(result: Analysis) -> Table:
@@ -230,6 +250,34 @@ def _nk_table(result: Analysis) -> Table:
         table.caption = (f"{hidden} more of the top {len(result.nk)} only add an element "
                          "that changes nothing to a set above (see --json)")
     return table
+
+
+def _render_network(network: NetworkAnalysis) -> None:
+    out = console()
+    out.print(f"[bold]Network[/bold]: {network.sites} sites, {network.site_pairs:,} site pairs, "
+              f"{network.components} connected component(s) with nothing failed")
+    for title, rows in (("Articulation sites", network.articulation_sites),
+                        ("Bridge links", network.bridges),
+                        ("SRLGs and zones that partition the network",
+                         network.partitioning_groups)):
+        if not rows:
+            out.print(f"[green]{title}: none[/]")
+            continue
+        table = _table(f"{title} ({len(rows)}, most pairs first; first 20)", "element",
+                       "pairs cut", "share", "components")
+        for f in rows[:20]:
+            table.add_row(f.elements[0], f"{f.pairs:,}", f"{f.share:.2%}", str(f.components))
+        out.print(table)
+    table = _table(f"Worst failure sets by site pairs disconnected (N-{network.max_order}, "
+                   f"top {len(network.nk)})", "#", "elements", "pairs cut", "share")
+    for i, f in enumerate(network.nk, 1):
+        table.add_row(str(i), " + ".join(f.elements), f"{f.pairs:,}", f"{f.share:.2%}")
+    table.caption = ("pairs: single sites and links, and pairs inside one biconnected block "
+                     "that cut more than either alone" if network.max_order > 1 else None)
+    if not network.exact:
+        table.caption = (table.caption or "") + \
+            "; not exact: the pair search ran out of its work budget"
+    out.print(table)
 
 
 def _scenario_table(result: Analysis) -> Table:
