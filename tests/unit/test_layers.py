@@ -31,8 +31,6 @@ ALLOWED: dict[tuple[str, str], str] = {
 #: (owner in the comment). The lead deletes entries as those branches land: an entry that no
 #: longer matches fails test_allow_list_has_no_stale_entries. Never add one.
 PENDING: dict[tuple[str, str], str] = {
-    ("analysis/analyze.py", "georesil.hazards.earthquakes"): "analysis",
-    ("analysis/impact.py", "georesil.analysis.reference"): "analysis",
     ("cloud/errors.py", "botocore"): "provision (cloud)",
     ("cloud/sessions.py", "boto3"): "provision (cloud)",
     ("cloud/sessions.py", "botocore.config"): "provision (cloud)",
