@@ -129,13 +129,15 @@ def test_no_budget_still_gives_a_cut_and_a_true_lower_bound(topology: Topology) 
     assert _separated(topology, a, b, set(), _srlg_failure(topology, set(found.cut)))
 
 
-def test_exhausted_budget_is_reported_in_json() -> None:
-    """A pair whose search ran out of budget says exact: false, with a best cut and a bound."""
+@pytest.mark.parametrize("budget", [Budget(nodes=0, seconds=0.0), Budget(total_seconds=0.0)])
+def test_exhausted_budget_is_reported_in_json(budget: Budget) -> None:
+    """A pair whose search ran out of budget (its own, or all pairs' time) says exact: false,
+    with a best cut and a lower bound."""
     sites = [site(f"n{i}") for i in range(4)] + [site(f"s{i}", "south") for i in range(4)]
     links = [link(f"l{i}{j}", f"n{i}", f"s{j}", srlg=[f"g{(i + j) % 3}", f"h{i * j % 4}"])
              for i in range(4) for j in range(4)]
     topology = build(sites, links, [service("x", "n0")])
-    (cut,) = region_cuts(topology, Budget(nodes=0, seconds=0.0))
+    (cut,) = region_cuts(topology, budget)
     data = cut.to_json()
     assert data["exact"] is False
     assert 1 <= data["srlgs_lower_bound"] < data["srlgs"]

@@ -18,6 +18,7 @@ import dataclasses
 import math
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations as pairs_of
@@ -50,11 +51,14 @@ class Budget:
         seconds: Wall-clock seconds, a safety net against a slow root LP.
         subsets: Zone subsets the exhaustive zone-cut search may try before the integer
             program takes over.
+        total_seconds: Wall-clock seconds for all region pairs together (many regions):
+            later programs get what is left, down to none (then only presolve runs).
     """
 
     nodes: int = 5_000
     seconds: float = 10.0
     subsets: int = 1 << 16
+    total_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -139,10 +143,13 @@ def region_cuts(topology: Topology, budget: Budget | None = None,
     if pairs:
         ct = ct or compile_topology(topology)
     cuts = []
+    deadline = time.monotonic() + budget.total_seconds
     for done, (a, b) in enumerate(pairs, 1):
         links = min_link_cut(topology, a, b)
-        srlg = min_srlg_cut(topology, a, b, budget, upper=links)
-        zone = min_zone_cut(topology, a, b, budget, ct)
+        left = dataclasses.replace(
+            budget, seconds=max(0.0, min(budget.seconds, deadline - time.monotonic())))
+        srlg = min_srlg_cut(topology, a, b, left, upper=links)
+        zone = min_zone_cut(topology, a, b, left, ct)
         cut = RegionCut(a, b, len(links), srlg.size or 0, tuple(sorted(links)), srlg.cut,
                         srlg.lower or 0, zone.size, zone.cut, zone.lower,
                         srlg.exact and zone.exact)
