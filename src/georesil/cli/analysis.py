@@ -226,9 +226,10 @@ def _region_table(result: Analysis) -> Table:
             srlgs, inexact = f"{c.srlgs_lower}–{c.srlgs}", True
         if c.zones is not None and c.zones_lower is not None and c.zones_lower < c.zones:
             zones, inexact = f"{c.zones_lower}–{c.zones}", True
-        table.add_row(c.from_region, c.to_region, str(c.links), srlgs, zones,
-                      ", ".join(c.srlg_cut) or "—")
-    captions = ["zones 'none': failing every zone leaves the regions connected"]
+        shown = ", ".join(c.srlg_cut[:3]) + (" …" if len(c.srlg_cut) > 3 else "")
+        table.add_row(c.from_region, c.to_region, str(c.links), srlgs, zones, shown or "—")
+    captions = ["zones 'none': failing every zone leaves the regions connected"
+                if any(c.zones is None for c in result.region_cuts) else "the full cuts: --json"]
     if inexact:
         captions.insert(0, "a–b: not exact — the search ran out of its work budget; the best "
                            "cut found has b groups and no cut has fewer than a")
