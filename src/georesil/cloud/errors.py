@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore import exceptions as bce  # type: ignore[import-untyped]
+
 from georesil.errors import AccessDenied, CloudError, NotFound, Throttled, Unavailable
 
-__all__ = ["map_error"]
+__all__ = ["error_code", "is_already_exists", "is_condition_failed", "map_error"]
 
 _THROTTLE_CODES = frozenset({
     "Throttling", "ThrottlingException", "ThrottledException", "SlowDown",
@@ -31,11 +33,40 @@ _DENIED_CODES = frozenset({
     "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken",
     "ExpiredTokenException", "AllAccessDisabled", "UnauthorizedOperation",
 })
+_CONDITION_FAILED_CODES = frozenset({"ConditionalCheckFailedException", "PreconditionFailed"})
+_ALREADY_EXISTS_CODES = frozenset({
+    "BucketAlreadyOwnedByYou", "BucketAlreadyExists", "EntityAlreadyExists",
+    "ResourceInUseException", "ParameterAlreadyExists", "HostedZoneAlreadyExists",
+    "ResourceAlreadyExistsException", "AlreadyExistsException", "TableAlreadyExistsException",
+})
 _NOT_FOUND_CODES = frozenset({
     "NoSuchBucket", "NoSuchKey", "NoSuchVersion", "NoSuchUpload", "NotFound",
     "ResourceNotFoundException", "ParameterNotFound", "NoSuchHostedZone", "NoSuchHealthCheck",
     "NoSuchEntity",
 })
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The service's error code carried by ``exc`` (a :class:`CloudError` or a botocore
+    ``ClientError``), or ``None``."""
+    if isinstance(exc, CloudError):
+        code = getattr(exc, "code", None)
+        return str(code) if code else None
+    if isinstance(exc, bce.ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "")) or None
+    return None
+
+
+def is_condition_failed(exc: BaseException) -> bool:
+    """Whether a conditional write was refused because its condition did not hold
+    (DynamoDB ``ConditionExpression``, S3 ``If-Match``): the state is not what the caller
+    expected; nothing was written."""
+    return error_code(exc) in _CONDITION_FAILED_CODES
+
+
+def is_already_exists(exc: BaseException) -> bool:
+    """Whether a create call failed because the resource exists already."""
+    return error_code(exc) in _ALREADY_EXISTS_CODES
 
 
 def map_error(
@@ -60,8 +91,6 @@ def map_error(
         return exc
     where = _where(site, service, operation)
     context: dict[str, Any] = {"site": site, "service": service, "operation": operation}
-    from botocore import exceptions as bce
-
     if isinstance(exc, bce.ClientError):
         return _from_client_error(exc, where, context)
     if isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError,

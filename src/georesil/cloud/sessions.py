@@ -2,7 +2,7 @@
 
 A site's endpoint comes from the topology (an AWS region, or an endpoint URL plus a signing
 region, optionally a named profile) unless an override replaces its URL; the lab passes its
-loopback endpoints and dummy credentials that way (:meth:`SiteClients.from_lab`).
+loopback endpoints and dummy credentials that way (``georesil.lab.lab_clients``).
 
 botocore's own retries are switched off (one attempt): :mod:`georesil.cloud.retry` owns
 retrying, so an attempt count and a deadline mean what they say.
@@ -14,25 +14,29 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.exceptions import (  # type: ignore[import-untyped]
+    BotoCoreError,
+    ClientError,
+    ProfileNotFound,
+)
+from tenacity import Retrying
 
 from georesil.cloud.errors import map_error
 from georesil.cloud.retry import retry_policy
 from georesil.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from tenacity import Retrying
-
-    from georesil.model import Topology
+from georesil.model import Topology
 
 __all__ = ["Credentials", "PolicyFactory", "SiteClients", "SiteEndpoint"]
 
 T = TypeVar("T")
 
 #: Builds a retry policy for an idempotent (``True``) or non-idempotent (``False``) call.
-PolicyFactory = Callable[..., "Retrying"]
+PolicyFactory = Callable[..., Retrying]
 
 
 @dataclass(frozen=True)
@@ -112,15 +116,6 @@ class SiteClients:
                 f"endpoint overrides name unknown sites {unknown}; known sites: "
                 f"{sorted(topology.sites)}", field="overrides", value=unknown)
 
-    @classmethod
-    def from_lab(cls, workdir: str | Path = ".", **kwargs: Any) -> SiteClients:
-        """Clients for the lab recorded under ``workdir/.georesil/lab`` (see ``georesil lab``)."""
-        from georesil.lab.state import require_state
-
-        state = require_state(workdir)
-        return cls(state.topology(), state.endpoints(),
-                   credentials=Credentials(*state.credentials), **kwargs)
-
     def endpoint(self, site: str) -> SiteEndpoint:
         """The resolved endpoint of ``site``."""
         spec = self.topology.site(site)
@@ -149,8 +144,6 @@ class SiteClients:
         return client
 
     def _make_client(self, site: str, service: str) -> Any:
-        from botocore.config import Config
-
         ep = self.endpoint(site)
         config = Config(
             region_name=ep.region,
@@ -172,8 +165,6 @@ class SiteClients:
         key = None if self.credentials is not None else ep.profile
         session = self._sessions.get(key)
         if session is None:
-            import boto3
-
             if self.credentials is not None:
                 c = self.credentials
                 session = boto3.session.Session(
@@ -182,7 +173,7 @@ class SiteClients:
             else:
                 try:
                     session = boto3.session.Session(profile_name=ep.profile)
-                except Exception as exc:  # botocore ProfileNotFound
+                except ProfileNotFound as exc:
                     raise InvalidInput(
                         f"site {ep.site!r}: AWS profile {ep.profile!r} is not configured; "
                         "add it to ~/.aws/config or change the site's endpoint.profile",
@@ -193,8 +184,6 @@ class SiteClients:
     @contextmanager
     def mapped(self, site: str, service: str, operation: str) -> Iterator[None]:
         """Turn botocore exceptions raised inside the block into ``CloudError`` subclasses."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             yield
         except (ClientError, BotoCoreError, ConnectionError, TimeoutError) as exc:

@@ -72,13 +72,13 @@ def lab_environment(workdir: str | Path = ".", **client_kwargs: Any) -> Environm
     Raises:
         InvalidInput: there is no lab in ``workdir`` (say how to start one).
     """
-    from georesil.cloud import SiteClients
     from georesil.drills._lab import WorkdirLab
+    from georesil.lab import lab_clients
     from georesil.lab.state import require_state
     from georesil.provision.outputs import StackOutputs
 
     state = require_state(workdir)
-    clients = SiteClients.from_lab(workdir, **client_kwargs)
+    clients = lab_clients(state, **client_kwargs)
     return Environment(state.topology(), clients, StackOutputs(state.outputs),
                        WorkdirLab(Path(workdir)))
 

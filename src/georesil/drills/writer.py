@@ -151,10 +151,11 @@ class Writer:
 
 def single_attempt_clients(workdir: str | Path = ".") -> SiteClients:
     """Lab clients that never retry and give up on a dead site quickly."""
-    from georesil.cloud import SiteClients, retry_policy
+    from georesil.cloud import retry_policy
+    from georesil.lab import lab_clients
 
-    return SiteClients.from_lab(workdir, policy=partial(retry_policy, attempts=1),
-                                connect_timeout_s=1.0, read_timeout_s=5.0)
+    return lab_clients(workdir, policy=partial(retry_policy, attempts=1),
+                       connect_timeout_s=1.0, read_timeout_s=5.0)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

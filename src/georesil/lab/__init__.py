@@ -3,7 +3,7 @@ be killed, revived and made to misbehave on demand. See docs/lab.md."""
 
 from __future__ import annotations
 
-from georesil.lab.faults import FaultSettings
+from georesil.lab.faults import HEALTH_PATH, FaultSettings
 from georesil.lab.lifecycle import (
     LabStatus,
     SiteStatus,
@@ -12,12 +12,15 @@ from georesil.lab.lifecycle import (
     lab_down,
     lab_status,
     lab_up,
+    moto_admin,
+    probe,
     revive_site,
     set_faults,
 )
 from georesil.lab.state import LabState, SiteState, load_state, require_state
 
 __all__ = [
+    "HEALTH_PATH",
     "FaultSettings",
     "LabState",
     "LabStatus",
@@ -29,6 +32,8 @@ __all__ = [
     "lab_status",
     "lab_up",
     "load_state",
+    "moto_admin",
+    "probe",
     "require_state",
     "revive_site",
     "set_faults",

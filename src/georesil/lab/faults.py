@@ -14,10 +14,16 @@ The settings live in a small JSON file (:class:`FaultSettings`) that ``georesil 
 rewrites atomically; the wrapper re-reads it whenever its modification time changes, so faults
 change without restarting the server. ``GET /_georesil/health`` is answered by the wrapper
 itself and is never faulted.
+
+moto's own control API (``/moto-api/``: reset, seed, state transitions...) would let anyone
+who can reach the port wipe a site without a signature. The wrapper refuses it (403) unless
+the request carries the lab's admin token in :data:`ADMIN_HEADER`; the token is minted per
+lab by ``lab up`` into ``.georesil/lab/admin-token`` (0600), so only the lab's owner holds it.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import random
@@ -27,13 +33,28 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from georesil._atomic import write_atomic
 from georesil.errors import InvalidInput
 
-__all__ = ["HEALTH_PATH", "FaultInjector", "FaultSettings", "read_faults", "write_faults"]
+__all__ = [
+    "ADMIN_HEADER",
+    "HEALTH_PATH",
+    "MOTO_API_PREFIX",
+    "FaultInjector",
+    "FaultSettings",
+    "read_faults",
+    "write_faults",
+]
 
+#: Every lab server answers ``GET HEALTH_PATH`` with its site, PID and faults (never faulted).
 HEALTH_PATH = "/_georesil/health"
+#: moto's unsigned control API, refused without the lab-admin token.
+MOTO_API_PREFIX = "/moto-api"
+#: The request header carrying the lab-admin token.
+ADMIN_HEADER = "X-Georesil-Lab-Admin"
+_ADMIN_ENVIRON = "HTTP_" + ADMIN_HEADER.upper().replace("-", "_")
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -90,13 +111,17 @@ class FaultInjector:
         path: The fault-settings file; read again whenever its mtime changes.
         site: The lab site this server plays (reported by the health endpoint).
         sleep: Injected for tests.
+        admin_token: The token a ``/moto-api/`` request must carry in :data:`ADMIN_HEADER`;
+            ``None`` refuses every such request.
     """
 
     def __init__(self, app: WSGIApp, path: Path, site: str,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 admin_token: str | None = None) -> None:
         self.app = app
         self.path = Path(path)
         self.site = site
+        self._admin_token = admin_token
         self._sleep = sleep
         self._lock = threading.Lock()
         self._stamp: float | None = None
@@ -123,6 +148,8 @@ class FaultInjector:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
             return self._health(start_response)
+        if _is_moto_api(environ) and not self._is_admin(environ):
+            return self._refuse_admin(environ, start_response)
         faults = self.settings()
         if not faults.active:
             return self.app(environ, start_response)
@@ -142,12 +169,39 @@ class FaultInjector:
                                 ("x-georesil-fault", kind)])
         return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
 
+    def _is_admin(self, environ: dict[str, Any]) -> bool:
+        given = environ.get(_ADMIN_ENVIRON)
+        return (self._admin_token is not None and isinstance(given, str)
+                and hmac.compare_digest(given.encode(), self._admin_token.encode()))
+
+    def _refuse_admin(self, environ: dict[str, Any],
+                      start_response: StartResponse) -> Iterable[bytes]:
+        _drain(environ)
+        body = json.dumps({"error": "georesil lab: moto's /moto-api/ is refused without the "
+                           f"lab-admin token ({ADMIN_HEADER}); see docs/security.md"}).encode()
+        start_response("403 Forbidden", [("Content-Type", "application/json"),
+                                         ("Content-Length", str(len(body)))])
+        return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
+
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         body = json.dumps({"site": self.site, "pid": os.getpid(),
                            "faults": asdict(self.settings())}).encode()
         start_response("200 OK", [("Content-Type", "application/json"),
                                   ("Content-Length", str(len(body)))])
         return [body]
+
+
+def _is_moto_api(environ: dict[str, Any]) -> bool:
+    """Whether moto would route this request to its control API.
+
+    moto routes on ``PATH_INFO.startswith("/moto-api")``; routing may also collapse repeated
+    slashes, so the first path segment is compared after decoding and collapsing them.
+    """
+    path = environ.get("PATH_INFO") or ""
+    if isinstance(path, bytes):
+        path = path.decode("utf-8", errors="replace")
+    segments = [seg for seg in unquote(str(path)).split("/") if seg]
+    return bool(segments) and segments[0].lower().startswith(MOTO_API_PREFIX.lstrip("/"))
 
 
 def _drain(environ: dict[str, Any]) -> None:

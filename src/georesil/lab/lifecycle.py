@@ -3,8 +3,10 @@
 Servers are started detached (a launcher process starts them in their own session and exits),
 so a lab outlives the command that created it and is never a zombie child of a long-lived
 caller. Each server reports its own PID through its health endpoint; that PID is recorded, and
-every later signal first checks ``/proc/PID/cmdline`` still names our server, our site and our
-state directory, so a recycled PID is never signalled.
+every later signal first checks the process is still ours: ``/proc/PID/cmdline`` names our
+server, the site and *this* lab's state directory (the one the command runs in, never a path
+read from the state file), and the only port it listens on, if any, is the recorded one. A
+recycled PID, or a state file pointing at another lab's servers, is never signalled.
 
 Outages are real (see :mod:`georesil.lab.server`): ``kill_site`` makes the server close its
 listening socket and cut open connections (connection refused), keeping moto's data in memory;
@@ -27,13 +29,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
+from georesil._atomic import open_private, private_dir
 from georesil._process import pid_alive as _alive
-from georesil.errors import InvalidInput, ProvisionError, Unavailable
-from georesil.lab.faults import HEALTH_PATH, FaultSettings, write_faults
+from georesil.cloud import Credentials, SiteClients, retry_policy
+from georesil.errors import CloudError, InvalidInput, Unavailable
+from georesil.lab.faults import ADMIN_HEADER, HEALTH_PATH, FaultSettings, write_faults
 from georesil.lab.state import (
     PROCESS_MARKER,
     LabState,
@@ -42,23 +46,28 @@ from georesil.lab.state import (
     lab_dir,
     lab_lock,
     load_state,
+    new_admin_token,
+    read_admin_token,
     remove_state,
     require_state,
     save_state,
 )
-
-if TYPE_CHECKING:
-    from georesil.cloud import SiteClients
-    from georesil.model import Topology
+from georesil.model import Topology
+from georesil.model.schema import ServiceKind
+from georesil.provision.moto_engine import provision_moto
+from georesil.provision.outputs import StackOutputs
 
 __all__ = [
     "LabStatus",
     "SiteStatus",
     "kill_site",
+    "lab_clients",
     "lab_down",
     "lab_sites",
+    "probe",
     "lab_status",
     "lab_up",
+    "moto_admin",
     "revive_site",
     "set_faults",
 ]
@@ -90,7 +99,8 @@ def lab_up(
     are stopped and a new lab is started: servers, provisioning through the moto engine, then
     ``seed_objects`` sample objects in every object-storage primary bucket.
     ``provision=False`` starts bare servers (no buckets, no seeding): tests and callers that
-    build their own resources.
+    build their own resources. A reused lab comes back with ``reused=True``; the options
+    (``seed_objects``) are then not applied — say so, or pass ``replace``.
 
     Raises:
         InvalidInput: ``seed_objects`` is negative, or another lab command holds the lock.
@@ -110,6 +120,7 @@ def lab_up(
                         _signal_and_wait(existing, s, signal.SIGUSR2, up=True,
                                          timeout_s=startup_timeout_s)
                 log.info("lab.reused", sites=sorted(existing.sites), dir=str(existing.dir))
+                existing.reused = True
                 return existing
             log.info("lab.replacing", sites=sorted(existing.sites))
             _stop_all(existing)
@@ -117,6 +128,7 @@ def lab_up(
         state = LabState(workdir=str(Path(workdir).resolve()), topology_doc=doc,
                          topology_path=topology.source)
         try:
+            new_admin_token(private_dir(state.dir))
             state.sites = _start_servers(topology, state.dir, startup_timeout_s)
             save_state(state)
             if provision:
@@ -146,7 +158,7 @@ def lab_sites(topology: Topology) -> list[str]:
 
 def _start_servers(topology: Topology, root: Path, timeout_s: float) -> dict[str, SiteState]:
     for sub in ("ports", "logs", "faults"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
+        private_dir(root / sub)
     names = lab_sites(topology)
     for site in names:
         (root / "ports" / f"{site}.port").unlink(missing_ok=True)
@@ -167,7 +179,7 @@ def _start_servers(topology: Topology, root: Path, timeout_s: float) -> dict[str
 def _launch(site: str, root: Path) -> None:
     args = [sys.executable, "-m", PROCESS_MARKER, "--site", site, "--state-dir", str(root),
             "--port", "0", "--port-file", str(root / "ports" / f"{site}.port")]
-    with open(root / "logs" / f"{site}.log", "ab") as out:
+    with open_private(root / "logs" / f"{site}.log", "ab") as out:
         subprocess.run([sys.executable, "-c", _LAUNCHER, *args], stdout=out,
                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=True)
 
@@ -215,13 +227,6 @@ def _all_answer(state: LabState) -> bool:
 
 
 def _provision(topology: Topology, state: LabState) -> dict[str, Any]:
-    try:
-        from georesil.provision.moto_engine import provision_moto
-    except ModuleNotFoundError as exc:
-        if exc.name != "georesil.provision.moto_engine":
-            raise
-        raise ProvisionError("the moto provisioning engine (georesil.provision.moto_engine) "
-                             "is not installed in this build") from exc
     result = provision_moto(topology, state.endpoints(), stack="lab")
     return dict(result.outputs)
 
@@ -230,9 +235,6 @@ def _seed(topology: Topology, state: LabState, count: int) -> int:
     """Write ``count`` sample objects to every object-storage primary bucket."""
     if count == 0:
         return 0
-    from georesil.model.schema import ServiceKind
-    from georesil.provision.outputs import StackOutputs
-
     clients = lab_clients(state)
     outputs = StackOutputs(state.outputs)
     for service in topology.services.values():
@@ -252,12 +254,46 @@ def _seed(topology: Topology, state: LabState, count: int) -> int:
     return count
 
 
-def lab_clients(state: LabState, **kwargs: Any) -> SiteClients:
-    """:class:`~georesil.cloud.SiteClients` for the lab's endpoints and dummy credentials."""
-    from georesil.cloud import Credentials, SiteClients
+def lab_clients(lab: LabState | str | Path = ".", **kwargs: Any) -> SiteClients:
+    """:class:`~georesil.cloud.SiteClients` for a lab's endpoints and dummy credentials.
 
+    Args:
+        lab: A :class:`LabState`, or the directory whose recorded lab to use.
+        **kwargs: Passed to :class:`~georesil.cloud.SiteClients` (``policy``, timeouts...).
+
+    Raises:
+        InvalidInput: ``lab`` is a directory without a lab.
+    """
+    state = lab if isinstance(lab, LabState) else require_state(lab)
     return SiteClients(state.topology(), state.endpoints(),
                        credentials=Credentials(*state.credentials), **kwargs)
+
+
+def moto_admin(site: str, path: str, workdir: str | Path = ".", *, method: str = "POST",
+               body: bytes = b"", timeout_s: float = 10.0) -> bytes:
+    """Call moto's control API (``/moto-api/...``) at ``site`` with the lab-admin token.
+
+    The lab's servers refuse ``/moto-api/`` without it (see :mod:`georesil.lab.faults`);
+    this is the one way georesil itself reaches it, e.g. ``moto_admin(site, "reset")``.
+
+    Raises:
+        InvalidInput: no lab, an unknown site, or the lab has no admin token.
+        Unavailable: the server did not answer.
+    """
+    state = require_state(workdir)
+    s = _site(state, site)
+    token = read_admin_token(state.dir)
+    if token is None:
+        raise InvalidInput(f"the lab in {state.dir} has no admin token; run `georesil lab up "
+                           "--replace`", path=str(state.dir))
+    request = urllib.request.Request(f"{s.endpoint}/moto-api/{path.lstrip('/')}", data=body,
+                                     method=method, headers={ADMIN_HEADER: token})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as resp:
+            return bytes(resp.read())
+    except (OSError, urllib.error.URLError) as exc:
+        raise Unavailable(f"site {site!r}: moto-api {path!r} at {s.endpoint} failed ({exc})",
+                          site=site) from exc
 
 
 # -- status ----------------------------------------------------------------------------------
@@ -298,13 +334,11 @@ def lab_status(workdir: str | Path = ".", *, count_objects: bool = True) -> LabS
     sites = {}
     for s in state.sites.values():
         health = probe(s.endpoint, timeout_s=1.0)
-        sites[s.site] = SiteStatus(s.site, s.endpoint, s.region,
-                                   health is not None and health.get("pid") == s.pid, s.pid)
+        up = health is not None and health.get("pid") == s.pid and _is_ours(s, state.dir)
+        sites[s.site] = SiteStatus(s.site, s.endpoint, s.region, up, s.pid)
     buckets = _buckets(state)
     objects: dict[str, dict[str, int | None]] = {}
     if count_objects and buckets:
-        from georesil.cloud import retry_policy
-
         clients = lab_clients(state, policy=lambda idempotent=True: retry_policy(
             attempts=2, deadline_s=5, idempotent=idempotent), connect_timeout_s=1.0)
         for svc, per_site in buckets.items():
@@ -317,9 +351,6 @@ def _buckets(state: LabState) -> dict[str, dict[str, str]]:
     """``{service: {site: bucket}}`` for every object-storage service, from the outputs."""
     if not state.outputs:
         return {}
-    from georesil.model.schema import ServiceKind
-    from georesil.provision.outputs import StackOutputs
-
     outputs = StackOutputs(state.outputs)
     return {svc.id: {site: ref.name for site, ref in outputs.buckets(svc.id).items()}
             for svc in state.topology().services.values()
@@ -327,8 +358,6 @@ def _buckets(state: LabState) -> dict[str, dict[str, str]]:
 
 
 def _count(clients: SiteClients, site: str, bucket: str) -> int | None:
-    from georesil.errors import CloudError
-
     total, token = 0, None
     try:
         while True:
@@ -507,14 +536,50 @@ def _wait_gone(pids: list[int], timeout_s: float, on_timeout: Callable[[int], No
 
 
 def _is_ours(s: SiteState, root: Path) -> bool:
-    """Whether ``s.pid`` is still our lab server for ``s.site`` in ``root`` (not a reused PID)."""
+    """Whether ``s.pid`` is our lab server for ``s.site`` in ``root`` on ``s.port``.
+
+    PID, command line (our server module, the site, this lab's state directory) and port must
+    all match: the process listens on the recorded port, or on none (a killed site). A
+    recycled PID, or a state file naming another lab's server, fails one of these.
+    """
     try:
         argv = Path(f"/proc/{s.pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
     words = [a.decode(errors="replace") for a in argv]
-    return (PROCESS_MARKER in words and _after(words, "--site") == s.site
-            and _after(words, "--state-dir") == str(root) and _alive(s.pid))
+    if not (PROCESS_MARKER in words and _after(words, "--site") == s.site
+            and _after(words, "--state-dir") == str(root) and _alive(s.pid)):
+        return False
+    ports = _listening_ports(s.pid)
+    return ports is not None and ports <= {s.port}
+
+
+def _listening_ports(pid: int) -> set[int] | None:
+    """TCP ports process ``pid`` listens on (from ``/proc``); ``None`` when unreadable."""
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return None
+    inodes = set()
+    for fd in fds:
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile (a connection ending)
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # sl local_address rem_address st ... inode; st 0A is LISTEN
+            if len(fields) > 9 and fields[3] == "0A" and fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 def _after(words: list[str], flag: str) -> str | None:

@@ -28,11 +28,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import ThreadedWSGIServer
+
 from georesil._atomic import write_atomic
 from georesil.lab.faults import FaultInjector
-from georesil.lab.state import PROCESS_MARKER, faults_path
+from georesil.lab.state import PROCESS_MARKER, faults_path, read_admin_token
 
-__all__ = ["SiteServer", "build_app", "main"]
+__all__ = ["SiteServer", "TrackingServer", "build_app", "main"]
+
 
 class SiteServer:
     """A werkzeug server for one WSGI app that can stop listening and start again.
@@ -47,7 +51,7 @@ class SiteServer:
         self.app = app
         self.host = host
         self.port = port
-        self._server: Any = None
+        self._server: TrackingServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -58,7 +62,7 @@ class SiteServer:
         """Bind and serve in a background thread; returns the port."""
         if self._server is not None:
             return self.port
-        server = _tracking_server()(self.host, self.port, self.app)
+        server = TrackingServer(self.host, self.port, self.app)
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="lab-http",
@@ -78,42 +82,38 @@ class SiteServer:
             self._thread.join(timeout=10)
 
 
-def _tracking_server() -> type:
-    """A threaded werkzeug server that remembers its open connections."""
-    from werkzeug.serving import ThreadedWSGIServer
+class TrackingServer(ThreadedWSGIServer):
+    """A threaded werkzeug server that remembers its open connections, to cut them."""
 
-    class TrackingServer(ThreadedWSGIServer):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            self._open: set[socket.socket] = set()
-            self._open_lock = threading.Lock()
-            super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
 
-        def process_request(self, request: Any, client_address: Any) -> None:
-            with self._open_lock:
-                self._open.add(request)
-            super().process_request(request, client_address)
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
 
-        def shutdown_request(self, request: Any) -> None:
-            with self._open_lock:
-                self._open.discard(request)
-            super().shutdown_request(request)
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
 
-        def cut_connections(self) -> None:
-            with self._open_lock:
-                conns, self._open = list(self._open), set()
-            for conn in conns:
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-
-    return TrackingServer
+    def cut_connections(self) -> None:
+        with self._open_lock:
+            conns, self._open = list(self._open), set()
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
 
-def build_app(site: str, state_dir: Path) -> Any:
-    """moto's multi-service WSGI app behind the fault wrapper."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
+def build_app(site: str, state_dir: Path) -> FaultInjector:
+    """moto's multi-service WSGI app behind the fault wrapper (``/moto-api/`` only with the
+    lab's admin token)."""
     return FaultInjector(DomainDispatcherApplication(create_backend_app),
-                         faults_path(state_dir, site), site)
+                         faults_path(state_dir, site), site,
+                         admin_token=read_admin_token(state_dir))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -37,15 +37,14 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
+from georesil.cloud import SiteClients
 from georesil.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from georesil.cloud import SiteClients
-    from georesil.model import Topology
+from georesil.model import Topology
+from georesil.model.schema import ServiceKind
 
 __all__ = [
     "KeyDiff",
@@ -227,8 +226,6 @@ def replica_sites(topology: Topology, service: str, to: str | None = None) -> tu
                                                                                       list[str]]:
     """The primary site of ``service`` and the secondary sites to compare (all, or ``to``)."""
     spec = topology.service(service)
-    from georesil.model.schema import ServiceKind
-
     if spec.kind is not ServiceKind.OBJECT_STORAGE:
         raise InvalidInput(f"service {service!r} is {spec.kind.value!r}; mirror works on "
                            "object-storage services", service=service)
