@@ -116,3 +116,38 @@ def test_real_lab_faults_reach_boto3_as_mapped_errors(lab: LabState, fast_policy
     finally:
         set_faults("south", FaultSettings(), lab.workdir)
     assert clients.call("south", "s3", "list_buckets")["Buckets"]
+
+
+def admin_client(tmp_path: Path, token: str | None = "t0ken") -> Client:
+    return Client(FaultInjector(moto_stub, tmp_path / "faults.json", "south",
+                                admin_token=token))
+
+
+@pytest.mark.parametrize("path", ["/moto-api/reset", "/%6Doto-api/reset", "/moto-api//reset",
+                                  "/moto-api/", "/Moto-Api/seed", "/moto-api-x"])
+def test_moto_api_is_refused_without_the_admin_header(tmp_path: Path, path: str) -> None:
+    """Every path moto would route to its control API is 403 without the lab-admin token."""
+    resp = admin_client(tmp_path).post(path, data=b"")
+    assert resp.status_code == 403 and b"lab-admin token" in resp.data
+
+
+def test_moto_api_with_a_wrong_token_or_no_lab_token_is_refused(tmp_path: Path) -> None:
+    """A wrong token is refused, and with no lab token every token is refused."""
+    assert admin_client(tmp_path).post(
+        "/moto-api/reset", headers={"X-Georesil-Lab-Admin": "guess"}).status_code == 403
+    assert admin_client(tmp_path, None).post(
+        "/moto-api/reset", headers={"X-Georesil-Lab-Admin": ""}).status_code == 403
+
+
+def test_moto_api_with_the_admin_token_reaches_moto(tmp_path: Path) -> None:
+    """The lab's own token passes the request on to moto."""
+    resp = admin_client(tmp_path).post("/moto-api/reset",
+                                       headers={"X-Georesil-Lab-Admin": "t0ken"})
+    assert resp.status_code == 200 and resp.data == b"real answer"
+
+
+def test_object_keys_named_moto_api_are_not_refused(tmp_path: Path) -> None:
+    """Only the first path segment counts: an S3 key 'moto-api/...' is ordinary data."""
+    resp = admin_client(tmp_path).get("/bucket/moto-api/reset",
+                                      headers={"Authorization": S3_AUTH})
+    assert resp.status_code == 200

@@ -79,3 +79,14 @@ def test_status_without_a_lab_exits_2(tmp_path: Path) -> None:
     """`lab status` where no lab exists says how to start one."""
     done = georesil(tmp_path, "lab", "status")
     assert done.returncode == 2 and "georesil lab up" in done.stderr
+
+
+def test_up_on_a_running_lab_says_it_reuses_it(cli_lab: Path) -> None:
+    """A second `lab up` says it reuses the lab and that a new --seed-objects is ignored."""
+    pids = {s.pid for s in lab_status(cli_lab, count_objects=False).sites.values()}
+    done = georesil(cli_lab, "lab", "up", "--topology", "topo.json", "--seed-objects", "9")
+    assert done.returncode == 0, done.stderr
+    assert f"reusing the lab in {cli_lab.resolve() / '.georesil' / 'lab'}" in done.stderr
+    assert "--seed-objects 9 ignored (the lab was seeded with 5)" in done.stderr
+    assert "lab down" in done.stderr
+    assert {s.pid for s in lab_status(cli_lab, count_objects=False).sites.values()} == pids

@@ -30,7 +30,13 @@ def up(
     """Start the lab (or reuse a healthy one), provision it, and seed sample data."""
     from georesil.lab import lab_status, lab_up
 
-    lab_up(load(topology), seed_objects=seed_objects, replace=replace)
+    state = lab_up(load(topology), seed_objects=seed_objects, replace=replace)
+    if state.reused:
+        note = (f"; --seed-objects {seed_objects} ignored (the lab was seeded with "
+                f"{state.seed_objects}), use `georesil lab down` first or `lab up --replace`"
+                if seed_objects != state.seed_objects else "")
+        typer.echo(f"reusing the lab in {state.dir} (same topology, every server "
+                   f"answering){note}", err=True)
     _show(lab_status(), as_json)
 
 
