@@ -82,3 +82,26 @@ def test_without_a_lab_or_stack_exits_2(tmp_path: Path) -> None:
     """Outside a lab and without --stack, verify says how to point it somewhere."""
     done = georesil(tmp_path, "mirror", "verify", "store")
     assert done.returncode == 2 and "georesil lab up" in done.stderr
+
+
+def test_sync_with_keys_left_exits_1_and_lists_them(
+        lab: LabState, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Keys a sync had to leave are listed on stderr, with what to do, and the exit is 1."""
+    from georesil import mirror
+    from georesil.cli.main import main
+    from georesil.mirror import SiteSync, SyncResult
+
+    def left_two(*args: object, **kwargs: object) -> SyncResult:
+        site = SiteSync("south", "b", keys_planned=5, versions_copied=3,
+                        failed={"a/1": "throttled", "b/2": "server error"})
+        return SyncResult("store", "north", {"south": site})
+
+    monkeypatch.setattr(mirror, "sync", left_two)
+    monkeypatch.chdir(lab.workdir)
+    with pytest.raises(SystemExit) as done:
+        main(["mirror", "sync", "store"])
+    err = capsys.readouterr().err
+    assert done.value.code == 1
+    assert "south: 2 key(s) not mirrored after their retries: a/1, b/2" in err
+    assert "run `georesil mirror sync store` again" in err

@@ -55,7 +55,7 @@ def sync(
     stack: str | None = StackOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Copy what the secondaries miss; resumable, nothing copied twice."""
+    """Copy what the secondaries miss; resumable, nothing copied twice (exit 1: keys left)."""
     from georesil.mirror import sync as run_sync
 
     topo, clients, buckets = _target(topology, stack, service)
@@ -66,6 +66,9 @@ def sync(
         print_json(result.to_json())
     else:
         typer.echo(_summary(result))
+    if result.failed:
+        typer.echo(_keys_left(result.service, result.failed), err=True)
+        raise typer.Exit(1)
 
 
 def _target(path: Path | None, stack: str | None,
@@ -126,6 +129,17 @@ def _summary(result: SyncResult) -> str:
              for s in result.sites.values()]
     return (f"mirrored {result.service} from {result.primary} — " + "; ".join(parts)
             + f" in {result.duration_s:.1f} s")
+
+
+def _keys_left(service: str, failed: dict[str, list[str]], shown: int = 20) -> str:
+    """Which keys a sync left behind, per site, and what to do about it."""
+    lines = []
+    for site, keys in failed.items():
+        more = f" (and {len(keys) - shown} more)" if len(keys) > shown else ""
+        lines.append(f"{site}: {len(keys)} key(s) not mirrored after their retries: "
+                     + ", ".join(keys[:shown]) + more)
+    lines.append(f"run `georesil mirror sync {service}` again to retry them (they go first)")
+    return "\n".join(lines)
 
 
 def _bytes(n: int) -> str:

@@ -6,7 +6,14 @@ never copies an object, so georesil checks and repairs replication itself. See d
 
 from __future__ import annotations
 
-from georesil.mirror.sync import SiteSync, SyncResult, checkpoint_path, sync
+from georesil.mirror.sync import (
+    Checkpoint,
+    SiteSync,
+    SyncResult,
+    checkpoint_path,
+    read_checkpoint,
+    sync,
+)
 from georesil.mirror.verify import (
     KeyDiff,
     MirrorReport,
@@ -18,6 +25,7 @@ from georesil.mirror.verify import (
 )
 
 __all__ = [
+    "Checkpoint",
     "KeyDiff",
     "MirrorReport",
     "SecondaryReport",
@@ -27,6 +35,7 @@ __all__ = [
     "checkpoint_path",
     "diff_key",
     "list_versions",
+    "read_checkpoint",
     "sync",
     "verify",
 ]

@@ -19,8 +19,13 @@ Nothing is copied twice:
   records is not copied again when the destination holds its signature, even where listing
   timestamps are too coarse to order a key's versions.
 
-An interrupted sync (site down, Ctrl-C) saves its checkpoint and re-raises; run it again to
-resume. ``prune`` deletes every version of keys the primary no longer has at all.
+A key whose copy still fails when the retry policy gives up (throttles, server errors, a
+version gone meanwhile) is recorded in the checkpoint and skipped; the sync goes on with the
+other keys, reports the keys left (:attr:`SiteSync.failed`) and the next sync tries them first.
+A site that cannot be reached at all (connection refused), denies access, or fails
+:data:`MAX_CONSECUTIVE_FAILURES` keys in a row stops the sync instead: the checkpoint is
+saved and the error re-raised; run it again to resume. ``prune`` deletes every version of
+keys the primary no longer has at all.
 """
 
 from __future__ import annotations
@@ -33,12 +38,13 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
 from georesil._atomic import write_atomic
-from georesil.errors import InvalidInput, NotFound, Unavailable
+from georesil.cloud import SiteClients
+from georesil.errors import CloudError, InvalidInput, NotFound, Throttled, Unavailable
 from georesil.mirror.verify import (
     History,
     Version,
@@ -47,18 +53,29 @@ from georesil.mirror.verify import (
     list_versions,
     replica_sites,
 )
+from georesil.model import Topology
 
-if TYPE_CHECKING:
-    from georesil.cloud import SiteClients
-    from georesil.model import Topology
-
-__all__ = ["META_ETAG", "META_LAST_MODIFIED", "META_VERSION", "SiteSync", "SyncResult", "sync"]
+__all__ = [
+    "MAX_CONSECUTIVE_FAILURES",
+    "META_ETAG",
+    "META_LAST_MODIFIED",
+    "META_VERSION",
+    "Checkpoint",
+    "SiteSync",
+    "SyncResult",
+    "checkpoint_path",
+    "read_checkpoint",
+    "sync",
+]
 
 log = structlog.get_logger(__name__)
 
 META_VERSION = "georesil-source-version"
 META_ETAG = "georesil-source-etag"
 META_LAST_MODIFIED = "georesil-source-last-modified"
+#: This many keys failing in a row (after their retries) means the site, not the keys, is
+#: the problem: the sync stops instead of trying every key.
+MAX_CONSECUTIVE_FAILURES = 20
 
 Progress = Callable[[str, int, int], None]
 """``progress(site, done, total)``: keys handled so far out of ``total``; called once with 0
@@ -79,6 +96,9 @@ class SiteSync:
     pruned: int = 0
     skipped_checkpoint: int = 0
     complete: bool = False
+    #: Keys not mirrored because their retries ran out: ``{key: error}``; the next sync
+    #: tries them first.
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,26 +118,52 @@ class SyncResult:
     def bytes_copied(self) -> int:
         return sum(s.bytes_copied for s in self.sites.values())
 
+    @property
+    def failed(self) -> dict[str, list[str]]:
+        """``{site: [keys left]}`` for every secondary with keys not mirrored."""
+        return {site: sorted(s.failed) for site, s in self.sites.items() if s.failed}
+
     def to_json(self) -> dict[str, Any]:
         return {"service": self.service, "primary": self.primary,
                 "duration_s": round(self.duration_s, 3),
                 "sites": {k: asdict(v) for k, v in self.sites.items()}}
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """What the checkpoint of one (service, secondary) says, for status and readiness.
+
+    Times are epoch seconds; ``None`` when it never happened.
+    """
+
+    path: Path
+    source_bucket: str | None
+    dest_bucket: str | None
+    keys_done: int
+    failed: dict[str, str]
+    updated_at: float | None
+    last_success_at: float | None
+    heartbeat_at: float | None
+
+
 class _Checkpoint:
-    """Completed copies, per key: ``{key: {source_version_id: etag}}``, saved atomically."""
+    """Completed copies, per key: ``{key: {source_version_id: etag}}``, saved atomically,
+    with the keys left by the last run and the times of the last success and heartbeat."""
 
     def __init__(self, path: Path, source_bucket: str, dest_bucket: str) -> None:
         self.path = path
         self.buckets = (source_bucket, dest_bucket)
         self.done: dict[str, dict[str, str]] = {}
+        self.failed: dict[str, str] = {}
+        self.last_success_at: float | None = None
+        self.heartbeat_at: float | None = None
         self._lock = threading.Lock()
-        try:
-            data = json.loads(path.read_text())
-        except (FileNotFoundError, ValueError):
-            return
+        data = _read_json(path)
         if (data.get("source_bucket"), data.get("dest_bucket")) == self.buckets:
-            self.done = {k: dict(v) for k, v in data.get("done", {}).items()}
+            self.done = {str(k): dict(v) for k, v in dict(data.get("done") or {}).items()}
+            self.failed = {str(k): str(v) for k, v in dict(data.get("failed") or {}).items()}
+            self.last_success_at = _float_or_none(data.get("last_success_at"))
+            self.heartbeat_at = _float_or_none(data.get("heartbeat_at"))
 
     def has(self, version: Version) -> bool:
         return self.done.get(version.key, {}).get(version.version_id) == (version.etag or "")
@@ -126,17 +172,56 @@ class _Checkpoint:
         with self._lock:
             self.done.setdefault(version.key, {})[version.version_id] = version.etag or ""
 
+    def settle(self, failed: Mapping[str, str], *, now: float) -> None:
+        """Record the keys left by a finished run; no key left is a success at ``now``."""
+        with self._lock:
+            self.failed = dict(failed)
+            self.heartbeat_at = now
+            if not failed:
+                self.last_success_at = now
+
     def save(self) -> None:
         with self._lock:
             payload = json.dumps({"source_bucket": self.buckets[0],
                                   "dest_bucket": self.buckets[1],
-                                  "updated_at": time.time(), "done": self.done})
+                                  "updated_at": time.time(),
+                                  "last_success_at": self.last_success_at,
+                                  "heartbeat_at": self.heartbeat_at,
+                                  "failed": self.failed, "done": self.done})
         write_atomic(self.path, payload)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A checkpoint's content; ``{}`` when it is missing or unreadable (it is only a guard)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _float_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def checkpoint_path(workdir: str | Path, service: str, site: str) -> Path:
     """Where the checkpoint of ``service``'s mirror to ``site`` lives."""
     return Path(workdir) / ".georesil" / "mirror" / service / f"{site}.json"
+
+
+def read_checkpoint(workdir: str | Path, service: str, site: str) -> Checkpoint | None:
+    """The checkpoint of ``service``'s mirror to ``site``, or ``None`` when there is none."""
+    path = checkpoint_path(workdir, service, site)
+    data = _read_json(path)
+    if not data:
+        return None
+    return Checkpoint(
+        path, data.get("source_bucket"), data.get("dest_bucket"),
+        keys_done=len(dict(data.get("done") or {})),
+        failed={str(k): str(v) for k, v in dict(data.get("failed") or {}).items()},
+        updated_at=_float_or_none(data.get("updated_at")),
+        last_success_at=_float_or_none(data.get("last_success_at")),
+        heartbeat_at=_float_or_none(data.get("heartbeat_at")))
 
 
 def sync(
@@ -167,9 +252,15 @@ def sync(
         workdir: Where ``.georesil/mirror/`` checkpoints live.
         batch_size: Keys per checkpoint save and ``mirror.batch_copied`` event.
 
+    Returns:
+        What each secondary received; keys whose retries ran out are in
+        ``result.sites[site].failed`` (the sync went on without them).
+
     Raises:
         InvalidInput: a bad service, ``to`` or ``workers``.
-        CloudError: a call failed after retries; the checkpoint is saved, run again to resume.
+        CloudError: a listing failed after retries, a site refused connections or denied
+            access, or :data:`MAX_CONSECUTIVE_FAILURES` keys failed in a row; the checkpoint
+            is saved, run again to resume.
     """
     if workers < 1:
         raise InvalidInput(f"--workers: got {workers}; must be 1 or more", field="workers")
@@ -200,6 +291,7 @@ def sync(
 
 def _plan(source: History, dest: History, checkpoint: _Checkpoint,
           outcome: SiteSync) -> list[tuple[str, tuple[Version, ...]]]:
+    """Pending versions per key; the keys the last run left behind come first."""
     work = []
     for key, history in source.items():
         there = dest.get(key, [])
@@ -211,6 +303,7 @@ def _plan(source: History, dest: History, checkpoint: _Checkpoint,
         outcome.skipped_checkpoint += len(pending) - len(todo)
         if todo:
             work.append((key, todo))
+    work.sort(key=lambda item: item[0] not in checkpoint.failed)  # stable: else source order
     return work
 
 
@@ -223,16 +316,7 @@ def _sync_site(copier: _Copier, source: History, checkpoint: _Checkpoint, *, wor
     stale = [(k, h) for k, h in dest.items() if k not in source] if prune else []
     total = len(work) + len(stale)
     done = 0
-    ticks = [0]
-    tick_lock = threading.Lock()
-
-    def key_done() -> None:
-        with tick_lock:
-            ticks[0] += 1
-            count = ticks[0]
-        if progress:
-            progress(copier.dest_site, count, total)
-
+    tracker = _Tracker(copier.dest_site, total, progress)
     if progress:
         progress(copier.dest_site, 0, total)
     for start in range(0, total, batch_size):
@@ -241,33 +325,87 @@ def _sync_site(copier: _Copier, source: History, checkpoint: _Checkpoint, *, wor
         chunk = work[start:start + batch_size]
         prune_chunk = stale[max(0, start - len(work)):max(0, start + batch_size - len(work))]
         try:
-            _run_batch(copier, chunk, prune_chunk, checkpoint, workers, key_done)
+            _run_batch(copier, chunk, prune_chunk, checkpoint, workers, tracker)
         finally:
+            outcome.failed = dict(tracker.failed)
+            checkpoint.failed = {**checkpoint.failed, **tracker.failed}
             checkpoint.save()
         done += len(chunk) + len(prune_chunk)
         log.info("mirror.batch_copied", batch=start // batch_size, keys=len(chunk),
                  pruned=len(prune_chunk), versions=outcome.versions_copied - before[0],
                  bytes=outcome.bytes_copied - before[1], done=done, total=total,
-                 duration_s=round(time.monotonic() - began, 3))
-    outcome.complete = True
+                 failed=len(tracker.failed), duration_s=round(time.monotonic() - began, 3))
+    checkpoint.settle(tracker.failed, now=time.time())
+    checkpoint.save()
+    outcome.complete = not tracker.failed
+    if tracker.failed:
+        log.warning("mirror.keys_left", keys=sorted(tracker.failed)[:20],
+                    count=len(tracker.failed))
+
+
+class _Tracker:
+    """Counts finished keys for progress, and keys given up, stopping a run that only fails."""
+
+    def __init__(self, site: str, total: int, progress: Progress | None) -> None:
+        self.site, self.total, self.progress = site, total, progress
+        self.failed: dict[str, str] = {}
+        self._done = 0
+        self._in_a_row = 0
+        self._lock = threading.Lock()
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._in_a_row = 0
+        self._tick()
+
+    def gave_up(self, key: str, exc: CloudError) -> None:
+        """Record ``key`` as left behind; re-raise when the site itself looks unusable."""
+        if isinstance(exc, Unavailable) and getattr(exc, "sent", True) is False:
+            raise exc  # connection refused: the site is down, not this key
+        if not isinstance(exc, (Throttled, Unavailable, NotFound)):
+            raise exc  # access denied, validation: every key would fail the same way
+        with self._lock:
+            self.failed[key] = str(exc)
+            self._in_a_row += 1
+            in_a_row = self._in_a_row
+        log.warning("mirror.key_skipped", key=key, error=type(exc).__name__,
+                    code=getattr(exc, "code", None))
+        if in_a_row >= MAX_CONSECUTIVE_FAILURES:
+            raise exc
+        self._tick()
+
+    def _tick(self) -> None:
+        with self._lock:
+            self._done += 1
+            count = self._done
+        if self.progress:
+            self.progress(self.site, count, self.total)
 
 
 def _run_batch(copier: _Copier, chunk: list[tuple[str, tuple[Version, ...]]],
                prune_chunk: list[tuple[str, list[Version]]], checkpoint: _Checkpoint,
-               workers: int, key_done: Callable[[], None]) -> None:
+               workers: int, tracker: _Tracker) -> None:
     context = structlog.contextvars.get_contextvars()
 
     def copy_key(key: str, versions: tuple[Version, ...]) -> None:
         with structlog.contextvars.bound_contextvars(**context):
-            for version in versions:
-                copier.copy(version)
-                checkpoint.add(version)
-        key_done()
+            try:
+                for version in versions:
+                    copier.copy(version)
+                    checkpoint.add(version)
+            except CloudError as exc:
+                tracker.gave_up(key, exc)
+                return
+        tracker.succeeded()
 
     def prune_key(key: str, history: list[Version]) -> None:
         with structlog.contextvars.bound_contextvars(**context):
-            copier.prune(key, history)
-        key_done()
+            try:
+                copier.prune(key, history)
+            except CloudError as exc:
+                tracker.gave_up(key, exc)
+                return
+        tracker.succeeded()
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirror") as pool:
         futures: list[Future[None]] = [pool.submit(copy_key, k, v) for k, v in chunk]
@@ -276,9 +414,11 @@ def _run_batch(copier: _Copier, chunk: list[tuple[str, tuple[Version, ...]]],
         failed = next((f for f in finished if f.exception() is not None), None)
         if failed is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-            log.warning("mirror.sync_interrupted", error=str(failed.exception()),
+            error = failed.exception()
+            log.warning("mirror.sync_interrupted", error=str(error),
                         versions=copier.outcome.versions_copied)
-            raise failed.exception()  # type: ignore[misc]
+            assert error is not None
+            raise error
 
 
 class _Copier:
@@ -321,15 +461,21 @@ class _Copier:
               key: str) -> None:
         """Do a version-creating write once: a retry first checks the last attempt's effect."""
         client = self.clients.client(self.dest_site, "s3")
-        tried = False
+        last: list[BaseException] = []
 
         def attempt() -> None:
-            nonlocal tried
-            if tried and landed():
+            # A throttled request never ran; anything else may have: check before repeating.
+            # The check has its own retries, so a transient failure of the check does not
+            # use up the write's attempts.
+            if last and not isinstance(last[-1], Throttled) \
+                    and self.clients.policy(idempotent=True)(landed):
                 return
-            tried = True
-            with self.clients.mapped(self.dest_site, "s3", operation):
-                act(client)
+            try:
+                with self.clients.mapped(self.dest_site, "s3", operation):
+                    act(client)
+            except CloudError as exc:
+                last.append(exc)
+                raise
 
         self.clients.policy(idempotent=True)(attempt)
 
