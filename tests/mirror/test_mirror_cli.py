@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,12 +33,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabState]:
     lab_down(workdir)
 
 
-def write_fresh_object(lab: LabState) -> None:
+def write_fresh_object(lab: LabState) -> str:
     from georesil.lab import lab_status
 
     bucket = lab_status(lab.workdir, count_objects=False).buckets["store"]["north"]
-    lab_clients(lab).call("north", "s3", "put_object", Bucket=bucket,
-                          Key=f"fresh/{uuid.uuid4()}", Body=b"new")
+    key = f"fresh/{uuid.uuid4()}"
+    lab_clients(lab).call("north", "s3", "put_object", Bucket=bucket, Key=key, Body=b"new")
+    return key
 
 
 def test_verify_exits_1_when_a_secondary_lags_beyond_rpo(lab: LabState) -> None:
@@ -105,3 +108,52 @@ def test_sync_with_keys_left_exits_1_and_lists_them(
     assert done.value.code == 1
     assert "south: 2 key(s) not mirrored after their retries: a/1, b/2" in err
     assert "run `georesil mirror sync store` again" in err
+
+
+def _wait_mirrored(lab: LabState, key: str, timeout_s: float = 90.0) -> None:
+    from georesil.lab import lab_status
+    from georesil.mirror import list_versions
+
+    bucket = lab_status(lab.workdir, count_objects=False).buckets["store"]["south"]
+    deadline = time.monotonic() + timeout_s
+    while key not in list_versions(lab_clients(lab), "south", bucket):
+        assert time.monotonic() < deadline, f"{key} was not mirrored in {timeout_s:g}s"
+        time.sleep(0.2)
+
+
+def _start_run(lab: LabState) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", _MAIN, "mirror", "run", "store", "--every",
+                             "0.3s", "--workers", "2"], cwd=lab.workdir, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_mirror_run_mirrors_new_writes_stops_cleanly_and_resumes(lab: LabState) -> None:
+    """`mirror run --every` copies new writes; SIGTERM ends it (0), a restart goes on, and
+    Ctrl-C ends it with 130 and one line saying so."""
+    runner = _start_run(lab)
+    try:
+        _wait_mirrored(lab, write_fresh_object(lab))
+        runner.send_signal(signal.SIGTERM)
+        _, err = runner.communicate(timeout=60)
+    finally:
+        runner.kill()
+    assert runner.returncode == 0, err
+    stops = [line for line in err.splitlines() if "mirror run store" in line]
+    assert len(stops) == 1 and "stopped by SIGTERM after" in stops[0]
+
+    runner = _start_run(lab)
+    try:
+        _wait_mirrored(lab, write_fresh_object(lab))
+        runner.send_signal(signal.SIGINT)
+        _, err = runner.communicate(timeout=60)
+    finally:
+        runner.kill()
+    assert runner.returncode == 130, err
+    stops = [line for line in err.splitlines() if "mirror run store" in line]
+    assert len(stops) == 1 and "interrupted after" in stops[0] and "resume" in stops[0]
+    assert "Traceback" not in err
+    from georesil.mirror import read_checkpoint
+
+    saved = read_checkpoint(lab.workdir, "store", "south")
+    assert saved is not None and saved.heartbeat_at is not None
+    assert saved.last_success_at is not None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +14,7 @@ from georesil.cli._common import JsonOpt, TopologyOpt, console, print_json
 
 if TYPE_CHECKING:
     from georesil.cloud import SiteClients
-    from georesil.mirror import MirrorReport, SyncResult
+    from georesil.mirror import MirrorReport, Round, SyncResult
     from georesil.model import Topology
 
 mirror_app = typer.Typer(help="Audit (verify) and repair (sync) object replication between "
@@ -69,6 +71,70 @@ def sync(
     if result.failed:
         typer.echo(_keys_left(result.service, result.failed), err=True)
         raise typer.Exit(1)
+
+
+@mirror_app.command("run")
+def run(
+    service: str = ServiceArg,
+    every: str = typer.Option(..., "--every", help="Interval between rounds: '60s', '5m', "
+                              "'1h' or seconds.", show_default=False),
+    to: str | None = ToOpt,
+    workers: int = typer.Option(8, "--workers", help="Keys copied concurrently."),
+    prune: bool = typer.Option(False, "--prune", help="Delete keys the primary no longer has."),
+    rounds: int | None = typer.Option(None, "--rounds", help="Stop after this many rounds "
+                                      "(default: run until stopped)."),
+    topology: Path | None = TopologyOpt,
+    stack: str | None = StackOpt,
+) -> None:
+    """Mirror every interval until stopped (SIGTERM: exit 0; Ctrl-C: exit 130); restartable."""
+    from georesil.mirror import parse_interval, run_every
+
+    every_s = parse_interval(every)
+    topo, clients, buckets = _target(topology, stack, service)
+    stop = threading.Event()
+    caught: list[int] = []
+    finished = [0]
+
+    def on_signal(signum: int, _frame: object) -> None:
+        caught.append(signum)
+        stop.set()
+        raise KeyboardInterrupt  # cuts a round short; its checkpoint is saved on the way out
+
+    def on_round(r: Round) -> None:
+        finished[0] = r.number
+        line = _round_line(r)
+        if line:
+            typer.echo(line, err=r.error is not None or bool(r.keys_left))
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        run_every(topo, service, clients, buckets, every_s=every_s, stop=stop, to=to,
+                  workers=workers, prune=prune, rounds=rounds, on_round=on_round)
+    except KeyboardInterrupt:
+        if not caught:  # raised by Python's own SIGINT handling before ours was installed
+            caught.append(signal.SIGINT)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    how = ("finished" if not caught else
+           "stopped by SIGTERM" if caught[0] == signal.SIGTERM else "interrupted")
+    typer.echo(f"mirror run {service} {how} after {finished[0]} round(s); checkpoints in "
+               f"{Path('.georesil', 'mirror', service)}/; run it again to resume", err=True)
+    if caught and caught[0] == signal.SIGINT:
+        raise typer.Exit(130)
+
+
+def _round_line(r: Round) -> str:
+    """One line for a round that did something or failed; nothing for an idle one."""
+    if r.error is not None or r.result is None:
+        return f"round {r.number}: failed ({r.error}); trying again next round"
+    result = r.result
+    if not result.versions_copied and not result.failed and not any(
+            s.pruned for s in result.sites.values()):
+        return ""
+    left = sum(len(keys) for keys in result.failed.values())
+    return f"round {r.number}: " + _summary(result) + (
+        f"; {left} key(s) left for the next round" if left else "")
 
 
 def _target(path: Path | None, stack: str | None,

@@ -6,6 +6,7 @@ never copies an object, so georesil checks and repairs replication itself. See d
 
 from __future__ import annotations
 
+from georesil.mirror.schedule import Round, parse_interval, run_every
 from georesil.mirror.sync import (
     Checkpoint,
     SiteSync,
@@ -28,6 +29,7 @@ __all__ = [
     "Checkpoint",
     "KeyDiff",
     "MirrorReport",
+    "Round",
     "SecondaryReport",
     "SiteSync",
     "SyncResult",
@@ -35,7 +37,9 @@ __all__ = [
     "checkpoint_path",
     "diff_key",
     "list_versions",
+    "parse_interval",
     "read_checkpoint",
+    "run_every",
     "sync",
     "verify",
 ]

@@ -64,6 +64,7 @@ __all__ = [
     "SiteSync",
     "SyncResult",
     "checkpoint_path",
+    "mark_heartbeat",
     "read_checkpoint",
     "sync",
 ]
@@ -207,6 +208,15 @@ def _float_or_none(value: Any) -> float | None:
 def checkpoint_path(workdir: str | Path, service: str, site: str) -> Path:
     """Where the checkpoint of ``service``'s mirror to ``site`` lives."""
     return Path(workdir) / ".georesil" / "mirror" / service / f"{site}.json"
+
+
+def mark_heartbeat(workdir: str | Path, service: str, site: str, *, now: float) -> None:
+    """Write ``heartbeat_at`` into the checkpoint of ``service``'s mirror to ``site`` (the
+    scheduled runner does after every round, whatever its outcome)."""
+    path = checkpoint_path(workdir, service, site)
+    data = _read_json(path)
+    data["heartbeat_at"] = now
+    write_atomic(path, json.dumps(data))
 
 
 def read_checkpoint(workdir: str | Path, service: str, site: str) -> Checkpoint | None:
