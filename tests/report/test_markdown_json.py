@@ -78,3 +78,21 @@ def test_report_names_the_hazard_models_docs_use(report_dir: Path) -> None:
         assert name in docs, f"docs/hazards.md does not name {name!r}"
         assert name in html and name in text, name
     assert "point source" not in html and "point source" not in text
+
+
+def test_markdown_carries_no_html_from_the_topology(tmp_path: Path, taiwan: Any) -> None:
+    """HTML in the topology's text (description, names) is written as text, never markup."""
+    from georesil.app import report_inputs
+    from georesil.model import topology_from_dict
+    from georesil.report import write_report
+
+    doc = taiwan.doc.model_dump(mode="json", exclude_none=True)
+    doc["description"] = ('evil<script>alert("d")</script> see <img src=x onerror=alert(1)> '
+                          'and <!-- hidden --> <a href="x">')
+    for site in doc["sites"]:
+        site["name"] = f"<b>{site['id']}</b>"
+    hostile = topology_from_dict(doc)
+    write_report(report_inputs(hostile, None, None, None, None), tmp_path / "out")
+    text = (tmp_path / "out" / "report.md").read_text("utf-8")
+    assert re.search(r"<[A-Za-z!/]", text) is None
+    assert "evil&lt;script>alert" in text and "&lt;img src=x onerror=alert(1)>" in text

@@ -2,6 +2,10 @@
 
 :func:`render_markdown` returns the text and the figure files to write (relative paths), so
 the caller can write everything atomically in one place.
+
+Text from the topology (names, descriptions, reasons) is data, never markup: every ``<`` in
+the document is written as ``&lt;``, so no HTML from an input file reaches a Markdown viewer
+(renderers pass raw HTML through). The report's own Markdown uses no HTML.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from georesil.report.data import SECTIONS, TIER_OBJECTIVES, ReportData, annual_h
 from georesil.report.figures import ReportFigure
 from georesil.report.method import NO_LOSS_EXCEEDANCE, SEISMIC_LEAD, method_lines
 
-__all__ = ["FIGURE_DIR", "render_markdown"]
+__all__ = ["FIGURE_DIR", "escape_html", "render_markdown"]
 
 #: Directory, beside report.md, that holds the figures.
 FIGURE_DIR = "figures"
@@ -33,7 +37,15 @@ def render_markdown(data: ReportData,
         out += [f"## {i}. {titles[key]}", ""]
         out += render(data, figures)
         out.append("")
-    return "\n".join(out).rstrip() + "\n", files
+    return escape_html("\n".join(out).rstrip() + "\n"), files
+
+
+def escape_html(text: str) -> str:
+    """``text`` with every ``<`` as ``&lt;``: no HTML tag, comment or autolink can start.
+
+    Markdown renders ``&lt;`` as ``<``, so the text reads the same.
+    """
+    return text.replace("<", "&lt;")
 
 
 def _fig(figures: Mapping[str, ReportFigure], name: str) -> list[str]:
