@@ -26,6 +26,7 @@ _OPEN_FLAGS = {
     "a": os.O_WRONLY | os.O_CREAT | os.O_APPEND,
     "a+": os.O_RDWR | os.O_CREAT | os.O_APPEND,
     "w": os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+    "x": os.O_WRONLY | os.O_CREAT | os.O_EXCL,
 }
 
 
@@ -68,17 +69,20 @@ def _tighten(directory: Path) -> None:
             os.chmod(directory, _DIR_MODE)
 
 
-def open_private(path: str | Path, mode: str = "a") -> IO[Any]:
-    """Open a file inside ``.georesil`` as ``0600`` (``mode``: ``a``, ``a+``, ``w``, with
-    an optional ``b``), creating its directory 0700. A symlink in its place is refused
-    (``OSError``), so nobody can redirect georesil's writes to another file."""
+def open_private(path: str | Path, mode: str = "a", *, encoding: str | None = None) -> IO[Any]:
+    """Open a file georesil keeps for itself as ``0600`` (``mode``: ``a``, ``a+``, ``w`` or
+    ``x``, with an optional ``b``), creating its directory (0700 inside ``.georesil``).
+
+    A symlink in its place is refused (``OSError``), so nobody can redirect georesil's
+    writes to another file; ``x`` raises ``FileExistsError`` when the file exists.
+    """
     path = Path(path)
     flags = _OPEN_FLAGS[mode.replace("b", "")] | os.O_NOFOLLOW | os.O_CLOEXEC
     private_dir(path.parent)
     fd = os.open(path, flags, _FILE_MODE)
     try:
         os.fchmod(fd, _FILE_MODE)  # an existing file keeps its old mode otherwise
-        return os.fdopen(fd, mode)
+        return os.fdopen(fd, mode, encoding=encoding)
     except BaseException:
         os.close(fd)
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,17 @@ def test_finished_status_comes_from_drill_finished(tmp_path: Path) -> None:
     with _journal(tmp_path / "j.jsonl") as j:
         j.append("drill.finished", status="completed")
     assert Journal.load(tmp_path / "j.jsonl").status == "completed"
+
+
+def test_journal_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    """Under umask 000 a journal in .georesil/drills is 0600 in 0700 directories."""
+    path = tmp_path / ".georesil" / "drills" / "j.jsonl"
+    old = os.umask(0)
+    try:
+        _journal(path).close()
+        Journal.reopen(path).close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / ".georesil").stat().st_mode) == 0o700

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from georesil._atomic import open_private
 from georesil._process import pid_alive as _alive
 from georesil._read import JOURNAL, parse_json, read_text
 from georesil.errors import InvalidInput
@@ -53,9 +54,8 @@ class Journal:
     def create(cls, path: str | Path) -> Journal:
         """Start a new journal; refuses to overwrite an existing one."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            fh = open(path, "x", encoding="utf-8")  # noqa: SIM115 - closed by close()
+            fh = open_private(path, "x", encoding="utf-8")  # closed by close()
         except FileExistsError:
             raise InvalidInput(f"{path}: a journal already exists there; choose another "
                                "--journal path or resume it with `georesil drill resume`",
@@ -66,7 +66,7 @@ class Journal:
     def reopen(cls, path: str | Path) -> Journal:
         """Continue an existing journal (resume)."""
         path = Path(path)
-        return cls(path, open(path, "a", encoding="utf-8"))  # noqa: SIM115
+        return cls(path, open_private(path, "a", encoding="utf-8"))
 
     def append(self, event: str, *, ts: float | None = None, **fields: Any) -> dict[str, Any]:
         """Write one event durably and return it."""

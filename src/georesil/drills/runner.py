@@ -25,6 +25,7 @@ from typing import Any
 import structlog
 from structlog.contextvars import bound_contextvars
 
+from georesil._atomic import open_private
 from georesil.drills import measure, safety
 from georesil.drills.context import Clock, DrillContext, Environment, SystemClock
 from georesil.drills.execution import execute_step, probe_recovery
@@ -117,8 +118,7 @@ def default_journal_path(workdir: Path, run_id: str, ts: float) -> Path:
 
 def _index(workdir: Path, run_id: str, journal: Path) -> None:
     index = safety.drills_dir(workdir) / "index.jsonl"
-    index.parent.mkdir(parents=True, exist_ok=True)
-    with open(index, "a", encoding="utf-8") as fh:
+    with open_private(index, "a", encoding="utf-8") as fh:
         fh.write(json.dumps({"run_id": run_id, "journal": str(journal.resolve())}) + "\n")
 
 

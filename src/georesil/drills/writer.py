@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from georesil._atomic import open_private, private_dir
 from georesil.drills.control import ControlPlane
 from georesil.errors import CloudError, Unavailable
 
@@ -83,7 +84,7 @@ class Writer:
         self._tag = uuid.uuid4().hex[:6]
 
     def start(self) -> Writer:
-        self.ledger.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.ledger.parent)
         self._thread = threading.Thread(target=self.run, name=f"writer-{self.service}",
                                         daemon=True)
         self._thread.start()
@@ -102,9 +103,8 @@ class Writer:
 
     def run(self, duration_s: float | None = None) -> WriterStats:
         """Write until stopped (or for ``duration_s``)."""
-        self.ledger.parent.mkdir(parents=True, exist_ok=True)
         deadline = None if duration_s is None else time.monotonic() + duration_s
-        with open(self.ledger, "a", encoding="utf-8") as fh:
+        with open_private(self.ledger, "a", encoding="utf-8") as fh:
             while not self._stop.is_set() and (deadline is None or time.monotonic() < deadline):
                 entry = self.write_once()
                 if entry is not None:
