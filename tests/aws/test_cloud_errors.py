@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore import exceptions as bce
 
-from georesil.cloud import map_error
+from georesil.cloud import error_code, is_already_exists, is_condition_failed, map_error
 from georesil.errors import AccessDenied, CloudError, NotFound, Throttled, Unavailable
 
 
@@ -97,3 +97,28 @@ def test_cloud_errors_pass_through_unchanged() -> None:
     """An error that already is a CloudError is returned as it is."""
     original = Throttled("slow", site="x")
     assert map_error(original) is original
+
+
+@pytest.mark.parametrize("code", ["ConditionalCheckFailedException", "PreconditionFailed"])
+def test_a_failed_condition_is_recognised_raw_and_mapped(code: str) -> None:
+    """is_condition_failed answers for botocore's error and for the mapped CloudError."""
+    raw = client_error(code, 400 if code.startswith("Conditional") else 412)
+    assert is_condition_failed(raw) and is_condition_failed(mapped(raw))
+    assert error_code(mapped(raw)) == code and not is_already_exists(raw)
+
+
+@pytest.mark.parametrize("code", ["BucketAlreadyOwnedByYou", "EntityAlreadyExists",
+                                  "ResourceInUseException", "ParameterAlreadyExists"])
+def test_already_exists_codes_are_recognised(code: str) -> None:
+    """is_already_exists answers for every create-conflict code georesil meets."""
+    raw = client_error(code, 409)
+    assert is_already_exists(raw) and is_already_exists(mapped(raw))
+    assert not is_condition_failed(raw)
+
+
+def test_other_errors_have_no_condition_or_conflict() -> None:
+    """A throttle, a plain exception and a connection error are neither."""
+    for exc in (client_error("SlowDown", 503), ValueError("x"),
+                bce.EndpointConnectionError(endpoint_url="http://127.0.0.1:1")):
+        assert not is_condition_failed(exc) and not is_already_exists(exc)
+    assert error_code(ValueError("x")) is None
