@@ -489,13 +489,13 @@ def _terminate(pids: list[int], timeout_s: float) -> None:
     for pid in pids:
         try:
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             continue
     _wait_gone(pids, timeout_s, on_timeout=lambda pid: _kill_quietly(pid))
 
 
 def _kill_quietly(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(pid, signal.SIGKILL)
 
 
@@ -513,7 +513,7 @@ def _running_servers(root: Path) -> list[int]:
             continue
         words = [a.decode(errors="replace") for a in argv]
         if PROCESS_MARKER in words and _after(words, "--state-dir") == str(root) \
-                and int(entry.name) != os.getpid():
+                and int(entry.name) != os.getpid() and _owned(int(entry.name)):
             found.append(int(entry.name))
     return sorted(found)
 
@@ -533,14 +533,13 @@ def _wait_gone(pids: list[int], timeout_s: float, on_timeout: Callable[[int], No
         time.sleep(0.02)
 
 
-
-
 def _is_ours(s: SiteState, root: Path) -> bool:
     """Whether ``s.pid`` is our lab server for ``s.site`` in ``root`` on ``s.port``.
 
-    PID, command line (our server module, the site, this lab's state directory) and port must
-    all match: the process listens on the recorded port, or on none (a killed site). A
-    recycled PID, or a state file naming another lab's server, fails one of these.
+    PID (alive, run by this user), command line (our server module, the site, this lab's state
+    directory) and port must all match: the process listens on the recorded port, or on none
+    (a killed site). A recycled PID, or a state file naming another lab's server, fails one
+    of these.
     """
     try:
         argv = Path(f"/proc/{s.pid}/cmdline").read_bytes().split(b"\0")
@@ -548,10 +547,19 @@ def _is_ours(s: SiteState, root: Path) -> bool:
         return False
     words = [a.decode(errors="replace") for a in argv]
     if not (PROCESS_MARKER in words and _after(words, "--site") == s.site
-            and _after(words, "--state-dir") == str(root) and _alive(s.pid)):
+            and _after(words, "--state-dir") == str(root) and _alive(s.pid)
+            and _owned(s.pid)):
         return False
     ports = _listening_ports(s.pid)
     return ports is not None and ports <= {s.port}
+
+
+def _owned(pid: int) -> bool:
+    """Whether process ``pid`` runs as this user (another user's process is never ours)."""
+    try:
+        return Path(f"/proc/{pid}").stat().st_uid == os.getuid()
+    except OSError:
+        return False
 
 
 def _listening_ports(pid: int) -> set[int] | None:
