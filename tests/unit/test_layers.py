@@ -31,11 +31,6 @@ ALLOWED: dict[tuple[str, str], str] = {
 #: (owner in the comment). The lead deletes entries as those branches land: an entry that no
 #: longer matches fails test_allow_list_has_no_stale_entries. Never add one.
 PENDING: dict[tuple[str, str], str] = {
-    ("cloud/errors.py", "botocore"): "provision (cloud)",
-    ("cloud/sessions.py", "boto3"): "provision (cloud)",
-    ("cloud/sessions.py", "botocore.config"): "provision (cloud)",
-    ("cloud/sessions.py", "botocore.exceptions"): "provision (cloud)",
-    ("cloud/sessions.py", "georesil.lab.state"): "labsafe (cloud → lab cycle)",
     ("drills/_lab.py", "georesil.lab"): "drills",
     ("drills/_world.py", "georesil.model"): "drills",
     ("drills/_world.py", "georesil.provision.stack"): "drills",
@@ -55,15 +50,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("drills/writer.py", "georesil.cloud"): "drills",
     ("drills/writer.py", "georesil.lab.state"): "drills",
     ("drills/writer.py", "georesil.provision.outputs"): "drills",
-    ("lab/lifecycle.py", "georesil.cloud"): "labsafe",
-    ("lab/lifecycle.py", "georesil.errors"): "labsafe",
-    ("lab/lifecycle.py", "georesil.model.schema"): "labsafe",
-    ("lab/lifecycle.py", "georesil.provision.moto_engine"): "labsafe",
-    ("lab/lifecycle.py", "georesil.provision.outputs"): "labsafe",
-    ("lab/server.py", "moto.moto_server.werkzeug_app"): "labsafe",
-    ("lab/server.py", "werkzeug.serving"): "labsafe",
-    ("lab/state.py", "georesil.model"): "labsafe",
-    ("mirror/verify.py", "georesil.model.schema"): "mirror",
     ("provision/__init__.py", "georesil.provision.moto_engine"): "provision",
     ("provision/_moto_handlers.py", "boto3"): "provision",
     ("provision/_moto_handlers.py", "botocore.config"): "provision",

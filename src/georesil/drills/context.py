@@ -19,6 +19,7 @@ import structlog
 from georesil.drills.control import ControlPlane
 from georesil.drills.runbook import ACTIVE, FROM, TO, Mode
 from georesil.errors import InvalidInput
+from georesil.lab import lab_clients
 
 if TYPE_CHECKING:
     from georesil.cloud import SiteClients
@@ -73,7 +74,6 @@ def lab_environment(workdir: str | Path = ".", **client_kwargs: Any) -> Environm
         InvalidInput: there is no lab in ``workdir`` (say how to start one).
     """
     from georesil.drills._lab import WorkdirLab
-    from georesil.lab import lab_clients
     from georesil.lab.state import require_state
     from georesil.provision.outputs import StackOutputs
 

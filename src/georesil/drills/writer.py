@@ -32,6 +32,7 @@ import structlog
 from georesil._atomic import open_private, private_dir
 from georesil.drills.control import ControlPlane
 from georesil.errors import CloudError, Unavailable
+from georesil.lab import lab_clients
 
 if TYPE_CHECKING:
     from georesil.cloud import SiteClients
@@ -152,7 +153,6 @@ class Writer:
 def single_attempt_clients(workdir: str | Path = ".") -> SiteClients:
     """Lab clients that never retry and give up on a dead site quickly."""
     from georesil.cloud import retry_policy
-    from georesil.lab import lab_clients
 
     return lab_clients(workdir, policy=partial(retry_policy, attempts=1),
                        connect_timeout_s=1.0, read_timeout_s=5.0)
