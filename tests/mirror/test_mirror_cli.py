@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from georesil.lab import FaultSettings, LabState, lab_clients, lab_down, lab_up, set_faults
 from tests.lab._topologies import lab_topology
@@ -102,8 +103,11 @@ def test_sync_with_keys_left_exits_1_and_lists_them(
 
     monkeypatch.setattr(mirror, "sync", left_two)
     monkeypatch.chdir(lab.workdir)
-    with pytest.raises(SystemExit) as done:
-        main(["mirror", "sync", "store"])
+    try:
+        with pytest.raises(SystemExit) as done:
+            main(["mirror", "sync", "store"])
+    finally:  # main() pointed structlog at this test's captured stderr, closed after it
+        structlog.reset_defaults()
     err = capsys.readouterr().err
     assert done.value.code == 1
     assert "south: 2 key(s) not mirrored after their retries: a/1, b/2" in err
