@@ -28,7 +28,7 @@ from georesil.lab import (
     set_faults,
 )
 from georesil.lab.lifecycle import _alive
-from georesil.lab.state import MAX_STATE_BYTES, lab_dir, save_state, state_path
+from georesil.lab.state import lab_dir, save_state, state_path
 from tests.lab._topologies import lab_topology
 
 
@@ -113,13 +113,13 @@ def test_state_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
         load_state(tmp_path)
 
 
-def test_oversized_state_is_refused(tmp_path: Path) -> None:
-    """A state file above the size limit is refused before it is parsed."""
+def test_oversized_state_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A state file above the lab-state size limit is refused before it is parsed."""
+    monkeypatch.setenv("GEORESIL_MAX_LAB_STATE_BYTES", "1000")
     path = state_path(tmp_path)
     path.parent.mkdir(parents=True)
-    with open(path, "wb") as fh:
-        fh.truncate(MAX_STATE_BYTES + 1)
-    with pytest.raises(InvalidInput, match="larger than"):
+    path.write_text("{" + " " * 1000 + "}")
+    with pytest.raises(InvalidInput, match="1000 bytes"):
         load_state(tmp_path)
 
 
