@@ -200,7 +200,7 @@ def _pairs(topology: Topology, counter: _Counter, graph: nx.MultiGraph[str],
             work += len(block.sites) + len(block.links)
             if work > MAX_PAIR_WORK:
                 return found, False
-            for y, pieces in block.cut_elements(x).items():
+            for y, pieces in block.pair_pieces(x).items():
                 if y < x:
                     continue  # each pair once: it is found from both ends
                 finding = block.pieces_measure(x, y, pieces)
@@ -297,6 +297,20 @@ class _Block:
                 cuts[f"site:{site}"] = parts
             elif site != root:
                 cuts[f"site:{site}"] = [*parts, rest]
+        return cuts
+
+    def pair_pieces(self, element: str) -> dict[str, list[int]]:
+        """Every partner ``y`` of ``element`` whose joint failure can disconnect more than
+        either alone, with the pieces of the block left: the cut elements of the block without
+        ``element``, and every other block site with sites hanging off it (its loss cuts those
+        off even where the rest of the block stays whole)."""
+        cuts = self.cut_elements(element)
+        gone = element[5:] if element.startswith("site:") else None
+        total = sum(w for s, w in self.weight.items() if s != gone)
+        for site in self.sites:
+            ref = f"site:{site}"
+            if site != gone and ref not in cuts and self.hanging[site]:
+                cuts[ref] = [total - self.weight[site]]
         return cuts
 
     def pieces_measure(self, x: str, y: str, pieces: list[int]) -> NetworkFinding:
