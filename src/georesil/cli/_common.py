@@ -19,7 +19,16 @@ if TYPE_CHECKING:
 
     from georesil.model import Topology
 
-__all__ = ["JsonOpt", "TopologyArg", "TopologyOpt", "console", "load", "print_json", "write_atomic"]
+__all__ = [
+    "JsonOpt",
+    "TopologyArg",
+    "TopologyOpt",
+    "console",
+    "load",
+    "print_json",
+    "warn_never_failing",
+    "write_atomic",
+]
 
 TOPOLOGY_HELP = "Topology file (YAML or JSON). Default: the bundled Taiwan reference topology."
 
@@ -33,6 +42,23 @@ def load(path: Path | None) -> Topology:
     from georesil.model import load_topology
 
     return load_topology(path)
+
+
+def warn_never_failing(topology: Topology) -> None:
+    """Warn on stderr about sites and links that no failure data can take down."""
+    # Lazy: hazards pulls in numpy, and this module is imported by ``georesil --help``.
+    from georesil.hazards.elements import never_failing
+
+    never = never_failing(topology)
+    if not never:
+        return
+    shown = ", ".join(never[:8]) + (f" and {len(never) - 8} more" if len(never) > 8 else "")
+    noun = "element" if len(never) == 1 else "elements"
+    console(stderr=True).print(
+        f"[yellow]warning:[/] {len(never)} of {len(topology.elements)} {noun} can never fail "
+        f"(no failure data): {shown}; give them 'unavailability' or 'mtbf_h' + 'mttr_h' "
+        "(links: a length or a location at both ends), or put them in a zone with an "
+        "outage model", markup=True)
 
 
 def console(stderr: bool = False) -> Console:

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from georesil.cli._common import JsonOpt, TopologyArg, console, load, print_json
+from georesil.cli._common import (
+    JsonOpt,
+    TopologyArg,
+    console,
+    load,
+    print_json,
+    warn_never_failing,
+)
 
 if TYPE_CHECKING:
     from georesil.model import Topology
@@ -18,6 +25,7 @@ def validate(file: Path | None = TopologyArg) -> None:
     """Check a topology file; print a one-line summary, or every problem (exit 2)."""
     topo = load(file)
     typer.echo(f"ok: {topo.summary()}")
+    warn_never_failing(topo)
 
 
 def show(file: Path | None = TopologyArg, as_json: bool = JsonOpt) -> None:
@@ -72,7 +80,8 @@ def _sites_table(topo: Topology):  # type: ignore[no-untyped-def]
         t.add_column(col)
     for s in topo.sites.values():
         c = s.capacity
-        t.add_row(s.id, s.region, f"{s.location.lat:.4f}, {s.location.lon:.4f}",
+        where = f"{s.location.lat:.4f}, {s.location.lon:.4f}" if s.location else "—"
+        t.add_row(s.id, s.region, where,
                   ", ".join(s.zones), _num(c.power_mw, "MW"), _num(c.gpus),
                   _num(c.storage_pb, "PB"), _num(s.backup_power_h, "h"))
     return t

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from georesil.cli._common import JsonOpt, TopologyArg, console, load, print_json
+from georesil.cli._common import (
+    JsonOpt,
+    TopologyArg,
+    console,
+    load,
+    print_json,
+    warn_never_failing,
+)
 from georesil.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -51,6 +58,7 @@ def simulate(
     """Estimate availability and risk per service: Monte Carlo snapshot, --exact, or --years."""
     _check_options(trials, years, exact, engine, workers, scheduler, importance_trials)
     topology = load(file)
+    warn_never_failing(topology)
     if years is not None:
         from georesil.risk.annual import simulate_years
 

@@ -51,6 +51,9 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 #: Vs30 assumed along links (rock, the Lin 2009 check-value condition).
 LINK_VS30_M_S = 760.0
+#: Distance given to elements without a location: farther than any two points on Earth, so
+#: no quake shakes them (the GMPE needs a finite distance).
+OUT_OF_REACH_KM = 1.0e5
 
 
 @dataclass(frozen=True)
@@ -78,11 +81,19 @@ class Exposure:
         paths = []
         for k in links:
             a, b = topology.sites[k.a].location, topology.sites[k.b].location
-            paths.append(((a.lat, a.lon), *((p.lat, p.lon) for p in k.path), (b.lat, b.lon)))
+            # An end without a location drops out of the trace; a link with no located
+            # point at all has an empty trace, which is infinitely far from every quake.
+            paths.append(tuple([*([(a.lat, a.lon)] if a else []),
+                                *((p.lat, p.lon) for p in k.path),
+                                *([(b.lat, b.lon)] if b else [])]))
+        # A site without a location is at NaN, which epicentral_km turns into "out of reach".
+        nan = float("nan")
         return cls(
             refs=tuple(topology.elements),
-            site_lat=np.array([s.location.lat for s in sites], dtype=np.float64),
-            site_lon=np.array([s.location.lon for s in sites], dtype=np.float64),
+            site_lat=np.array([s.location.lat if s.location else nan for s in sites],
+                              dtype=np.float64),
+            site_lon=np.array([s.location.lon if s.location else nan for s in sites],
+                              dtype=np.float64),
             link_paths=tuple(paths),
             vs30=np.array([s.vs30_m_s for s in sites] + [LINK_VS30_M_S] * len(links)),
             median_g=np.array([f.median_g for f in frag], dtype=np.float64),
@@ -100,7 +111,9 @@ class Exposure:
         sites = great_circle_km(qlat[:, None], qlon[:, None], self.site_lat, self.site_lon)
         links = [polyline_distance_km(p, qlat, qlon) for p in self.link_paths]
         cols = np.column_stack(links) if links else np.zeros((len(qlat), 0))
-        return np.hstack([np.atleast_2d(sites).reshape(len(qlat), -1), cols])
+        out = np.hstack([np.atleast_2d(sites).reshape(len(qlat), -1), cols])
+        # Elements without a location (NaN, or an empty link trace: inf) are out of reach.
+        return np.where(np.isfinite(out), out, OUT_OF_REACH_KM)
 
     def median_ln_pga(self, lat: npt.ArrayLike, lon: npt.ArrayLike, magnitude: npt.ArrayLike,
                       depth_km: npt.ArrayLike, mechanism: Mechanism) -> FloatArray:

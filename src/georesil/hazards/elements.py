@@ -45,6 +45,7 @@ __all__ = [
     "element_reliabilities",
     "link_length_km",
     "link_reliability",
+    "never_failing",
     "renewal_unavailability",
     "site_reliability",
 ]
@@ -127,10 +128,16 @@ def site_reliability(site: SiteSpec) -> ElementReliability:
 
 
 def link_length_km(topology: Topology, link: LinkSpec) -> float:
-    """``length_km`` when given, else the great-circle length of (a, waypoints…, b)."""
+    """``length_km`` when given, else the great-circle length of (a, waypoints…, b).
+
+    A link with no ``length_km`` and an end without a location has length 0 (validation
+    warns that such a link never fails by itself).
+    """
     if link.length_km is not None:
         return link.length_km
     a, b = topology.sites[link.a].location, topology.sites[link.b].location
+    if a is None or b is None:
+        return 0.0
     points = [(a.lat, a.lon), *((p.lat, p.lon) for p in link.path), (b.lat, b.lon)]
     return polyline_length_km(points)
 
@@ -152,6 +159,37 @@ def link_reliability(topology: Topology, link: LinkSpec) -> ElementReliability:
     else:
         rate, basis = default.rate_per_yr, f"default ({default.source})"
     return ElementReliability(ref, renewal_unavailability(rate, mttr), rate, mttr, basis)
+
+
+def never_failing(topology: Topology) -> tuple[str, ...]:
+    """Sites and links that no failure model can take down, as references in file order.
+
+    An element can fail by itself (its own or its kind's failure data, see the module
+    docstring), with a zone that has an outage model (``annual_rate`` or ``unavailability``),
+    or in a quake when the topology has seismic sources and the element has a location.
+    Scenarios do not count: they are what-ifs, not failure data.
+    """
+    zones = {z.id for z in topology.zones.values()
+             if z.annual_rate or z.unavailability}
+    seismic = topology.doc.seismic is not None and bool(topology.doc.seismic.sources)
+    out = []
+    for ref, rel in element_reliabilities(topology).items():
+        kind, ident = ref.split(":", 1)
+        spec: SiteSpec | LinkSpec = (topology.sites[ident] if kind == "site"
+                                     else topology.links[ident])
+        if rel.unavailability > 0 or rel.rate_per_yr > 0 or zones.intersection(spec.zones):
+            continue
+        if seismic and _located(topology, spec):
+            continue
+        out.append(ref)
+    return tuple(out)
+
+
+def _located(topology: Topology, spec: SiteSpec | LinkSpec) -> bool:
+    if isinstance(spec, SiteSpec):
+        return spec.location is not None
+    return bool(spec.path) or any(topology.sites[e].location is not None
+                                  for e in (spec.a, spec.b))
 
 
 def element_reliabilities(topology: Topology) -> dict[str, ElementReliability]:

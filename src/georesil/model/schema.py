@@ -36,9 +36,13 @@ __all__ = [
     "ServiceSpec",
     "SiteSpec",
     "TopologyDoc",
+    "UNASSIGNED_REGION",
     "ZoneKind",
     "ZoneSpec",
 ]
+
+#: The region of a site that names none.
+UNASSIGNED_REGION = "unassigned"
 
 #: Resources a site can offer and a service can demand, in report order.
 RESOURCES: tuple[str, ...] = ("power_mw", "gpus", "storage_pb")
@@ -259,8 +263,12 @@ class SiteSpec(_Reliability):
 
     id: Id
     name: str | None = None
-    region: str
-    location: Location
+    #: Left out: the site belongs to no known region; reports group such sites under
+    #: :data:`UNASSIGNED_REGION`.
+    region: str = UNASSIGNED_REGION
+    #: ``None``: position unknown; such a site is out of reach of positional hazards (quakes)
+    #: and the map places it by the graph layout, drawn apart.
+    location: Location | None = None
     zones: tuple[str, ...] = ()
     capacity: Capacity = Capacity()
     backup_power_h: NonNeg = 0.0

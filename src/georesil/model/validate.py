@@ -158,6 +158,8 @@ def _check_links(
     raw: dict[str, Any], sites: _Ids, zones: _Ids, report: Report
 ) -> _Ids:
     srlgs = _Ids()
+    located = {rec["id"] for _, rec in _records(raw, "sites")
+               if isinstance(rec.get("id"), str) and isinstance(rec.get("location"), dict)}
     for i, rec in _records(raw, "links"):
         for end in ("a", "b"):
             site = rec.get(end)
@@ -172,8 +174,11 @@ def _check_links(
         for _, group in _str_list(rec.get("srlg")):
             srlgs.setdefault(group, i)
         if rec.get("cut_rate_per_1000km_yr") is not None and rec.get("length_km") is None:
-            report(["links", i, "cut_rate_per_1000km_yr"],
-                   "a cut rate per 1000 km needs the link's length_km")
+            unlocated = [end for end in ("a", "b") if rec.get(end) not in located]
+            if unlocated:
+                report(["links", i, "cut_rate_per_1000km_yr"],
+                       "a cut rate per 1000 km needs the link's length: give length_km, or "
+                       "a location for site " + " and ".join(repr(rec.get(e)) for e in unlocated))
         _check_reliability("links", i, rec, report)
     return srlgs
 
