@@ -6,6 +6,7 @@
     ├── InvalidInput                   bad input from a person (exit code 2)
     │   ├── InvalidTopology            a topology file with one or more problems
     │   ├── InvalidRunbook             a runbook file with one or more problems
+    │   ├── InvalidInventory           a network inventory (GML, GraphML, CSV) that cannot be imported
     │   ├── InvalidHazard              hazard parameters that cannot be evaluated
     │   ├── InputRefused               a file past a reading limit (size, kind, depth, aliases)
     │   └── InvalidReference           a failure reference (site:X, ...) that does not resolve
@@ -42,6 +43,7 @@ __all__ = [
     "GeoresilError",
     "InvalidHazard",
     "InvalidInput",
+    "InvalidInventory",
     "InvalidReference",
     "InvalidRunbook",
     "InvalidTopology",
@@ -153,6 +155,12 @@ class InputRefused(InvalidInput):
         super().__init__(str(problem), path=problem.path, line=problem.line,
                          column=problem.column, limit=limit)
         self.problem = problem
+
+
+class InvalidInventory(_FileProblems):
+    """A network inventory (GML, GraphML, CSV) with one or more problems."""
+
+    kind = "inventory"
 
 
 class InvalidHazard(InvalidInput):

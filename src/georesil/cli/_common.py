@@ -53,12 +53,12 @@ def warn_never_failing(topology: Topology) -> None:
     if not never:
         return
     shown = ", ".join(never[:8]) + (f" and {len(never) - 8} more" if len(never) > 8 else "")
-    noun = "element" if len(never) == 1 else "elements"
-    console(stderr=True).print(
-        f"[yellow]warning:[/] {len(never)} of {len(topology.elements)} {noun} can never fail "
+    verb = "element can" if len(never) == 1 else "elements can"
+    typer.echo(
+        f"warning: {len(never)} of {len(topology.elements)} {verb} never fail "
         f"(no failure data): {shown}; give them 'unavailability' or 'mtbf_h' + 'mttr_h' "
         "(links: a length or a location at both ends), or put them in a zone with an "
-        "outage model", markup=True)
+        "outage model", err=True)
 
 
 def console(stderr: bool = False) -> Console:

@@ -25,6 +25,7 @@ __all__ = ["app", "main"]
 #: Command modules under georesil.cli, in the order their commands appear in --help.
 _COMMAND_MODULES = (
     "model",
+    "importer",
     "analysis",
     "risk",
     "provision",
