@@ -72,7 +72,7 @@ EXPECTED: dict[str, list[str]] = {
         ":9:43: scenarios[0].fail[1]: unknown SRLG 'east-conduit'; known SRLGs: 'west-conduit' (did you mean 'west-conduit'?)",
     ],
     '20-missing-required.yaml': [
-        ":4:5: sites[0].region: required field 'region' is missing",
+        ":4:5: sites[0].id: required field 'id' is missing",
     ],
     '21-wrong-version.yaml': [
         ':1:10: version: input should be 1; got 2',
@@ -109,7 +109,7 @@ EXPECTED: dict[str, list[str]] = {
         ":7:12: sites[0].zones: input should be a list; got 'taipower-north'",
     ],
     '32-cut-rate-without-length.json': [
-        ":9:64: links[0].cut_rate_per_1000km_yr: a cut rate per 1000 km needs the link's length_km",
+        ":9:64: links[0].cut_rate_per_1000km_yr: a cut rate per 1000 km needs the link's length: give length_km, or a location for site 'b'",
     ],
     '33-endpoint-both.yaml': [
         ":7:15: sites[0].endpoint: give either 'aws_region' or 'url', not both",

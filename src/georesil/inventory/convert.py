@@ -177,7 +177,8 @@ def inventory_to_topology(inventory: Inventory, rule: RegionRule) -> ImportResul
     ids: dict[str, str] = {}
     unnamed = 0
     for site in inventory.sites:
-        base = slug(site.label) if site.label else ""
+        text = site.ident or site.label
+        base = slug(text) if text else ""
         if not base:
             unnamed += site.label is None
             base = slug(f"node-{site.key}") or "node"
@@ -197,7 +198,8 @@ def inventory_to_topology(inventory: Inventory, rule: RegionRule) -> ImportResul
         unlocated=tuple(ids[s.key] for s in inventory.sites if not s.located),
         links=len(links), parallel=_parallel(links),
         self_loops=tuple(k.where for k in inventory.links if k.a == k.b),
-        renamed=sum(1 for s in inventory.sites if s.label and ids[s.key] != s.label),
+        renamed=sum(1 for s in inventory.sites
+                    if (s.ident or s.label) and ids[s.key] != (s.ident or s.label)),
         duplicate_labels={k: n for k, n in labels.items() if n > 1},
         unnamed=unnamed,
         regions=dict(Counter(r or "unassigned" for r in regions)),
@@ -219,6 +221,8 @@ def _site_record(site: RawSite, ident: str, region: str | None) -> dict[str, obj
         record["region"] = region
     if site.located:
         record["location"] = {"lat": site.lat, "lon": site.lon}
+    if site.capacity:
+        record["capacity"] = {k: int(v) if k == "gpus" else v for k, v in site.capacity.items()}
     record["unavailability"] = SITE_DEFAULT_UNAVAILABILITY
     record["mttr_h"] = SITE_DEFAULT_MTTR_H
     return record

@@ -21,7 +21,7 @@ import networkx as nx
 
 from georesil.errors import InvalidInventory, Problem
 from georesil.inventory.records import Inventory, RawLink, RawSite
-from georesil.model.schema import LinkKind
+from georesil.model.schema import RESOURCES, LinkKind
 
 __all__ = ["FORMATS", "detect_format", "read_inventory", "parse_gml", "parse_graphml"]
 
@@ -37,6 +37,9 @@ SITE_COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "label", "site_name"),
     "lat": _LAT_KEYS,
     "lon": _LON_KEYS,
+    "power_mw": ("power_mw", "mw"),
+    "gpus": ("gpus",),
+    "storage_pb": ("storage_pb", "pb"),
 }
 LINK_COLUMNS: dict[str, tuple[str, ...]] = {
     "id": ("id", "link", "link_id", "circuit", "circuit_id"),
@@ -283,7 +286,16 @@ def _csv_sites(rows: list[Row], source: str, problems: list[Problem],
         lat, lon = _coordinates({"lat": known.get("lat", ""), "lon": known.get("lon", "")}
                                 if known.get("lat") or known.get("lon") else {}, where, warnings)
         label = _label(known.get("name")) or key
-        sites.append(RawSite(key, label, lat, lon, every, where))
+        capacity = {}
+        for column in RESOURCES:
+            text = known.get(column, "")
+            value = _number(text)
+            if text and (value is None or value < 0):
+                problems.append(Problem(source, line, None, column,
+                                        f"{text!r} is not a number ≥ 0"))
+            elif value is not None:
+                capacity[column] = value
+        sites.append(RawSite(key, label, lat, lon, every, where, ident=key, capacity=capacity))
     return sites
 
 

@@ -20,6 +20,8 @@ class RawSite:
     Attributes:
         key: The node's key in the file (GML ``id``, GraphML node id, CSV ``id``); unique.
         label: Its human label (``None`` when the file gives none, or the text ``None``).
+        ident: The text its topology id is made from, when not the label (a CSV ``id``).
+        capacity: Resources given in the file (``power_mw``, ``gpus``, ``storage_pb``).
         lat: Latitude in degrees, or ``None`` when unknown.
         lon: Longitude in degrees, or ``None`` when unknown.
         attrs: Every other attribute, as text, keyed by the file's attribute name.
@@ -32,6 +34,8 @@ class RawSite:
     lon: float | None = None
     attrs: Mapping[str, str] = field(default_factory=dict)
     where: str = ""
+    ident: str | None = None
+    capacity: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def located(self) -> bool:
