@@ -6,7 +6,7 @@
     ├── InvalidInput                   bad input from a person (exit code 2)
     │   ├── InvalidTopology            a topology file with one or more problems
     │   ├── InvalidRunbook             a runbook file with one or more problems
-    │   ├── InvalidInventory           a network inventory (GML, GraphML, CSV) that cannot be imported
+    │   ├── InvalidInventory           an inventory (GML, GraphML, CSV) that cannot be imported
     │   ├── InvalidHazard              hazard parameters that cannot be evaluated
     │   ├── InputRefused               a file past a reading limit (size, kind, depth, aliases)
     │   └── InvalidReference           a failure reference (site:X, ...) that does not resolve

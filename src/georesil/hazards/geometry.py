@@ -9,13 +9,14 @@ sub-500 km segments of a Taiwanese topology — and its distance is then measure
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
     "EARTH_RADIUS_KM",
+    "central_meridian",
     "great_circle_km",
     "polyline_length_km",
     "point_on_polyline",
@@ -120,3 +121,22 @@ def rupture_distance_km(
     horizontal = np.maximum(e - half_length, 0.0)
     top = np.maximum(d - half_width * math.sin(math.radians(dip_deg)), 0.0)
     return np.asarray(np.hypot(horizontal, top))
+
+
+def central_meridian(lons: Iterable[float]) -> float:
+    """The meridian in the middle of the smallest arc of longitude holding every point.
+
+    Notes:
+        Sort the longitudes, find the widest gap between neighbours on the circle, and take
+        the middle of its complement; O(n log n).
+    """
+    values = sorted(((v + 180.0) % 360.0) - 180.0 for v in lons)
+    if not values:
+        return 0.0
+    gaps = [(values[(i + 1) % len(values)] - v) % 360.0 for i, v in enumerate(values)]
+    if len(values) == 1:
+        return values[0]
+    widest = max(range(len(gaps)), key=gaps.__getitem__)
+    start = values[(widest + 1) % len(values)]  # the arc starts after the widest gap
+    span = 360.0 - gaps[widest]
+    return ((start + span / 2 + 180.0) % 360.0) - 180.0

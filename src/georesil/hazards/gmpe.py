@@ -33,6 +33,7 @@ from georesil.errors import InvalidHazard
 
 __all__ = [
     "LIN2009",
+    "LIN2009_DOMAIN",
     "SIGMA_LN",
     "Mechanism",
     "Scatter",
@@ -49,6 +50,9 @@ LIN2009: dict[str, float] = {
     "C1": 1.0109, "C2": 0.3822, "C3": 0.0, "C4": -1.1634, "C5": 0.1722,
     "H": 1.5184, "C6": -0.1907, "C7": 0.1322, "C8": -0.4741,
 }
+#: Where Lin (2009) was fitted (Taiwan's earthquakes): lat_min, lat_max, lon_min, lon_max.
+#: A quake outside it is shaken with the model by extrapolation only.
+LIN2009_DOMAIN = (21.0, 26.5, 119.0, 123.0)
 #: Total standard deviation of ln PGA.
 SIGMA_LN = 0.5363
 

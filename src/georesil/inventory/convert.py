@@ -94,13 +94,13 @@ class ImportSummary:
                        f"{_n(len(self.duplicate_labels), 'repeated label')} made unique with "
                        "-2, -3, …")
         if self.self_loops:
-            out.append(f"{_n(len(self.self_loops), 'self-loop')} dropped ({', '.join(self.self_loops[:5])}"
-                       + (" …" if len(self.self_loops) > 5 else "") + ")")
+            where = ", ".join(self.self_loops[:5]) + (" …" if len(self.self_loops) > 5 else "")
+            out.append(f"{_n(len(self.self_loops), 'self-loop')} dropped ({where})")
         out.append("regions: " + self.region_rule + "; sites per region: "
                    + ", ".join(f"{r} {n}" for r, n in sorted(self.regions.items())))
         out.append("lengths: great-circle distance between the ends (fibre routes are longer)"
-                   + (f"; {_n(len(self.assumed_length), 'link')} with an end without a location take "
-                      "the median length" if self.assumed_length else ""))
+                   + (f"; {_n(len(self.assumed_length), 'link')} with an end without a "
+                      "location take the median length" if self.assumed_length else ""))
         out.append(f"failure data: sites {SITE_DEFAULT_SOURCE}; links the default of their kind "
                    f"({_link_default_text()})")
         return out

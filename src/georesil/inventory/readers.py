@@ -135,12 +135,12 @@ def _parse_error(source: str, what: str, exc: Exception) -> InvalidInventory:
     return InvalidInventory([Problem(source, None, None, "", f"not valid {what}: {exc}")], source)
 
 
-def graph_to_inventory(graph: nx.Graph, source: str, fmt: str) -> Inventory:
+def graph_to_inventory(graph: nx.Graph[Any], source: str, fmt: str) -> Inventory:
     """An inventory from a networkx graph whose nodes carry label and coordinate attributes."""
     warnings: list[str] = []
     sites = []
-    for node, data in graph.nodes(data=True):
-        attrs = {str(k): _text(v) for k, v in data.items()}
+    for node, node_data in graph.nodes(data=True):
+        attrs = {str(k): _text(v) for k, v in node_data.items()}
         where = f"node {node}"
         lat, lon = _coordinates(attrs, where, warnings)
         label = next((attrs[k] for k in attrs if k.casefold() in _LABEL_KEYS), None)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from georesil.errors import InvalidInput
+from georesil.hazards.geometry import central_meridian
 from georesil.inventory.records import RawSite
 
 __all__ = ["RegionRule", "assign_regions", "parse_region_rule"]
@@ -75,7 +76,12 @@ def _slug_region(value: str | None) -> str | None:
 
 
 def _split(sites: Sequence[RawSite], axis: str) -> tuple[list[str | None], str]:
-    values = [(s.lat if axis == "lat" else s.lon) if s.located else None for s in sites]
+    if axis == "lon":  # longitudes unwrapped around the sites' centre (a Pacific network)
+        mid = central_meridian(s.lon for s in sites if s.lon is not None and s.located)
+        values = [((s.lon - mid + 180.0) % 360.0) - 180.0 + mid
+                  if s.located and s.lon is not None else None for s in sites]
+    else:
+        values = [s.lat if s.located else None for s in sites]
     known = [v for v in values if v is not None]
     if not known:
         return [None] * len(sites), f"by {axis}: no site has a location, so none assigned"
@@ -88,8 +94,8 @@ def _split(sites: Sequence[RawSite], axis: str) -> tuple[list[str | None], str]:
 
 
 def _unit_vectors(sites: Sequence[RawSite]) -> np.ndarray:
-    lat = np.radians([s.lat for s in sites if s.located])
-    lon = np.radians([s.lon for s in sites if s.located])
+    lat = np.radians([s.lat for s in sites if s.lat is not None and s.lon is not None])
+    lon = np.radians([s.lon for s in sites if s.lat is not None and s.lon is not None])
     return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 import io
 import math
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +29,7 @@ from georesil.analysis import NkEntry
 from georesil.model import Topology
 from georesil.report.data import ReportData
 from georesil.report.inputs import DrillEvidence
-from georesil.report.topology_map import draw_topology_map
+from georesil.report.topology_map import render_map
 
 __all__ = ["STATUS_COLORS", "ReportFigure", "render_figures"]
 
@@ -82,11 +80,10 @@ def render_figures(data: ReportData, topology: Topology) -> dict[str, ReportFigu
          _drills),
     ]
     out: dict[str, ReportFigure] = {}
-    map_svg = _map_svg(data, topology)
-    if map_svg:
-        out["map"] = ReportFigure("map", "Sites and links at their real coordinates, coloured by "
-                                  "criticality for any tier-1 service; halos mark SRLG groups.",
-                                  map_svg)
+    map_svg, map_caption = _map_svg(data, topology)
+    out["map"] = ReportFigure("map", "Sites and links at their real coordinates (links along "
+                              "great circles), coloured by criticality for any tier-1 service; "
+                              f"halos mark SRLG groups. {map_caption}", map_svg)
     for name, caption, make in makers:
         fig = make(data)
         if fig is not None:
@@ -115,14 +112,14 @@ def _svg(fig: Figure, name: str) -> str:
     return buf.getvalue()
 
 
-def _map_svg(data: ReportData, topology: Topology) -> str | None:
+def _map_svg(data: ReportData, topology: Topology) -> tuple[str, str]:
+    """The map's SVG text and the sentence its caption adds (basemap, projection, labels)."""
     colors = dict(data.map_criticality) or None
     title = (f"{topology.name}: criticality for any tier-1 service" if colors
              else f"{topology.name}: sites and links")
-    with tempfile.TemporaryDirectory(prefix="georesil-map-") as tmp, rc_context(_rc("map")):
-        path = Path(tmp) / "map.svg"
-        draw_topology_map(topology, path, element_colors=colors, title=title)
-        return path.read_text("utf-8")
+    with rc_context(_rc("map")):
+        svg, info = render_map(topology, "svg", element_colors=colors, title=title)
+    return svg.decode("utf-8"), info.caption()
 
 
 def _style(ax: Any) -> None:

@@ -17,7 +17,7 @@ from georesil import __version__
 from georesil.report import _format
 from georesil.report.data import SECTIONS, TIER_OBJECTIVES, ReportData, annual_highlights
 from georesil.report.figures import ReportFigure
-from georesil.report.method import NO_LOSS_EXCEEDANCE, SEISMIC_LEAD, method_lines
+from georesil.report.method import NO_LOSS_EXCEEDANCE, method_lines, seismic_lead
 
 __all__ = ["render_html"]
 
@@ -37,7 +37,7 @@ def render_html(data: ReportData, figures: Mapping[str, ReportFigure]) -> str:
         d=data, figs=_FigureMap(figures), fmt=_format, version=__version__,
         sections=SECTIONS, section_title=dict(SECTIONS), kpi=_kpis(data),
         scenario_rows=_scenario_rows(data), units=UNITS, objectives=TIER_OBJECTIVES,
-        seismic_lead=SEISMIC_LEAD, no_loss_exceedance=NO_LOSS_EXCEEDANCE,
+        seismic_lead=seismic_lead(data), no_loss_exceedance=NO_LOSS_EXCEEDANCE,
         method=method_lines(data),
     )
 

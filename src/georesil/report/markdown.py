@@ -16,7 +16,7 @@ from typing import Any
 from georesil.report import _format as fmt
 from georesil.report.data import SECTIONS, TIER_OBJECTIVES, ReportData, annual_highlights
 from georesil.report.figures import ReportFigure
-from georesil.report.method import NO_LOSS_EXCEEDANCE, SEISMIC_LEAD, method_lines
+from georesil.report.method import NO_LOSS_EXCEEDANCE, method_lines, seismic_lead
 
 __all__ = ["FIGURE_DIR", "escape_html", "render_markdown"]
 
@@ -196,7 +196,7 @@ def _capacity(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str
 
 def _seismic(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
     out = _fig(figures, "pga")
-    out = [SEISMIC_LEAD, "", *out]
+    out = [seismic_lead(data), "", *out]
     if data.quakes:
         first = data.quakes[0]
         head = ("Site", "Fragility median", *(f"{q.scenario} (M{q.quake.magnitude:g})"

@@ -6,9 +6,11 @@ docs/sources.md; a test checks that the rendered reports carry these names.
 
 from __future__ import annotations
 
+from georesil.hazards.gmpe import LIN2009_DOMAIN
 from georesil.report.data import ReportData
 
-__all__ = ["MODEL_NAMES", "NO_LOSS_EXCEEDANCE", "SEISMIC_LEAD", "method_lines"]
+__all__ = ["MODEL_NAMES", "NO_LOSS_EXCEEDANCE", "NO_SEISMIC_MODEL", "SEISMIC_LEAD",
+           "method_lines", "seismic_lead"]
 
 #: The hazard models as docs/hazards.md names them; each appears in the method section.
 MODEL_NAMES = ("alternating-renewal", "exponential", "Lin (2009)",
@@ -21,8 +23,31 @@ SEISMIC_LEAD = (
     "(an upper envelope of the shaking) — and the probability the site fails (lognormal "
     "fragility); then the loss exceedance from the simulated years.")
 
+NO_SEISMIC_MODEL = (
+    "No seismic model applies unless you give one: the topology has no scenario quakes "
+    "(scenarios with a quake). georesil's ground-motion model, Lin (2009), is fitted to "
+    "Taiwan's earthquakes; elsewhere give your own scenario quakes and fail lists, and check "
+    "that the model suits your region.")
+
 NO_LOSS_EXCEEDANCE = ("No tier-1 outage happened in any simulated year: the loss-exceedance "
                       "table has no point above zero.")
+
+
+def seismic_lead(data: ReportData) -> str:
+    """The seismic section's lead: the model used, or why none applies.
+
+    Lin (2009) is named only for quakes in its domain; those outside are called an
+    extrapolation.
+    """
+    if not data.quakes:
+        return NO_SEISMIC_MODEL
+    lat0, lat1, lon0, lon1 = LIN2009_DOMAIN
+    outside = [q.scenario for q in data.quakes
+               if not (lat0 <= q.quake.lat <= lat1 and lon0 <= q.quake.lon <= lon1)]
+    if not outside:
+        return SEISMIC_LEAD
+    return (SEISMIC_LEAD + f" Scenario quakes outside Taiwan ({', '.join(outside)}) lie "
+            "outside the domain Lin (2009) was fitted to: their shaking is an extrapolation.")
 
 
 def method_lines(data: ReportData) -> list[str]:

@@ -143,6 +143,8 @@ def run_chunk(
 def _forced(model: SnapshotModel, bits: U64, mask: U64) -> I64:
     """Common random numbers: re-evaluate the same draws with each element forced up/down."""
     forced = np.zeros((len(model.elements), 2, len(model.targets.names)), dtype=np.int64)
+    if not model.targets.names:  # no service: nothing to attribute, skip 2 × elements passes
+        return forced
     for e, atom in enumerate(model.element_atom):
         saved = bits[atom].copy()
         for state, value in ((0, np.uint64(0)), (1, ALL_ONES)):
