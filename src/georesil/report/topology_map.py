@@ -180,7 +180,7 @@ def _check_element_keys(topology: Topology, colors: Mapping[str, str | float]) -
 def _add_titles(svg: str, titles: Mapping[str, str]) -> str:
     """Give each ``<g id="site:…">`` / ``<g id="link:…">`` group a hover ``<title>``."""
     def insert(match: re.Match[str]) -> str:
-        text = titles.get(html.unescape(match[1]))
+        text = titles.get(html.unescape(match[1]).split("~")[0])
         return match[0] if text is None else f"{match[0]}\n   <title>{html.escape(text)}</title>"
 
     return re.sub(r'<g id="((?:site|link):[^"]+)"[^>]*>', insert, svg)
@@ -380,15 +380,17 @@ def _draw_links(ax: Axes, topology: Topology, scene: _Scene, resolve: Any) -> li
         width = _link_width(link)
         guessed = link.a in scene.unlocated or link.b in scene.unlocated
         style = _UNLOCATED_LINK if guessed else _LINK_STYLE[link.kind.value]
-        for piece in _link_pieces(topology, link, scene):
+        for n, piece in enumerate(_link_pieces(topology, link, scene)):
             xs, ys = _offset_polyline(piece, offset_km, scene.frame)
+            # A link cut at the seam is drawn in pieces; ids stay unique ("~" is not in ids).
+            gid = f"link:{link.id}" + (f"~{n}" if n else "")
             for depth, group in enumerate(link.srlg):
                 ax.plot(xs, ys, color=srlg_color[group], alpha=0.45,
                         linewidth=width + 5 + 3 * depth, solid_capstyle="round",
                         zorder=2 - 0.01 * depth)
             ax.plot(xs, ys, color=resolve(f"link:{link.id}") or style["color"],
                     linestyle=style["linestyle"], linewidth=width, solid_capstyle="round",
-                    zorder=3, gid=f"link:{link.id}")
+                    zorder=3, gid=gid)
     if len(topology.links) <= MAX_LABELS:
         _label_long_links(ax, topology, scene)
     handles = []
