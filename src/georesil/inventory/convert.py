@@ -45,6 +45,10 @@ SITE_DEFAULT_SOURCE = ("unavailability 1.8e-4, the Uptime Institute's Tier III s
                        "infrastructure (99.982 % available; docs/sources.md#uptime-tiers), "
                        f"repair {SITE_DEFAULT_MTTR_H:g} h [est.]")
 _MAX_ID = 63
+#: Where each kind's default failure data come from (docs/sources.md anchors).
+_LINK_SOURCES = {"terrestrial": "docs/sources.md#fibre-cut-rates",
+                 "submarine": "docs/sources.md#domestic-submarine-cables",
+                 "microwave": "[est.]", "satellite": "[est.]"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class ImportSummary:
         assumed_length: Links whose length is the median (an end has no location).
         no_length: Links with no length at all (no located link to take a median from).
         zero_length: Links whose two ends are at the same point.
+        kinds: Link kinds present, in order of first appearance.
+        long_terrestrial: Links over 1,000 km whose kind the inventory did not give.
         warnings: Everything the reader or the conversion had to skip or guess.
     """
 
@@ -81,6 +87,8 @@ class ImportSummary:
     assumed_length: tuple[str, ...]
     no_length: tuple[str, ...]
     zero_length: tuple[str, ...]
+    kinds: tuple[str, ...] = ()
+    long_terrestrial: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
 
     def inferred(self) -> list[str]:
@@ -88,21 +96,28 @@ class ImportSummary:
         out = [f"{_n(self.sites, 'site')} ({self.sites - len(self.unlocated)} with a location, "
                f"{len(self.unlocated)} without), {_n(self.links, 'link')} "
                f"({self.parallel} parallel)"]
-        if self.renamed or self.unnamed or self.duplicate_labels:
-            out.append(f"ids: {self.renamed} slugged from their label (label kept as name), "
-                       f"{_n(self.unnamed, 'unlabelled site')} named node-KEY, "
-                       f"{_n(len(self.duplicate_labels), 'repeated label')} made unique with "
-                       "-2, -3, …")
+        ids = [f"{self.renamed} slugged from their label (the label kept as name)"
+               if self.renamed else "",
+               f"{_n(self.unnamed, 'unlabelled site')} named node-KEY" if self.unnamed else "",
+               f"{_n(len(self.duplicate_labels), 'repeated label')} made unique with -2, -3, …"
+               if self.duplicate_labels else ""]
+        if any(ids):
+            out.append("ids: " + "; ".join(i for i in ids if i))
         if self.self_loops:
             where = ", ".join(self.self_loops[:5]) + (" …" if len(self.self_loops) > 5 else "")
             out.append(f"{_n(len(self.self_loops), 'self-loop')} dropped ({where})")
         out.append("regions: " + self.region_rule + "; sites per region: "
                    + ", ".join(f"{r} {n}" for r, n in sorted(self.regions.items())))
         out.append("lengths: great-circle distance between the ends (fibre routes are longer)"
-                   + (f"; {_n(len(self.assumed_length), 'link')} with an end without a "
-                      "location take the median length" if self.assumed_length else ""))
+                   + (f"; the median length for {_n(len(self.assumed_length), 'link')} with an "
+                      "end without a location" if self.assumed_length else ""))
+        if self.long_terrestrial:
+            out.append(f"{_n(len(self.long_terrestrial), 'link')} of over 1,000 km taken as "
+                       "terrestrial (the inventory gives no kind): set kind: submarine where "
+                       "they cross the sea (" + ", ".join(self.long_terrestrial[:4])
+                       + (" …" if len(self.long_terrestrial) > 4 else "") + ")")
         out.append(f"failure data: sites {SITE_DEFAULT_SOURCE}; links the default of their kind "
-                   f"({_link_default_text()})")
+                   f"({_link_default_text(self.kinds)})")
         return out
 
     def to_fill_in(self) -> list[str]:
@@ -165,10 +180,14 @@ def _unique(base: str, taken: set[str]) -> str:
         n += 1
 
 
-def _link_default_text() -> str:
-    d = LINK_DEFAULTS[LinkKind.TERRESTRIAL]
-    return (f"terrestrial: {d.rate_per_yr:g} cuts per 1000 km per year × length_km, repair "
-            f"{d.mttr_h:g} h; docs/sources.md#fibre-cut-rate")
+def _link_default_text(kinds: Sequence[str]) -> str:
+    parts = []
+    for kind in kinds or [LinkKind.TERRESTRIAL.value]:
+        d = LINK_DEFAULTS[LinkKind(kind)]
+        rate = (f"{d.rate_per_yr:g} cuts per 1000 km per year × length_km" if d.per_1000_km
+                else f"{d.rate_per_yr:g} failures per year")
+        parts.append(f"{kind}: {rate}, repair {d.mttr_h:g} h ({_LINK_SOURCES[kind]})")
+    return "; ".join(parts)
 
 
 def inventory_to_topology(inventory: Inventory, rule: RegionRule) -> ImportResult:
@@ -205,7 +224,12 @@ def inventory_to_topology(inventory: Inventory, rule: RegionRule) -> ImportResul
         regions=dict(Counter(r or "unassigned" for r in regions)),
         region_rule=rule_text,
         assumed_length=lengths["assumed"], no_length=lengths["none"],
-        zero_length=lengths["zero"], warnings=tuple(warnings),
+        zero_length=lengths["zero"],
+        kinds=tuple(dict.fromkeys(str(k["kind"]) for k in links)),
+        long_terrestrial=tuple(
+            str(k["id"]) for k, raw in zip(links, _kept(inventory), strict=True)
+            if raw.kind is None and float(str(k.get("length_km", 0))) > 1000.0),
+        warnings=tuple(warnings),
     )
     for s in inventory.sites:
         if not s.located:
@@ -273,6 +297,11 @@ def _link_records(
             notes[f"link:{record['id']}"] = "assumed: median length (an end has no location)"
     none = [] if computed else [str(r["id"]) for r in unmeasured]
     return records, notes, {"assumed": tuple(assumed), "none": tuple(none), "zero": tuple(zero)}
+
+
+def _kept(inventory: Inventory) -> list[RawLink]:
+    """The inventory's links that became topology links (self-loops dropped), in order."""
+    return [k for k in inventory.links if k.a != k.b]
 
 
 def _kind(raw: RawLink, warnings: list[str]) -> str:
