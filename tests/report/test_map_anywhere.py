@@ -193,13 +193,14 @@ def test_report_anywhere_in_chromium(name: str, inventory: str, tmp_path: Path) 
     import shutil
 
     from georesil.analysis.analyze import analyze
-    from georesil.report.build import ReportInputs, write_report
+    from georesil.app.report import report_inputs
+    from georesil.report.build import write_report
     from tests.report._chromium import Chromium, chromium_binary
     from tests.report.test_html import _screenshot_dir
 
     topo = imported(inventory, "lon")
     out = tmp_path / "out"
-    write_report(topo, ReportInputs(analyze(topo).to_json(), None, None, []), out, ("html",))
+    write_report(report_inputs(topo, analyze(topo), None, None, ()), out, ("html",))
     html = (out / "report.html").read_text("utf-8")
     assert "Natural Earth 1:110m" in html
     assert "over Taiwan's coastline" not in html

@@ -10,7 +10,7 @@ drawn hollow. Labels go to the most important sites where they fit without overl
 SVG every site and link carries a hover ``<title>``. The legend, scale bar and north arrow go
 to the corners with the fewest sites.
 
-matplotlib is imported inside the functions: importing this module stays cheap.
+This module imports matplotlib: the CLI imports it only when it draws.
 """
 
 from __future__ import annotations
@@ -26,6 +26,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import structlog
+from matplotlib import colormaps, rc_context
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path as MplPath
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+from mpl_toolkits.axes_grid1.anchored_artists import (  # type: ignore[import-untyped]
+    AnchoredSizeBar,
+)
 
 from georesil._atomic import write_atomic
 from georesil.errors import InvalidInput
@@ -41,9 +55,6 @@ from georesil.report._map_geo import (
 )
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
-
     from georesil.model import Topology
     from georesil.model.schema import LinkSpec, SiteSpec
 
@@ -149,7 +160,6 @@ def render_map(
     """The map as SVG or PNG bytes, and what it shows (see :func:`draw_topology_map`)."""
     colors = dict(element_colors or {})
     _check_element_keys(topology, colors)
-    from matplotlib import rc_context
 
     # Keep SVG text as text (searchable, and labels stay crisp when scaled).
     with rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans"}):
@@ -220,7 +230,6 @@ def _compact(svg: str) -> str:
 @dataclass
 class _Scene:
     """Everything placed on the map, in map coordinates."""
-
     frame: Frame
     pos: dict[str, tuple[float, float]]
     unlocated: set[str]
@@ -250,9 +259,6 @@ def _scene(topology: Topology) -> _Scene:
 def _render(
     topology: Topology, colors: dict[str, str | float], title: str | None
 ) -> tuple[Figure, MapInfo, dict[str, str]]:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     scene = _scene(topology)
     frame = scene.frame
     height = 10.0 if not frame.world else 7.5
@@ -325,9 +331,6 @@ def _setup_axes(ax: Axes, frame: Frame) -> None:
 
 def _draw_land(ax: Axes, frame: Frame) -> str:
     """Draw the land under the map; returns what was drawn, in words."""
-    from matplotlib.patches import PathPatch
-    from matplotlib.path import Path as MplPath
-
     taiwan = frame.near_taiwan()
     for poly in land_polygons():
         lons = [p[0] for p in poly[0]]
@@ -358,8 +361,6 @@ def _inside_taiwan_box(lons: Sequence[float], lats: Sequence[float]) -> bool:
 
 
 def _colour_resolver(colors: Mapping[str, str | float]) -> Any:
-    from matplotlib import colormaps
-
     cmap = colormaps[_CMAP]
 
     def resolve(key: str) -> Any:
@@ -373,8 +374,6 @@ def _colour_resolver(colors: Mapping[str, str | float]) -> Any:
 
 # -- links --------------------------------------------------------------------------------------
 def _draw_links(ax: Axes, topology: Topology, scene: _Scene, resolve: Any) -> list[Any]:
-    from matplotlib.lines import Line2D
-
     srlg_color = {g: _SRLG_COLORS[i % len(_SRLG_COLORS)] for i, g in enumerate(topology.srlgs)}
     for link, offset_km in _parallel_offsets(topology):
         width = _link_width(link)
@@ -512,8 +511,6 @@ def _is_landing(site: SiteSpec) -> bool:
 
 
 def _draw_sites(ax: Axes, topology: Topology, scene: _Scene, resolve: Any) -> list[Any]:
-    from matplotlib.lines import Line2D
-
     region_color = _region_colors(topology.regions)
     big = len(topology.sites) > 150
     for site in topology.sites.values():
@@ -589,7 +586,6 @@ def _place_labels(ax: Axes, topology: Topology, scene: _Scene,
     A small topology labels every site (forcing one where nothing is free); a large one
     labels at most :data:`MAX_LABELS`, skipping sites with no free spot. Returns the count.
     """
-    from matplotlib.transforms import Bbox
 
     renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
     ax.apply_aspect()  # the draw shrinks the axes to the aspect: place labels where they end up
@@ -633,7 +629,6 @@ def _first_free(ax: Axes, site: SiteSpec, scene: _Scene, renderer: Any, taken: _
 
 class _Boxes:
     """Display-space boxes already taken, checked for overlap in one vectorised step."""
-
     def __init__(self) -> None:
         self._rows: list[tuple[float, float, float, float]] = []
         self._array: np.ndarray | None = None
@@ -684,9 +679,6 @@ def _label(ax: Axes, site: SiteSpec, scene: _Scene, dx: float, dy: float) -> lis
 
 
 def _union_box(texts: Sequence[Any], renderer: Any) -> Any:
-    from matplotlib.text import Text
-    from matplotlib.transforms import Bbox
-
     boxes = []
     for t in texts:
         t.update_positions(renderer)
@@ -730,10 +722,6 @@ def _nice_km(limit: float) -> float:
 
 def _draw_scale_bar(ax: Axes, frame: Frame, corner: str) -> list[Any]:
     """A scale bar (true at the map's middle latitude) in ``corner``; none on world maps."""
-    from mpl_toolkits.axes_grid1.anchored_artists import (  # type: ignore[import-untyped]
-        AnchoredSizeBar,
-    )
-
     if frame.world:
         return []
     length_km = _nice_km(frame.width_km / 5)
@@ -750,8 +738,6 @@ def _draw_scale_bar(ax: Axes, frame: Frame, corner: str) -> list[Any]:
 
 def _draw_north_arrow(ax: Axes, corner: str) -> Any:
     """A north arrow in ``corner`` (above or below the scale bar); returns its display box."""
-    from matplotlib.transforms import Bbox
-
     x = 0.04 if corner.endswith("left") else 0.96
     y0, y1 = (0.13, 0.2) if corner.startswith("lower") else (0.8, 0.87)
     ax.annotate("N", xy=(x, y1), xytext=(x, y0), xycoords="axes fraction",
@@ -761,10 +747,6 @@ def _draw_north_arrow(ax: Axes, corner: str) -> Any:
 
 
 def _draw_colorbar(fig: Figure, ax: Axes) -> None:
-    from matplotlib import colormaps
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.colors import Normalize
-
     mappable = ScalarMappable(norm=Normalize(0, 1), cmap=colormaps[_CMAP])
     bar = fig.colorbar(mappable, ax=ax, fraction=0.035, pad=0.02, shrink=0.5)
     bar.set_label("criticality", fontsize=8)
