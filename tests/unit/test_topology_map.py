@@ -15,6 +15,7 @@ import pytest
 from georesil.errors import InvalidInput
 from georesil.model import Topology, load_topology, topology_from_dict
 from georesil.report import topology_map
+from georesil.report._map_geo import KM_PER_DEG, Frame
 from georesil.report.topology_map import draw_topology_map
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -130,10 +131,11 @@ def test_reversed_parallel_link_is_offset_to_the_other_side(base_doc: dict[str, 
     """A parallel link given as b-a is still drawn apart from its twin, not on top of it."""
     base_doc["links"][1]["a"], base_doc["links"][1]["b"] = "mid", "north"
     topo = topology_from_dict(base_doc)
-    frame = topology_map._Frame(120, 122, 22, 26)
+    scene = topology_map._scene(topo)
     drawn = {}
+    frame = scene.frame
     for link, off in topology_map._parallel_offsets(topo):
-        points = topology_map._link_points(topo, link)
+        points = topology_map._link_pieces(topo, link, scene)[0]
         if link.a == "mid":
             points = points[::-1]
             off = -off
@@ -143,9 +145,9 @@ def test_reversed_parallel_link_is_offset_to_the_other_side(base_doc: dict[str, 
 
 def test_offset_polyline_shifts_by_the_given_distance() -> None:
     """A north-going straight line offset 5 km lies 5 km to its west."""
-    frame = topology_map._Frame(120, 122, 22, 26)
+    frame = Frame(121.0, 120.0, 122.0, 22.0, 26.0)
     lons, lats = topology_map._offset_polyline([(121.0, 23.0), (121.0, 25.0)], 5.0, frame)
-    km_per_deg_lon = topology_map._KM_PER_DEG * frame.coslat
+    km_per_deg_lon = KM_PER_DEG * frame.coslat
     assert lats == pytest.approx([23.0, 25.0])
     assert [(lon - 121.0) * km_per_deg_lon for lon in lons] == pytest.approx([-5.0, -5.0])
 
@@ -157,12 +159,12 @@ def test_map_far_from_taiwan_draws_without_outline(
     for i, site in enumerate(base_doc["sites"]):
         site["location"] = {"lat": 48.0 + i, "lon": 11.0 + i}
     topo = topology_from_dict(base_doc)
-    outline = topology_map.load_taiwan_outline()
-    assert not topology_map._near_outline(topo, outline)
-    frame = topology_map._frame(topo, outline)
-    assert frame.lat0 < 48 and frame.lat1 > 50 and frame.lon1 < 20
+    frame = topology_map._scene(topo).frame
+    assert not frame.near_taiwan()
+    assert frame.y0 < 48 and frame.y1 > 50 and frame.x1 < 20
     out = tmp_path / "europe.svg"
-    draw_topology_map(topo, out)
+    info = draw_topology_map(topo, out)
+    assert info.basemap == "Natural Earth 1:110m"
     assert "north" in _svg_texts(out.read_text(encoding="utf-8"))
 
 

@@ -174,7 +174,8 @@ def _check_links(
         for _, group in _str_list(rec.get("srlg")):
             srlgs.setdefault(group, i)
         if rec.get("cut_rate_per_1000km_yr") is not None and rec.get("length_km") is None:
-            unlocated = [end for end in ("a", "b") if rec.get(end) not in located]
+            unlocated = [end for end in ("a", "b")
+                         if not isinstance(rec.get(end), str) or rec[end] not in located]
             if unlocated:
                 report(["links", i, "cut_rate_per_1000km_yr"],
                        "a cut rate per 1000 km needs the link's length: give length_km, or "
