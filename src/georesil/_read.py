@@ -56,6 +56,7 @@ except ImportError:  # PyYAML built without libyaml: ruamel's parser reads the e
 
 __all__ = [
     "ALIAS_BUDGET",
+    "INVENTORY",
     "JOURNAL",
     "LAB_STATE",
     "MAX_DEPTH",
@@ -120,6 +121,7 @@ TOPOLOGY: Final = InputKind("topology", 16 * MiB, "GEORESIL_MAX_TOPOLOGY_BYTES")
 RUNBOOK: Final = InputKind("runbook", 1 * MiB, "GEORESIL_MAX_RUNBOOK_BYTES")
 LAB_STATE: Final = InputKind("lab state", 32 * MiB, "GEORESIL_MAX_LAB_STATE_BYTES")
 JOURNAL: Final = InputKind("drill journal", 64 * MiB, "GEORESIL_MAX_JOURNAL_BYTES")
+INVENTORY: Final = InputKind("inventory", 64 * MiB, "GEORESIL_MAX_INVENTORY_BYTES")
 
 
 # -- reading bytes ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 
 import networkx as nx
 
+from georesil._read import INVENTORY, read_text
 from georesil.errors import InvalidInventory, Problem
 from georesil.inventory.records import Inventory, RawLink, RawSite
 from georesil.model.schema import RESOURCES, LinkKind
@@ -80,15 +81,15 @@ def read_inventory(path: str | Path, fmt: str | None = None) -> Inventory:
 
 
 def _read_text(path: Path) -> str:
+    """The file's UTF-8 text, within the input limits every georesil file is read with."""
     try:
-        data = path.read_bytes()
+        return read_text(path, INVENTORY)
+    except FileNotFoundError:
+        raise InvalidInventory([Problem(str(path), None, None, "", "no such file")],
+                               str(path)) from None
     except OSError as exc:
         raise InvalidInventory([Problem(str(path), None, None, "",
                                         f"cannot read: {exc.strerror or exc}")], str(path)) from exc
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:  # older Zoo files are Latin-1
-        return data.decode("latin-1")
 
 
 # -- GML and GraphML ---------------------------------------------------------------------------
@@ -239,10 +240,9 @@ def _csv_rows(
 ) -> list[Row]:
     """Rows as (line, known columns by canonical name, every column by its header)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = "no such file" if isinstance(exc, FileNotFoundError) else f"cannot read: {exc}"
-        problems.append(Problem(str(path), None, None, "", reason))
+        text = _read_text(path).removeprefix("\ufeff")  # a spreadsheet's byte-order mark
+    except InvalidInventory as exc:
+        problems.extend(exc.problems)
         return []
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
