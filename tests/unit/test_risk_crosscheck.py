@@ -58,5 +58,5 @@ def test_engine_matches_reference(doc: dict[str, Any], seed: int) -> None:
             links=frozenset(k for i, k in enumerate(links) if (link_down[i, word] >> bit) & 1))
         impact = evaluate(topo, fs)
         expected += [impact.services[s].status is Status.DOWN for s in topo.services]
-    got = run_chunk(model, seed, 0, N_TRIALS, importance=False).down
+    got = run_chunk(model, seed, 0, N_TRIALS).down
     assert got.tolist() == expected.tolist()

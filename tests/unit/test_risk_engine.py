@@ -28,7 +28,7 @@ def dask_client() -> Iterator[object]:
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         yield client
 
 
@@ -54,8 +54,8 @@ def test_task_order_irrelevant(reference: dict[str, object]) -> None:
     """Running the tasks in reverse order changes nothing."""
 
     class Reversed(LocalEngine):
-        def run(self, model, seed, tasks, n_trials, importance_chunks):  # type: ignore[no-untyped-def]
-            return super().run(model, seed, tasks[::-1], n_trials, importance_chunks)
+        def run(self, model, seed, tasks, n_trials, plan):  # type: ignore[no-untyped-def]
+            return super().run(model, seed, tasks[::-1], n_trials, plan)
 
     topo = mixed()
     out = run_snapshot(topo, build_snapshot(topo), TRIALS, 42, Reversed(1), 2 * CHUNK_TRIALS)
@@ -71,19 +71,20 @@ def test_other_seed_differs(reference: dict[str, object]) -> None:
 def test_prefix_property() -> None:
     """A chunk's first trials are the same whatever the run's total."""
     model = build_snapshot(mixed())
-    short = run_chunk(model, 7, 0, 1000, importance=False)
-    again = run_chunk(model, 7, 0, 1000, importance=False)
-    full = run_chunk(model, 7, 0, CHUNK_TRIALS, importance=False)
+    short = run_chunk(model, 7, 0, 1000)
+    again = run_chunk(model, 7, 0, 1000)
+    full = run_chunk(model, 7, 0, CHUNK_TRIALS)
     assert short.trials == 1000 and np.array_equal(short.down, again.down)
     assert (short.down <= full.down).all()
 
 
 def test_tasks_cover_every_chunk_once() -> None:
     """Planned tasks cover each chunk exactly once and count every trial."""
-    tasks = plan_tasks(100 * CHUNK_TRIALS + 5, workers=3, importance_chunks=4)
-    chunks = [c for t in tasks for c in t.chunks]
-    assert chunks == list(range(101))
-    assert sum(t.trials for t in tasks) == 100 * CHUNK_TRIALS + 5
+    for first in (0, 1):
+        tasks = plan_tasks(100 * CHUNK_TRIALS + 5, workers=3, first_chunk=first)
+        chunks = [c for t in tasks for c in t.chunks]
+        assert chunks == list(range(first, 101))
+        assert sum(t.trials for t in tasks) == 100 * CHUNK_TRIALS + 5 - first * CHUNK_TRIALS
 
 
 def test_zero_trials_rejected() -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from georesil.risk.chunks import CHUNK_TRIALS, _valid_mask, draw_atoms, run_chunk
+from georesil.analysis.impact import Status
+from georesil.analysis.reference import evaluate
+from georesil.risk._bits import valid_mask
+from georesil.risk.chunks import CHUNK_TRIALS, CHUNK_WORDS, draw_atoms, run_chunk
+from georesil.risk.outcomes import outcome_columns
 from georesil.risk.snapshot import build_snapshot, compose
-from georesil.risk.sparse import outcome_columns
 from tests.unit._risk_build import backup_zone, mixed, series_pair
 
 
@@ -18,10 +21,11 @@ def test_sparse_equals_dense(make: object, chunk: int) -> None:
     model = build_snapshot(make())  # type: ignore[operator]
     n_trials = 4 * CHUNK_TRIALS - 999
     n_valid = min(CHUNK_TRIALS, n_trials - chunk * CHUNK_TRIALS)
-    sparse = run_chunk(model, 17, chunk, n_trials, importance=False)
+    sparse = run_chunk(model, 17, chunk, n_trials)
     bits = draw_atoms(model, 17, chunk)
-    dense = outcome_columns(model, model.evaluate(model.compiled, *compose(model, bits)),
-                            _valid_mask(n_valid))
+    dense = outcome_columns(model.targets,
+                            model.evaluate(model.compiled, *compose(model, bits)),
+                            valid_mask(n_valid, CHUNK_WORDS))
     n = len(model.service_ids)
     got = np.concatenate([sparse.down, sparse.breach, sparse.failover,
                           sparse.target_down[n:]])
@@ -31,9 +35,6 @@ def test_sparse_equals_dense(make: object, chunk: int) -> None:
 
 def test_single_table_matches_reference() -> None:
     """The single-failure table agrees with the networkx reference for every element."""
-    from georesil.analysis.impact import Status
-    from georesil.analysis.reference import evaluate
-
     topo = mixed()
     model = build_snapshot(topo)
     n = len(model.service_ids)

@@ -51,8 +51,9 @@ def simulate(
     workers: int = typer.Option(1, "--workers", help="Worker processes."),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Existing Dask scheduler, tcp://HOST:PORT (with --engine dask)."),
-    importance_trials: int = typer.Option(
-        1 << 20, "--importance-trials", help="Trials used for importance measures (0: none)."),
+    importance_trials: int | None = typer.Option(
+        None, "--importance-trials",
+        help="Trials used for importance measures (default: all, fewer when costly; 0: none)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Estimate availability and risk per service: Monte Carlo snapshot, --exact, or --years."""
@@ -78,7 +79,7 @@ def simulate(
 
 
 def _check_options(trials: int, years: int | None, exact: bool, engine: str, workers: int,
-                   scheduler: str | None, importance_trials: int) -> None:
+                   scheduler: str | None, importance_trials: int | None) -> None:
     if engine not in _ENGINES:
         raise InvalidInput(f"--engine: got {engine!r}; allowed: {', '.join(_ENGINES)}")
     if scheduler is not None and engine != "dask":
@@ -89,7 +90,7 @@ def _check_options(trials: int, years: int | None, exact: bool, engine: str, wor
         raise InvalidInput(f"--trials: got {trials}; need at least 1")
     if workers < 1:
         raise InvalidInput(f"--workers: got {workers}; need at least 1")
-    if importance_trials < 0:
+    if importance_trials is not None and importance_trials < 0:
         raise InvalidInput(f"--importance-trials: got {importance_trials}; need ≥ 0")
 
 

@@ -2,7 +2,8 @@
 
 With a scheduler address (``tcp://HOST:PORT``) the engine connects to an existing cluster,
 whose workers must have georesil installed; without one it starts a ``LocalCluster`` of worker
-processes bound to 127.0.0.1 with no dashboard, and closes it afterwards. The model is
+processes bound to 127.0.0.1 (its dashboard on a free port chosen by the OS: ``dashboard_address=None``
+does not turn it off), and closes it afterwards. The model is
 scattered to every worker once; tasks are the same chunk ranges as the local engine's, so the
 results are identical for the same seed.
 
@@ -18,7 +19,7 @@ from typing import Any
 from distributed import Client, LocalCluster, as_completed
 
 from georesil.errors import InvalidInput
-from georesil.risk.chunks import Counts, run_chunks
+from georesil.risk.chunks import Counts, ImportancePlan, run_chunks
 from georesil.risk.engine import Task
 from georesil.risk.snapshot import SnapshotModel
 
@@ -71,7 +72,7 @@ class DaskEngine:
         else:
             self._cluster = LocalCluster(
                 n_workers=self.workers, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None,
+                host="127.0.0.1", dashboard_address=":0",
             )
             self.client = Client(self._cluster)
         self._owns_client = True
@@ -87,13 +88,17 @@ class DaskEngine:
             self._cluster = None
 
     def run(self, model: SnapshotModel, seed: int, tasks: list[Task], n_trials: int,
-            importance_chunks: int) -> Iterator[tuple[Task, Counts]]:
+            plan: ImportancePlan) -> Iterator[tuple[Task, Counts]]:
         client = self._connect()
         [shared] = client.scatter([model], broadcast=True)
         futures: dict[Any, Task] = {
-            client.submit(run_chunks, shared, seed, t.chunks, n_trials, importance_chunks,
-                          pure=False): t
+            client.submit(run_chunks, shared, seed, t.chunks, n_trials, plan, pure=False): t
             for t in tasks
         }
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
+        try:
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+        except BaseException:  # Ctrl-C or a failed task: drop the queued work, then stop
+            client.cancel(list(futures))
+            self.close()
+            raise

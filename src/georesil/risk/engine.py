@@ -1,6 +1,6 @@
 """Running snapshot trials: tasks of chunks on an engine, and the estimates they give.
 
-An engine maps ``run_chunks(model, seed, chunks, n_trials, importance_chunks)`` over tasks of
+An engine maps ``run_chunks(model, seed, chunks, n_trials, plan)`` over tasks of
 consecutive chunks and hands back their :class:`~georesil.risk.chunks.Counts`. Because every
 chunk draws from its own ``SeedSequence`` child and counts are integers, the totals — and so
 every number reported — are identical for the same seed whatever the engine, the number of
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -24,14 +25,16 @@ import numpy as np
 from georesil.errors import InvalidInput
 from georesil.hazards.elements import HOURS_PER_YEAR
 from georesil.model.topology import Topology
-from georesil.risk.chunks import CHUNK_TRIALS, Counts, run_chunks
-from georesil.risk.importance import Importance, harden_first, importance_rows
-from georesil.risk.snapshot import TIER1, SnapshotModel, build_snapshot
+from georesil.risk.chunks import CHUNK_TRIALS, NO_IMPORTANCE, Counts, ImportancePlan, run_chunks
+from georesil.risk.importance import Importance, from_tally, harden_first
+from georesil.risk.outcomes import TIER1, target_columns
+from georesil.risk.snapshot import SnapshotModel, build_snapshot
 from georesil.risk.stats import Estimate, estimate, nines, trials_warning
 
 __all__ = [
-    "DEFAULT_IMPORTANCE_TRIALS",
-    "IMPORTANCE_BUDGET",
+    "FORCED_SHARE",
+    "MAX_BASE",
+    "REPAIR_SHARE",
     "Engine",
     "LocalEngine",
     "ServiceRisk",
@@ -41,10 +44,12 @@ __all__ = [
     "simulate_snapshot",
 ]
 
-#: Trials (from the start of the run) on which importance measures are estimated.
-DEFAULT_IMPORTANCE_TRIALS = 1 << 20
-#: Most element-trials spent on importance (each costs two evaluations); at least one chunk.
-IMPORTANCE_BUDGET = 1 << 26
+#: Repair evaluations for importance are kept below trials / REPAIR_SHARE (or one chunk's).
+REPAIR_SHARE = 4
+#: Forced evaluations (events × base trials) are kept below trials / FORCED_SHARE.
+FORCED_SHARE = 16
+#: Most base trials evaluated with every event forced on.
+MAX_BASE = 1024
 
 Progress = Callable[[int, int], None]
 
@@ -63,25 +68,27 @@ class Engine(Protocol):
     workers: int
 
     def run(self, model: SnapshotModel, seed: int, tasks: list[Task], n_trials: int,
-            importance_chunks: int) -> Iterator[tuple[Task, Counts]]: ...
+            plan: ImportancePlan) -> Iterator[tuple[Task, Counts]]: ...
 
 
 def _init_worker(model: SnapshotModel) -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it and stops the pool
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _WORKER_MODEL
     _WORKER_MODEL = model
     # load the compiled kernel now: a chunk may not call it (few multi-failure trials)
     n_sites, n_links = len(model.site_atom), len(model.link_atom)
     model.evaluate(model.compiled, np.zeros((n_sites, 1), np.uint64),
                    np.zeros((n_links, 1), np.uint64))
-    run_chunks(model, 0, range(0, 1), 64, 0)
+    run_chunks(model, 0, range(0, 1), 64)
 
 
 _WORKER_MODEL: SnapshotModel | None = None
 
 
-def _run_in_worker(seed: int, chunks: range, n_trials: int, importance_chunks: int) -> Counts:
+def _run_in_worker(seed: int, chunks: range, n_trials: int, plan: ImportancePlan) -> Counts:
     assert _WORKER_MODEL is not None
-    return run_chunks(_WORKER_MODEL, seed, chunks, n_trials, importance_chunks)
+    return run_chunks(_WORKER_MODEL, seed, chunks, n_trials, plan)
 
 
 @dataclass
@@ -111,6 +118,17 @@ class LocalEngine:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def terminate(self) -> None:
+        """Stop now: cancel queued tasks and kill the worker processes (on Ctrl-C)."""
+        pool, self._pool = self._pool, None
+        if isinstance(pool, ProcessPoolExecutor):
+            processes = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in processes:
+                proc.terminate()
+            for proc in processes:
+                proc.join(timeout=5)
+
     def _ensure_pool(self, model: SnapshotModel) -> Executor:
         if self._pool is None or self._model_id != id(model):
             self.close()
@@ -125,36 +143,37 @@ class LocalEngine:
         """Start the workers and load the model and the kernel in each."""
         if self.workers > 1:  # a task runs only once its worker's initializer has finished
             pool = self._ensure_pool(model)
-            list(pool.map(_run_in_worker, [0] * 2 * self.workers,
-                          [range(0, 1)] * 2 * self.workers, [64] * 2 * self.workers,
-                          [0] * 2 * self.workers))
+            n = 2 * self.workers
+            list(pool.map(_run_in_worker, [0] * n, [range(0, 1)] * n, [64] * n,
+                          [NO_IMPORTANCE] * n))
 
     def run(self, model: SnapshotModel, seed: int, tasks: list[Task], n_trials: int,
-            importance_chunks: int) -> Iterator[tuple[Task, Counts]]:
+            plan: ImportancePlan) -> Iterator[tuple[Task, Counts]]:
         if self.workers == 1:
             for task in tasks:
-                yield task, run_chunks(model, seed, task.chunks, n_trials, importance_chunks)
+                yield task, run_chunks(model, seed, task.chunks, n_trials, plan)
             return
         pool = self._ensure_pool(model)
-        futures = {pool.submit(_run_in_worker, seed, t.chunks, n_trials, importance_chunks): t
+        futures = {pool.submit(_run_in_worker, seed, t.chunks, n_trials, plan): t
                    for t in tasks}
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
+        try:
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+        except BaseException:  # Ctrl-C or a failed task: do not wait for the others
+            self.terminate()
+            raise
 
 
-def plan_tasks(n_trials: int, workers: int, importance_chunks: int) -> list[Task]:
-    """Split the chunks of a run into tasks: small enough to balance and report progress."""
+def plan_tasks(n_trials: int, workers: int, first_chunk: int = 0) -> list[Task]:
+    """Split the chunks of a run from ``first_chunk`` on into tasks: small enough to balance
+    the workers and report progress, large enough that each costs far more than its overhead."""
     n_chunks = math.ceil(n_trials / CHUNK_TRIALS)
-    per_task = max(1, min(64, n_chunks // (8 * workers)))
+    per_task = max(1, min(16, (n_chunks - first_chunk) // (8 * workers)))
     tasks = []
-    start = 0
-    while start < n_chunks:
-        # importance chunks are ~100x dearer: give them one task each
-        stop = start + 1 if start < importance_chunks else min(n_chunks, start + per_task)
-        stop = min(stop, n_chunks)
+    for start in range(first_chunk, n_chunks, per_task):
+        stop = min(n_chunks, start + per_task)
         trials = min(n_trials, stop * CHUNK_TRIALS) - start * CHUNK_TRIALS
         tasks.append(Task(range(start, stop), trials))
-        start = stop
     return tasks
 
 
@@ -261,32 +280,70 @@ def result_from_counts(
         warnings.append(trials_warning(", ".join(never), 0, n) or "")
     names = model.targets.names
     tier1 = estimate(int(counts.target_down[-1]), n) if names and names[-1] == TIER1 else None
+    tally = counts.importance
     rows: list[Importance] = []
-    m = counts.importance_trials
-    if m and len(counts.forced):
-        p_elem = model.p[model.element_atom]
-        rows = importance_rows(model.elements, p_elem, names, counts.importance_base / m,
-                               counts.forced[:, 0, :] / m, counts.forced[:, 1, :] / m)
-    return SnapshotResult("snapshot", n, seed, services, tier1, rows, m, tuple(warnings))
+    if tally.trials:
+        n_el = model.n_elements
+        table = target_columns(model.targets, model.single_table)
+        gain = table[:n_el] & (1 - table[n_el])
+        rows = from_tally(model.elements, model.p[model.element_atom], names, tally, n_el, gain)
+    return SnapshotResult("snapshot", n, seed, services, tier1, rows, tally.trials,
+                          tuple(warnings))
+
+
+def plan_importance(model: SnapshotModel, trials: int, importance_trials: int | None
+                    ) -> ImportancePlan:
+    """The importance trials asked for (all by default) and the base sample, before sizing.
+
+    The base sample is the largest (≤ :data:`MAX_BASE`) whose forced evaluations, one per
+    event and base trial, stay below ``max(one chunk, trials / FORCED_SHARE)``.
+    """
+    wanted = trials if importance_trials is None else min(importance_trials, trials)
+    if wanted <= 0:
+        return NO_IMPORTANCE
+    budget = max(CHUNK_TRIALS, trials // FORCED_SHARE)
+    return ImportancePlan(wanted, min(wanted, MAX_BASE, budget // max(1, len(model.elements))))
+
+
+def size_importance(plan: ImportancePlan, first: Counts, trials: int) -> ImportancePlan:
+    """Cap the importance trials so that repairs stay below ``max(one chunk, trials /
+    REPAIR_SHARE)`` evaluations, at the rate chunk 0 needed (deterministic: chunk 0 is)."""
+    done = first.importance
+    if not done.trials or not done.repairs:
+        return plan
+    budget = max(CHUNK_TRIALS, trials // REPAIR_SHARE)
+    affordable = int(budget * done.trials / done.repairs)
+    return ImportancePlan(max(done.trials, min(plan.trials, affordable)), plan.base)
 
 
 def run_snapshot(
     topology: Topology, model: SnapshotModel, trials: int, seed: int, engine: Engine,
-    importance_trials: int = DEFAULT_IMPORTANCE_TRIALS, progress: Progress | None = None,
+    importance_trials: int | None = None, progress: Progress | None = None,
 ) -> SnapshotResult:
-    """Run ``trials`` snapshot trials of a built model on ``engine``."""
+    """Run ``trials`` snapshot trials of a built model on ``engine``.
+
+    Chunk 0 runs first, in this process, when importance is wanted: the repairs it needed
+    size the importance trials of the run (:func:`size_importance`).
+    """
     if trials < 1:
         raise InvalidInput(f"--trials: got {trials}; need at least 1", field="trials")
     if seed < 0:
         raise InvalidInput(f"--seed: got {seed}; need a non-negative integer", field="seed")
-    importance_chunks = math.ceil(min(importance_trials, trials) / CHUNK_TRIALS)
-    # every importance trial is evaluated twice per element: bound the work on big topologies
-    affordable = max(1, IMPORTANCE_BUDGET // (CHUNK_TRIALS * max(1, len(model.elements))))
-    importance_chunks = min(importance_chunks, affordable)
-    tasks = plan_tasks(trials, engine.workers, importance_chunks)
+    if importance_trials is not None and importance_trials < 0:
+        raise InvalidInput(f"--importance-trials: got {importance_trials}; need ≥ 0",
+                           field="importance_trials")
+    plan = plan_importance(model, trials, importance_trials)
     total = Counts.zero(model)
-    done = 0
-    for task, counts in engine.run(model, seed, tasks, trials, importance_chunks):
+    first_chunk = 0
+    if plan.trials:
+        total = run_chunks(model, seed, range(0, 1), trials, plan)
+        plan = size_importance(plan, total, trials)
+        first_chunk = 1
+        if progress is not None:
+            progress(total.trials, trials)
+    tasks = plan_tasks(trials, engine.workers, first_chunk)
+    done = total.trials
+    for task, counts in engine.run(model, seed, tasks, trials, plan):
         total = total + counts
         done += task.trials
         if progress is not None:
@@ -296,7 +353,7 @@ def run_snapshot(
 
 def simulate_snapshot(
     topology: Topology, trials: int = 1_000_000, seed: int = 0, engine: Engine | None = None,
-    importance_trials: int = DEFAULT_IMPORTANCE_TRIALS, progress: Progress | None = None,
+    importance_trials: int | None = None, progress: Progress | None = None,
 ) -> SnapshotResult:
     """Snapshot availability of every service by bit-parallel Monte Carlo.
 
@@ -305,7 +362,8 @@ def simulate_snapshot(
         trials: Random instants to sample.
         seed: Seed of the run; the same seed gives identical numbers on every engine.
         engine: Where to run (this process by default).
-        importance_trials: Trials, from the start, used for the importance measures.
+        importance_trials: Trials, from the start, used for the importance measures (all by
+            default, fewer when the repairs would cost more than a quarter of the run).
         progress: Called with (trials done, trials) as tasks finish.
 
     Notes:

@@ -22,10 +22,11 @@ import numpy.typing as npt
 
 from georesil.errors import InvalidInput
 from georesil.model.topology import Topology
-from georesil.risk.chunks import _target_bits
+from georesil.risk._bits import ALL_ONES
 from georesil.risk.engine import ServiceRisk, SnapshotResult
-from georesil.risk.importance import importance_rows
-from georesil.risk.snapshot import ALL_ONES, TIER1, SnapshotModel, build_snapshot, compose
+from georesil.risk.importance import from_probabilities
+from georesil.risk.outcomes import TIER1, target_bits
+from georesil.risk.snapshot import SnapshotModel, build_snapshot, compose
 from georesil.risk.stats import Estimate
 
 __all__ = ["MAX_EXACT_ATOMS", "exact_snapshot"]
@@ -125,7 +126,7 @@ class _Sums:
     def add(self, enum: _Enumeration, out: Any, factor: float, high_on: list[int]) -> None:
         for key in self.acc:
             self.acc[key] += factor * (_unpack(getattr(out, key), enum.n_states) @ enum.inner)
-        failed = _unpack(_target_bits(self.model, out.down), enum.n_states)
+        failed = _unpack(target_bits(self.model.targets, out.down), enum.n_states)
         sw = factor * failed * enum.inner  # (targets, states)
         total = sw.sum(axis=1)
         self.target += total
@@ -155,6 +156,6 @@ def _result(topology: Topology, model: SnapshotModel, acc: dict[str, F64], targe
         pk = model.p[stoch[ks]][:, None]
         g1 = given1[ks] / pk
         g0 = (target[None, :] - given1[ks]) / (1 - pk)
-        rows = importance_rows(tuple(model.elements[e] for _, e in keep), pk[:, 0], names,
+        rows = from_probabilities(tuple(model.elements[e] for _, e in keep), pk[:, 0], names,
                                target, g0, g1)
     return SnapshotResult("exact", n_states, None, services, tier1, rows, n_states, ())

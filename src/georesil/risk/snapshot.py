@@ -23,26 +23,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from georesil.analysis.kernel import compile_topology, evaluate_packed
 from georesil.hazards.elements import element_reliabilities
 from georesil.hazards.zones import zone_models
 from georesil.model.topology import Topology
-from georesil.risk.sparse import single_outcomes
+from georesil.risk.outcomes import FailureTargets, single_outcomes, tier1_target
 
-__all__ = ["ALL_ONES", "SnapshotModel", "Targets", "build_snapshot", "compose", "tier1_target"]
+__all__ = ["SnapshotModel", "build_snapshot", "compose"]
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
-ALL_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
-#: Name of the "any tier-1 service down" target.
-TIER1 = "tier-1"
-
-
-@dataclass(frozen=True)
-class Targets:
-    """What counts as a system failure: each service down, and any tier-1 service down."""
-
-    names: tuple[str, ...]
-    tier1_rows: I64
 
 
 @dataclass(frozen=True)
@@ -52,9 +42,11 @@ class SnapshotModel:
     Attributes:
         atoms: Atom names (``site:X``, ``link:Y``, ``zone:Z``, ``zone:Z@48h``).
         p: Probability of each atom.
-        elements: Reported basic events (sites, links, zones) and their atom indices.
+        elements: Reported basic events (sites, links, zones) and their atom indices; event
+            e < n_sites + n_links is element e's own failure, the others are zone outages.
         site_atom, link_atom: The own-failure atom of each site and link (file order).
         chain_parent, chain_atom: Zone chains: row r = row parent (all ones when −1) AND atom.
+        chain_event: The zone event (index into ``elements``) of each chain row.
         site_from, site_chain, link_from, link_chain: Zone contributions (target row, chain row).
         compiled: The analysis kernel's compiled topology.
         service_ids: Services in file order.
@@ -73,13 +65,14 @@ class SnapshotModel:
     link_atom: I64
     chain_parent: I64
     chain_atom: I64
+    chain_event: I64
     site_from: I64
     site_chain: I64
     link_from: I64
     link_chain: I64
     compiled: Any
     service_ids: tuple[str, ...]
-    targets: Targets
+    targets: FailureTargets
     single_table: npt.NDArray[np.uint8]
     evaluate: Callable[..., Any] = field(repr=False, default=None)  # type: ignore[assignment]
 
@@ -95,18 +88,14 @@ class SnapshotModel:
         return len(self.atoms)
 
     @property
+    def n_elements(self) -> int:
+        """Sites and links (the rows of the single table, before the empty set)."""
+        return len(self.site_atom) + len(self.link_atom)
+
+    @property
     def stochastic(self) -> I64:
         """Indices of atoms with 0 < p < 1."""
         return np.flatnonzero((self.p > 0) & (self.p < 1))
-
-
-def tier1_target(topology: Topology) -> Targets:
-    """Targets: every service, then ``tier-1`` when the topology has tier-1 services."""
-    services = tuple(topology.services)
-    tier1 = np.array([i for i, s in enumerate(services) if topology.services[s].tier == 1],
-                     dtype=np.int64)
-    names = services + ((TIER1,) if len(tier1) else ())
-    return Targets(names, tier1)
 
 
 def build_snapshot(
@@ -118,24 +107,22 @@ def build_snapshot(
     ``evaluate`` and ``compile_fn`` default to the analysis kernel's ``evaluate_packed`` and
     ``compile_topology``; tests pass a plain reference evaluator of the same interface.
     """
-    if evaluate is None or compile_fn is None:
-        from georesil.analysis.kernel import compile_topology, evaluate_packed
-
-        # always compiled: chunks are large, and "auto" would interpret small topologies
-        evaluate = evaluate or functools.partial(evaluate_packed, engine="numba")
-        compile_fn = compile_fn or compile_topology
+    # always compiled: chunks are large, and "auto" would interpret small topologies
+    evaluate = evaluate or functools.partial(evaluate_packed, engine="numba")
+    compile_fn = compile_fn or compile_topology
     rel = element_reliabilities(topology)
     atoms = _AtomTable(list(rel), [r.unavailability for r in rel.values()])
     atoms.add_zones(topology)
     compiled = compile_fn(topology)
     targets = tier1_target(topology)
-    table = single_outcomes(compiled, evaluate, len(topology.services), targets.tier1_rows)
+    table = single_outcomes(compiled, evaluate, targets)
     return SnapshotModel(
         atoms=tuple(atoms.names), p=np.array(atoms.probs, dtype=np.float64),
         elements=tuple(atoms.elements), element_atom=np.array(atoms.element_atom, np.int64),
         site_atom=np.arange(len(topology.sites), dtype=np.int64),
         link_atom=np.arange(len(topology.sites), len(rel), dtype=np.int64),
         chain_parent=np.array(atoms.parent, np.int64), chain_atom=np.array(atoms.chain, np.int64),
+        chain_event=np.array(atoms.chain_event, np.int64),
         site_from=_col(atoms.site_pairs, 0), site_chain=_col(atoms.site_pairs, 1),
         link_from=_col(atoms.link_pairs, 0), link_chain=_col(atoms.link_pairs, 1),
         compiled=compiled, service_ids=tuple(topology.services),
@@ -151,6 +138,7 @@ class _AtomTable:
         self.elements, self.element_atom = list(names), list(range(len(names)))
         self.parent: list[int] = []
         self.chain: list[int] = []
+        self.chain_event: list[int] = []
         self.site_pairs: list[tuple[int, int]] = []
         self.link_pairs: list[tuple[int, int]] = []
 
@@ -159,6 +147,7 @@ class _AtomTable:
         self.probs.append(p)
         self.parent.append(parent_row)
         self.chain.append(len(self.names) - 1)
+        self.chain_event.append(len(self.elements) - 1)
         return len(self.parent) - 1
 
     def add_zones(self, topology: Topology) -> None:
