@@ -42,14 +42,21 @@ def test_zero_denominator_is_none() -> None:
 
 
 def test_monte_carlo_matches_exact() -> None:
-    """Common-random-number Birnbaum estimates agree with exact values to 0.01."""
+    """Monte Carlo Birnbaum, RRW and FV agree with exact values within their sampling error."""
     topo = mixed()
     exact = exact_snapshot(topo).importance
-    mc = simulate_snapshot(topo, 1 << 18, seed=3, importance_trials=1 << 18).importance
-    estimated = {(r.element, r.target): r.birnbaum for r in mc}
+    trials = 1 << 18
+    mc = {(r.element, r.target): r for r in simulate_snapshot(topo, trials, seed=3).importance}
     for row in exact:  # a pair left out of the Monte Carlo list had Birnbaum 0
-        got = estimated.get((row.element, row.target), 0.0)
-        assert got == pytest.approx(row.birnbaum, abs=0.01), (row.element, row.target)
+        got = mc.get((row.element, row.target))
+        b = row.birnbaum
+        # the Birnbaum estimate rests on the ~p·N trials where the event failed (more for
+        # sites and links, whose no-other-failure stratum is exact): 5 sigma of those
+        sigma = (b * (1 - b) / (row.p * trials)) ** 0.5
+        assert (got.birnbaum if got else 0.0) == pytest.approx(b, abs=5 * sigma + 1e-3), \
+            (row.element, row.target)
+        if got and row.fussell_vesely and row.fussell_vesely > 0.05:
+            assert got.fussell_vesely == pytest.approx(row.fussell_vesely, rel=0.1)
 
 
 def test_harden_first_ranks_by_fussell_vesely() -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ALL_ONES", "pack_pairs", "popcount", "unpack", "valid_mask"]
+from georesil.risk._jit import compiled
+
+__all__ = ["ALL_ONES", "any_and_many", "bits_at", "pack_pairs", "popcount", "unpack", "valid_mask"]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -35,12 +37,27 @@ def popcount(words: U64, mask: U64) -> I64:
 def pack_pairs(rows: I64, trials: I64, n_rows: int, n_words: int) -> U64:
     """``uint64 (n_rows, n_words)`` with the bit of every (row, trial) pair set.
 
-    O(pairs + n_rows·n_words) (``np.bitwise_or.at``, fast since numpy 2).
+    O(pairs + n_rows·n_words). Large inputs go through a compiled loop (``np.bitwise_or.at``
+    costs about as much as evaluating the trials).
     """
     out = np.zeros((n_rows, n_words), dtype=np.uint64)
-    if len(rows):
+    if len(rows) > _COMPILED_FROM:
+        compiled(_or_pairs)(out, np.ascontiguousarray(rows, np.int64),
+                       np.ascontiguousarray(trials, np.int64))
+    elif len(rows):
         np.bitwise_or.at(out, (rows, trials >> 6), _ONE << (trials & 63).astype(np.uint64))
     return out
+
+
+#: Pairs above which :func:`pack_pairs` uses the compiled loop.
+_COMPILED_FROM = 4096
+
+
+def _or_pairs(out: U64, rows: I64, trials: I64) -> None:
+    for i in range(rows.shape[0]):
+        t = trials[i]
+        out[rows[i], t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+
 
 
 def unpack(words: U64, n: int) -> npt.NDArray[np.bool_]:
@@ -48,3 +65,26 @@ def unpack(words: U64, n: int) -> npt.NDArray[np.bool_]:
     bits = np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=-1,
                          bitorder="little")
     return bits[..., :n].astype(bool)
+
+
+def any_and_many(words: U64) -> tuple[U64, U64]:
+    """Per trial, whether at least one and at least two rows of ``words`` have its bit set."""
+    n_words = words.shape[1]
+    one = np.zeros(n_words, dtype=np.uint64)
+    two = np.zeros(n_words, dtype=np.uint64)
+    compiled(_any_and_many)(np.ascontiguousarray(words), one, two)
+    return one, two
+
+
+def _any_and_many(words: U64, one: U64, two: U64) -> None:
+    for r in range(words.shape[0]):
+        for w in range(words.shape[1]):
+            x = words[r, w]
+            two[w] |= one[w] & x
+            one[w] |= x
+
+
+def bits_at(words: U64, trials: I64) -> npt.NDArray[np.bool_]:
+    """``(rows, len(trials))``: the bits of some trials in every row of ``words``."""
+    shift = (trials & 63).astype(np.uint64)
+    return ((words[:, trials >> 6] >> shift) & _ONE) > 0

@@ -15,9 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from georesil.risk.criticality import ImportanceTally, importance_tally
-from georesil.risk.sampler import bernoulli_draw
+from georesil.risk.dense import dense_chunk, prefers_dense
+from georesil.risk.sampler import AtomAccess, bernoulli_draw
 from georesil.risk.snapshot import SnapshotModel
-from georesil.risk.sparse import AtomAccess, count_chunk, element_failures
+from georesil.risk.sparse import count_chunk, element_failures, sparse_inputs
 
 __all__ = ["CHUNK_TRIALS", "CHUNK_WORDS", "Counts", "ImportancePlan", "chunk_rng", "draw_atoms",
            "run_chunk", "run_chunks"]
@@ -93,27 +94,37 @@ def draw_atoms(model: SnapshotModel, seed: int, chunk: int) -> U64:
 
 
 def run_chunk(model: SnapshotModel, seed: int, chunk: int, n_trials: int,
-              plan: ImportancePlan = NO_IMPORTANCE) -> Counts:
+              plan: ImportancePlan = NO_IMPORTANCE, dense: bool | None = None) -> Counts:
     """Count outcomes of chunk ``chunk`` of a run of ``n_trials`` trials.
 
-    The chunk is counted from its sparse draws (:func:`georesil.risk.sparse.count_chunk`);
-    the trials of it that fall within ``plan`` are also counted for importance.
+    The chunk is counted from its sparse draws (:mod:`georesil.risk.sparse`) or, on models
+    where most trials fail several elements, by evaluating every trial
+    (:mod:`georesil.risk.dense`) — the same draws and the same counts either way. The trials
+    of it that fall within ``plan`` are also counted for importance. ``dense`` overrides the
+    model's preference (tests compare the two).
     """
     start = chunk * CHUNK_TRIALS
     n_valid = min(CHUNK_TRIALS, n_trials - start)
-    draw = bernoulli_draw(chunk_rng(seed, chunk), model.p, CHUNK_WORDS, model.lazy)
+    n_imp = min(n_valid, max(0, plan.trials - start))
+    base = min(n_imp, max(0, plan.base - start))
+    dense = prefers_dense(model) if dense is None else dense
+    draw = bernoulli_draw(chunk_rng(seed, chunk), model.p, CHUNK_WORDS, model.lazy, dense)
     atoms = AtomAccess(draw)
-    fails = element_failures(model, draw, atoms)
-    counted = count_chunk(model, fails, n_valid)
     counts = Counts.zero(model)
-    counts.trials, counts.kernel_trials = n_valid, counted.kernel_trials
-    n, tally = len(model.service_ids), counted.tally
+    if dense:
+        tally, counts.kernel_trials, inputs = dense_chunk(model, draw, atoms, n_valid, n_imp,
+                                                          base)
+    else:
+        fails = element_failures(model, draw, atoms)
+        counted = count_chunk(model, fails, n_valid)
+        tally, counts.kernel_trials = counted.tally, counted.kernel_trials
+        inputs = sparse_inputs(model, fails, counted, atoms, n_imp, base) if n_imp else None
+    counts.trials = n_valid
+    n = len(model.service_ids)
     counts.down, counts.breach, counts.failover = tally[:n], tally[n:2 * n], tally[2 * n:3 * n]
     counts.target_down = np.concatenate([tally[:n], tally[3 * n:]])
-    n_imp = min(n_valid, max(0, plan.trials - start))
-    if n_imp:
-        base = min(n_imp, max(0, plan.base - start))
-        counts.importance = importance_tally(model, fails, atoms, counted, n_imp, base)
+    if inputs is not None:
+        counts.importance = importance_tally(model, inputs)
     return counts
 
 

@@ -1,11 +1,12 @@
 """Counting, per chunk, what the importance measures need — without one pass per element.
 
 For a basic event e (a site's or link's own failure atom, or a zone's outage atom), a target
-S and the trials of a chunk (Notes of :mod:`georesil.risk.importance` for the estimators):
+S and the trials of a chunk (the Notes of :mod:`georesil.risk.importance` give the
+estimators built from these counts):
 
 * **repairs**: in every trial where some target failed, every event that is set is cleared
   in turn and the trial re-evaluated (common random numbers: the rest of the trial is kept).
-  ``repaired[e, S]`` counts the trials where e was set, S failed, and S did not fail with e
+  ``repaired[e, S]`` counts the trials where e was set, S failed, and S does not fail with e
   cleared. A trial whose only failure is one element failed by its own atom is read from the
   single table instead. Cost: (failed trials) × (events set in them) evaluations, one kernel
   pass per chunk.
@@ -14,7 +15,9 @@ S and the trials of a chunk (Notes of :mod:`georesil.risk.importance` for the es
   else failed — the empty ones are exact from the single table). Cost: events × base
   evaluations, one kernel pass.
 
-Every figure is an integer count, so chunks add up exactly in any order.
+Every figure is an integer count, so chunks add up exactly in any order. The chunk counters
+(:mod:`georesil.risk.sparse`, :mod:`georesil.risk.dense`) describe their trials to
+:func:`importance_tally` as :class:`ImportanceInputs`.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ import numpy.typing as npt
 
 from georesil.risk._bits import unpack
 from georesil.risk.outcomes import target_columns
-from georesil.risk.sparse import AtomAccess, ChunkOutcomes, Failures, evaluate_sets
-from georesil.risk.snapshot import SnapshotModel
+from georesil.risk.sampler import AtomAccess
+from georesil.risk.snapshot import SnapshotModel, evaluate_sets
 
-__all__ = ["ImportanceTally", "importance_tally"]
+__all__ = ["ImportanceInputs", "ImportanceTally", "importance_tally"]
 
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
@@ -80,39 +83,67 @@ class ImportanceTally:
         )
 
 
-def importance_tally(model: SnapshotModel, fails: Failures, atoms: AtomAccess,
-                     counted: ChunkOutcomes, n_imp: int, base: int) -> ImportanceTally:
-    """Importance counts over the first ``n_imp`` trials of a chunk (``base`` forced ones)."""
+@dataclass(frozen=True)
+class ImportanceInputs:
+    """The first ``n_imp`` trials of a chunk, as importance needs them.
+
+    Attributes:
+        n_imp: Importance trials in the chunk.
+        empty: Of them, trials in which no element failed.
+        event_trials: Per event, trials (of the ``n_imp``) in which it is set.
+        alone_trial, alone_elem: Trials whose only failed element failed by its own atom,
+            and that element.
+        down: Trials (of the ``n_imp``) in which some target failed.
+        fail_s: ``(n_imp, targets)`` target failures; rows are filled for ``down`` and the
+            first ``base`` trials (others are False).
+        elem, trial, event: (element, trial, causing event) failures, complete for the
+            ``down`` and the first ``base`` trials (more are allowed).
+        down_elem, down_trial: Distinct (element, trial) failures, complete for the first
+            ``base`` trials.
+        zone_base: ``(zones, base)``: whether each zone's outage atom is set.
+        base: Trials forced (the first ones of the chunk).
+        atoms: The chunk's draw, for the backup levels of zones forced out.
+    """
+
+    n_imp: int
+    empty: int
+    event_trials: I64
+    alone_trial: I64
+    alone_elem: I64
+    down: I64
+    fail_s: B
+    elem: I64
+    trial: I64
+    event: I64
+    down_elem: I64
+    down_trial: I64
+    zone_base: B
+    base: int
+    atoms: AtomAccess
+
+
+def importance_tally(model: SnapshotModel, inputs: ImportanceInputs) -> ImportanceTally:
+    """Importance counts of a chunk's first ``inputs.n_imp`` trials."""
     n_ev, n_el = len(model.elements), model.n_elements
     table = target_columns(model.targets, model.single_table)
     tally = ImportanceTally.zero(n_ev, len(model.targets.names))
-    trials = np.arange(n_imp)
-    fail_s = counted.targets_of(table, trials)  # (n_imp, targets)
-    tally.trials, tally.failed = n_imp, fail_s.sum(axis=0, dtype=np.int64)
-    tally.empty = int((counted.n_failed[:n_imp] == 0).sum())
-    inside = fails.trial < n_imp
-    elem, trial, event = fails.elem[inside], fails.trial[inside], fails.event[inside]
-    own = event < n_el
-    tally.event_trials[:n_el] = np.bincount(elem[own], minlength=n_el)
-    for z, zt in enumerate(fails.zone_trials):
-        tally.event_trials[n_el + z] = int(np.count_nonzero(zt < n_imp))
-    alone_trial = _alone(counted, trial, own, n_imp)
-    alone_elem = counted.single_elem[:n_imp][alone_trial]
-    tally.alone[:n_el] = np.bincount(alone_elem, minlength=n_el)
+    fail_s = inputs.fail_s
+    tally.trials, tally.empty = inputs.n_imp, inputs.empty
+    tally.failed = fail_s[inputs.down].sum(axis=0, dtype=np.int64)
+    tally.event_trials = inputs.event_trials.copy()
+    tally.alone[:n_el] = np.bincount(inputs.alone_elem, minlength=n_el)
     gain = table[:n_el].astype(bool) & ~table[n_el].astype(bool)  # crit of a lone failure
     tally.repaired[:n_el] += tally.alone[:n_el, None] * gain
-    down = fail_s.any(axis=1) & ~alone_trial
-    pick = down[trial]
-    _repairs(model, tally, elem[pick], trial[pick], event[pick], fail_s)
-    if base:
-        _forced(model, tally, fails, atoms, counted, fail_s, base)
+    repair = np.zeros(inputs.n_imp, dtype=bool)
+    repair[inputs.down] = True
+    repair[inputs.alone_trial] = False
+    inside = inputs.trial < inputs.n_imp
+    pick = np.zeros(len(inputs.trial), dtype=bool)
+    pick[inside] = repair[inputs.trial[inside]]
+    _repairs(model, tally, inputs.elem[pick], inputs.trial[pick], inputs.event[pick], fail_s)
+    if inputs.base:
+        _forced(model, tally, inputs)
     return tally
-
-
-def _alone(counted: ChunkOutcomes, trial: I64, own: B, n_imp: int) -> B:
-    """Trials whose one failed element failed by its own atom only."""
-    by_zone = np.bincount(trial[~own], minlength=n_imp) > 0
-    return (counted.n_failed[:n_imp] == 1) & ~by_zone
 
 
 def _repairs(model: SnapshotModel, tally: ImportanceTally, elem: I64, trial: I64, event: I64,
@@ -137,42 +168,38 @@ def _repairs(model: SnapshotModel, tally: ImportanceTally, elem: I64, trial: I64
     np.add.at(tally.repaired, col_event, fixed.astype(np.int64))
 
 
-def _forced(model: SnapshotModel, tally: ImportanceTally, fails: Failures, atoms: AtomAccess,
-            counted: ChunkOutcomes, fail_s: B, base: int) -> None:
+def _forced(model: SnapshotModel, tally: ImportanceTally, inputs: ImportanceInputs) -> None:
     """Evaluate the first ``base`` trials with each event forced on, where it was off."""
-    n_ev, n_el = len(model.elements), model.n_elements
-    trials = np.arange(base)
+    n_ev, n_el, base = len(model.elements), model.n_elements, inputs.base
     set_ = np.zeros((n_ev, base), dtype=bool)
-    inside = fails.trial < base
-    set_[fails.event[inside], fails.trial[inside]] = True
-    for z, zt in enumerate(fails.zone_trials):
-        set_[n_el + z, zt[zt < base]] = True
-    sample = ~set_ & ~fail_s[:base].all(axis=1)[None, :]
-    sample[:n_el] &= counted.n_failed[:base][None, :] > 0  # empty trials: exact from the table
+    inside = inputs.trial < base
+    set_[inputs.event[inside], inputs.trial[inside]] = True
+    set_[n_el:] |= inputs.zone_base
+    keep = inputs.down_trial < base
+    d_elem, d_trial = inputs.down_elem[keep], inputs.down_trial[keep]
+    n_failed = np.bincount(d_trial, minlength=base)
+    fail_s = inputs.fail_s[:base]
+    sample = ~set_ & ~fail_s.all(axis=1)[None, :]
+    sample[:n_el] &= n_failed[None, :] > 0  # the empty trials are exact from the table
     tally.forced_trials += sample.sum(axis=1)
     col_event, col_trial = np.nonzero(sample)
     if not len(col_event):
         return
     # a column holds its trial's failures and the failures its event makes
-    d_elem, d_trial = fails.down_elem, fails.down_trial
-    d_keep = d_trial < base
-    d_elem, d_trial = d_elem[d_keep], d_trial[d_keep]
     order = np.argsort(d_trial, kind="stable")
-    d_elem, d_trial = d_elem[order], d_trial[order]
-    starts = np.searchsorted(d_trial, trials)
-    count = np.bincount(d_trial, minlength=base)
-    reps = count[col_trial]
+    d_elem = d_elem[order]
+    starts = np.concatenate([[0], np.cumsum(n_failed)[:-1]])
+    reps = n_failed[col_trial]
     cols = [np.repeat(np.arange(len(col_trial)), reps)]
     elems = [d_elem[np.repeat(starts[col_trial], reps) + _ranges(reps)]]
     own = col_event < n_el
     cols.append(np.flatnonzero(own))
     elems.append(col_event[own])
-    zc, ze = _zone_members(model, atoms, col_event[~own], col_trial[~own])
+    zc, ze = _zone_members(model, inputs.atoms, col_event[~own], col_trial[~own])
     cols.append(np.flatnonzero(~own)[zc])
     elems.append(ze)
     bits = evaluate_sets(model, np.concatenate(cols), np.concatenate(elems), len(col_event))
-    now = unpack(bits, len(col_event)).T
-    made = now & ~fail_s[col_trial]
+    made = unpack(bits, len(col_event)).T & ~fail_s[col_trial]
     np.add.at(tally.forced, col_event, made.astype(np.int64))
 
 

@@ -11,11 +11,12 @@ an OR with a fair bit maps probability q to (1 + q)/2, an AND to q/2. Digits bel
 set bit are skipped (r stays 0), so p = 1/2 costs one word. Cost: at most k random words per
 output word, for all 64 trials at once.
 
-**Geometric skipping** (0 < p < 1/32). The gaps between successive failures in a Bernoulli
-sequence are geometric; trial positions are the cumulative sums of geometric(p) draws, drawn
-until they pass the end of the chunk, and the bits are set by scatter. Exact in p (to float64),
-cost proportional to the expected number of failures p·64·W — a few draws per chunk for the
-10^−4…10^−3 unavailabilities of real elements.
+**Scattering** (0 < p < 1/32). The number of failures among the n = 64·W trials is drawn
+as K ~ Binomial(n, p), then K distinct positions uniformly at random (32-bit draws, uniform by
+rejection, a position already taken drawn again). Given K every K-subset is equally likely,
+so the bits are exactly independent Bernoulli(p). Cost proportional to the expected number of
+failures p·n — a few draws per chunk for the 10^−4…10^−3 unavailabilities of real elements;
+the positions are kept (the sparse path) or set straight into words (the dense path).
 
 p = 0 draws nothing; p = 1 gives all ones. The output depends only on the generator's state
 and on p, so equal seeds give equal bits.
@@ -23,13 +24,17 @@ and on p, so equal seeds give equal bits.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from georesil.risk._jit import compiled
+
 __all__ = [
-    "GEOMETRIC_BELOW",
+    "SCATTER_BELOW",
+    "AtomAccess",
     "PRECISION_BITS",
     "PackedDraw",
     "bernoulli_draw",
@@ -40,16 +45,18 @@ __all__ = [
 
 #: Binary digits of p kept by bit-slicing: the realised probability is within 2^-33 of p.
 PRECISION_BITS = 32
-#: Below this probability, geometric skipping is used instead of bit-slicing.
-GEOMETRIC_BELOW = 1.0 / 32.0
+#: Below this probability, scattering is used instead of bit-slicing.
+SCATTER_BELOW = 1.0 / 32.0
 
 U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
 _ONE = np.uint64(1)
 
 
 def realised_probability(p: float) -> float:
-    """The probability the sampler realises for ``p`` (p itself below ``GEOMETRIC_BELOW``)."""
-    if p <= 0 or p >= 1 or p < GEOMETRIC_BELOW:
+    """The probability the sampler realises for ``p`` (p itself below ``SCATTER_BELOW``)."""
+    if p <= 0 or p >= 1 or p < SCATTER_BELOW:
         return min(max(p, 0.0), 1.0)
     return round(p * 2**PRECISION_BITS) / 2**PRECISION_BITS
 
@@ -60,9 +67,9 @@ class PackedDraw:
 
     Attributes:
         n_rows, n_words: Shape of the full packed array.
-        dense_rows: Rows held as words (p ≥ ``GEOMETRIC_BELOW``, or p = 1).
+        dense_rows: Rows held as words (p ≥ ``SCATTER_BELOW``, or p = 1).
         dense: ``uint64 (len(dense_rows), n_words)``.
-        sparse_rows: Rows held as positions (0 < p < ``GEOMETRIC_BELOW``).
+        sparse_rows: Rows held as positions (0 < p < ``SCATTER_BELOW``).
         positions: Set trial positions, grouped by row (ascending within a row).
         owners: For each position, its index into ``sparse_rows``.
         lazy_rows: Rows drawn by hashing (see :func:`hashed_bits`), evaluated on demand.
@@ -96,31 +103,77 @@ class PackedDraw:
 
 def bernoulli_draw(
     rng: np.random.Generator, p: npt.ArrayLike, n_words: int,
-    lazy: npt.ArrayLike | None = None,
+    lazy: npt.ArrayLike | None = None, packed: bool = False,
 ) -> PackedDraw:
     """Independent Bernoulli(p[i]) bits for ``64 * n_words`` trials, as drawn.
 
-    Rows with p ≥ 1/32 are bit-sliced into words, rows with smaller p are geometric-skipped
-    into positions; rows flagged in ``lazy`` get a hash key instead and are evaluated only
-    where asked (:func:`hashed_bits`). :meth:`PackedDraw.words` gives the packed array.
+    Rows with p ≥ 1/32 are bit-sliced into words, rows with smaller p are scattered
+    into positions (or, when ``packed``, straight into words: the same bits); rows flagged in
+    ``lazy`` get a hash key instead and are evaluated only where asked
+    (:func:`hashed_bits`). :meth:`PackedDraw.words` gives the packed array.
     """
     probs = np.asarray(p, dtype=np.float64).reshape(-1)
     flag = np.zeros(len(probs), bool) if lazy is None else np.asarray(lazy, bool).reshape(-1)
     live = ~flag | (probs <= 0.0) | (probs >= 1.0)
     ones = np.flatnonzero(probs >= 1.0)
-    sliced = np.flatnonzero(live & (probs >= GEOMETRIC_BELOW) & (probs < 1.0))
-    dense = np.zeros((len(ones) + len(sliced), n_words), dtype=np.uint64)
+    sliced = np.flatnonzero(live & (probs >= SCATTER_BELOW) & (probs < 1.0))
+    skipped = np.flatnonzero(live & (probs > 0.0) & (probs < SCATTER_BELOW))
+    n_dense = len(ones) + len(sliced)
+    dense = np.zeros((n_dense + (len(skipped) if packed else 0), n_words), dtype=np.uint64)
     dense[: len(ones)] = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
     if len(sliced):
-        dense[len(ones):] = _bit_sliced(rng, probs[sliced], n_words)
-    skipped = np.flatnonzero(live & (probs > 0.0) & (probs < GEOMETRIC_BELOW))
+        dense[len(ones):n_dense] = _bit_sliced(rng, probs[sliced], n_words)
     positions = owners = np.zeros(0, dtype=np.int64)
+    dense_rows = np.concatenate([ones, sliced])
     if len(skipped):
-        positions, owners = _geometric(rng, probs[skipped], n_words)
+        positions, owners = _scattered(rng, probs[skipped], n_words,
+                                       dense[n_dense:] if packed else None)
+        if packed:
+            dense_rows = np.concatenate([dense_rows, skipped])
+            skipped = np.zeros(0, dtype=np.int64)
     lazy_rows = np.flatnonzero(~live)
     keys = rng.bit_generator.random_raw(len(lazy_rows)).astype(np.uint64)
-    return PackedDraw(len(probs), n_words, np.concatenate([ones, sliced]), dense, skipped,
+    return PackedDraw(len(probs), n_words, dense_rows, dense, skipped,
                       positions, owners, lazy_rows, keys, probs[lazy_rows])
+
+
+class AtomAccess:
+    """Per-atom access to a draw: positions of set bits, and membership tests."""
+
+    def __init__(self, draw: PackedDraw) -> None:
+        self.draw = draw
+        self.lazy_of = {int(r): i for i, r in enumerate(draw.lazy_rows)}
+
+    @functools.cached_property
+    def dense_of(self) -> dict[int, int]:
+        return {int(r): i for i, r in enumerate(self.draw.dense_rows)}
+
+    def positions(self, atom: int) -> I64:
+        """Trials (ascending) in which ``atom`` is set."""
+        if atom in self.lazy_of:
+            return np.flatnonzero(self.has(atom, np.arange(64 * self.draw.n_words)))
+        if atom in self.dense_of:
+            row = self.draw.dense[self.dense_of[atom]]
+            return np.flatnonzero(_unpack_row(row)).astype(np.int64)
+        i = int(np.searchsorted(self.draw.sparse_rows, atom))
+        if i < len(self.draw.sparse_rows) and self.draw.sparse_rows[i] == atom:
+            lo, hi = np.searchsorted(self.draw.owners, [i, i + 1])
+            return self.draw.positions[lo:hi]
+        return np.zeros(0, dtype=np.int64)
+
+    def has(self, atom: int, trials: I64) -> B:
+        """Whether ``atom`` is set in each of ``trials``."""
+        if atom in self.lazy_of:
+            i = self.lazy_of[atom]
+            return hashed_bits(self.draw.lazy_keys[i], float(self.draw.lazy_p[i]), trials)
+        if atom in self.dense_of:
+            words = self.draw.dense[self.dense_of[atom]]
+            return ((words[trials >> 6] >> (trials & 63).astype(np.uint64)) & np.uint64(1)) > 0
+        return np.isin(trials, self.positions(atom), assume_unique=True)
+
+
+def _unpack_row(words: U64) -> npt.NDArray[np.bool_]:
+    return np.unpackbits(words.view(np.uint8), bitorder="little").astype(bool)
 
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -177,39 +230,66 @@ def _lowest_set_bit(x: int) -> int:
     return (x & -x).bit_length() - 1 if x else PRECISION_BITS
 
 
-def _geometric(
-    rng: np.random.Generator, p: npt.NDArray[np.float64], n_words: int
+def _scattered(
+    rng: np.random.Generator, p: npt.NDArray[np.float64], n_words: int, out: U64 | None
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Failure positions below ``64 * n_words`` of each row, grouped by row, and their rows."""
+    """Failure positions below ``64 * n_words`` of each row, grouped by row (ascending), and
+    their rows — or, given ``out`` (zeros, one row per p), the bits set there instead (the
+    positions and owners returned are then empty).
+
+    Row i gets K_i ~ Binomial(n, p_i) failures at a uniformly random K_i-subset of the n
+    trials: distinct positions drawn one by one, uniform by rejection from 32-bit halves of
+    the generator's raw words, a position already taken being drawn again. Given K_i the
+    subset is uniform, so the bits are exactly independent Bernoulli(p_i). If the block of
+    raw words runs out (rare) it is extended and the rows are drawn again from the start —
+    the same bits, since the sequence only grew.
+    """
     n_trials = 64 * n_words
-    mean = p * n_trials
-    count = np.ceil(mean + 3.0 * np.sqrt(mean) + 3.0).astype(np.int64)
-    positions, owners, last = _positions(rng, p, count)
-    parts_pos, parts_own = [positions], [owners]
-    short = np.flatnonzero(last < n_trials)
-    while len(short):  # rare top-up: the draws did not yet pass the end of the chunk
-        more, who, more_last = _positions(rng, p[short], count[short])
-        base = last[short]
-        more += base[who] + 1
-        last[short] = more_last + base + 1
-        parts_pos.append(more)
-        parts_own.append(short[who])
-        short = short[last[short] < n_trials]
-    positions, owners = np.concatenate(parts_pos), np.concatenate(parts_own)
-    keep = positions < n_trials
-    positions, owners = positions[keep], owners[keep]
-    order = np.argsort(owners, kind="stable")
-    return positions[order], owners[order]
+    counts = rng.binomial(n_trials, p).astype(np.int64)
+    total = int(counts.sum())
+    need = total // 2 + total // 8 + 64
+    raw = rng.bit_generator.random_raw(need)
+    packed = out is not None
+    while True:
+        positions = np.zeros(0 if packed else total, dtype=np.int64)
+        owners = np.zeros(len(positions), dtype=np.int64)
+        words = np.zeros((1, n_words), dtype=np.uint64) if out is None else out  # 1: scratch
+        if compiled(_fill)(counts, raw, n_trials, positions, owners, words, packed):
+            return positions, owners
+        raw = np.concatenate([raw, rng.bit_generator.random_raw(need)])
+        words[:] = 0
 
 
-def _positions(
-    rng: np.random.Generator, p: npt.NDArray[np.float64], count: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Positions (0-based) from ``count[i]`` geometric gaps per row, their rows, each row's last."""
-    owners = np.repeat(np.arange(len(p)), count)
-    gaps = rng.geometric(np.repeat(p, count)).astype(np.int64)
-    cum = np.cumsum(gaps)
-    ends = np.cumsum(count)
-    before = np.concatenate([[0], cum[ends[:-1] - 1]])
-    positions = cum - np.repeat(before, count) - 1
-    return positions, owners, positions[ends - 1]
+def _fill(counts: npt.NDArray[np.int64], raw: U64, n_trials: int,
+          positions: npt.NDArray[np.int64], owners: npt.NDArray[np.int64], words: U64,
+          packed: bool) -> bool:
+    """Place each row's failures at distinct uniform positions; False if ``raw`` ran out."""
+    limit = (np.uint64(1) << np.uint64(32)) // np.uint64(n_trials) * np.uint64(n_trials)
+    k = 0  # 32-bit halves used
+    n = 0
+    for i in range(counts.shape[0]):
+        start = n
+        placed = 0
+        r = i if packed else 0
+        while placed < counts[i]:
+            if k >= 2 * raw.shape[0]:
+                return False
+            v = (raw[k >> 1] >> np.uint64(32 * (k & 1))) & np.uint64(0xFFFF_FFFF)
+            k += 1
+            if v >= limit:
+                continue
+            pos = np.int64(v % np.uint64(n_trials))
+            bit = np.uint64(1) << np.uint64(pos & 63)
+            if words[r, pos >> 6] & bit:
+                continue
+            words[r, pos >> 6] |= bit
+            placed += 1
+            if not packed:
+                positions[n] = pos
+                owners[n] = i
+                n += 1
+        if not packed:
+            positions[start:n] = np.sort(positions[start:n])
+            for j in range(start, n):  # clear the scratch row for the next row
+                words[0, positions[j] >> 6] = np.uint64(0)
+    return True

@@ -27,9 +27,10 @@ from georesil.analysis.kernel import compile_topology, evaluate_packed
 from georesil.hazards.elements import element_reliabilities
 from georesil.hazards.zones import zone_models
 from georesil.model.topology import Topology
-from georesil.risk.outcomes import FailureTargets, single_outcomes, tier1_target
+from georesil.risk._bits import pack_pairs
+from georesil.risk.outcomes import FailureTargets, single_outcomes, target_bits, tier1_target
 
-__all__ = ["SnapshotModel", "build_snapshot", "compose"]
+__all__ = ["SnapshotModel", "build_snapshot", "compose", "evaluate_sets"]
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -183,3 +184,15 @@ def compose(model: SnapshotModel, bits: U64) -> tuple[U64, U64]:
     if len(model.link_from):
         np.bitwise_or.at(link_down, model.link_from, chains[model.link_chain])
     return site_down, link_down
+
+
+def evaluate_sets(model: SnapshotModel, column: I64, elem: I64, n_columns: int) -> U64:
+    """Packed target bits ``(n_targets, ⌈n_columns/64⌉)`` of failure sets given as pairs.
+
+    Column c fails the elements ``elem[column == c]`` (pairs may repeat). One kernel pass.
+    """
+    n_words = max(1, (n_columns + 63) // 64)
+    down = pack_pairs(elem, column, model.n_elements, n_words)
+    n_sites = len(model.site_atom)
+    out = model.evaluate(model.compiled, down[:n_sites], down[n_sites:])
+    return target_bits(model.targets, out.down)

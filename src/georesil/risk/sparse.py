@@ -20,49 +20,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from georesil.risk._bits import pack_pairs, unpack, valid_mask
-from georesil.risk.outcomes import outcome_columns, target_bits
-from georesil.risk.sampler import PackedDraw, hashed_bits
+from georesil.risk._bits import pack_pairs, valid_mask
+from georesil.risk.criticality import ImportanceInputs
+from georesil.risk.outcomes import outcome_columns, target_bits, target_columns
+from georesil.risk.sampler import AtomAccess, PackedDraw
 from georesil.risk.snapshot import SnapshotModel
 
-__all__ = ["AtomAccess", "ChunkOutcomes", "Failures", "count_chunk", "element_failures",
-           "evaluate_sets"]
+__all__ = ["ChunkOutcomes", "Failures", "count_chunk", "element_failures", "sparse_inputs"]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 B = npt.NDArray[np.bool_]
-
-
-class AtomAccess:
-    """Per-atom access to a draw: positions of set bits, and membership tests."""
-
-    def __init__(self, draw: PackedDraw) -> None:
-        self.draw = draw
-        self.dense_of = {int(r): i for i, r in enumerate(draw.dense_rows)}
-        self.lazy_of = {int(r): i for i, r in enumerate(draw.lazy_rows)}
-
-    def positions(self, atom: int) -> I64:
-        """Trials (ascending) in which ``atom`` is set."""
-        if atom in self.lazy_of:
-            return np.flatnonzero(self.has(atom, np.arange(64 * self.draw.n_words)))
-        if atom in self.dense_of:
-            return np.flatnonzero(unpack(self.draw.dense[self.dense_of[atom]],
-                                         64 * self.draw.n_words)).astype(np.int64)
-        i = int(np.searchsorted(self.draw.sparse_rows, atom))
-        if i < len(self.draw.sparse_rows) and self.draw.sparse_rows[i] == atom:
-            lo, hi = np.searchsorted(self.draw.owners, [i, i + 1])
-            return self.draw.positions[lo:hi]
-        return np.zeros(0, dtype=np.int64)
-
-    def has(self, atom: int, trials: I64) -> B:
-        """Whether ``atom`` is set in each of ``trials``."""
-        if atom in self.lazy_of:
-            i = self.lazy_of[atom]
-            return hashed_bits(self.draw.lazy_keys[i], float(self.draw.lazy_p[i]), trials)
-        if atom in self.dense_of:
-            words = self.draw.dense[self.dense_of[atom]]
-            return ((words[trials >> 6] >> (trials & 63).astype(np.uint64)) & np.uint64(1)) > 0
-        return np.isin(trials, self.positions(atom), assume_unique=True)
 
 
 @dataclass(frozen=True)
@@ -148,18 +116,6 @@ def _zone_failures(model: SnapshotModel, atoms: AtomAccess
     return np.concatenate(elems), np.concatenate(trials), np.concatenate(events), roots
 
 
-def evaluate_sets(model: SnapshotModel, column: I64, elem: I64, n_columns: int) -> U64:
-    """Packed target bits ``(n_targets, ⌈n_columns/64⌉)`` of failure sets given as pairs.
-
-    Column c fails the elements ``elem[column == c]`` (pairs may repeat). One kernel pass.
-    """
-    n_words = max(1, (n_columns + 63) // 64)
-    down = pack_pairs(elem, column, model.n_elements, n_words)
-    n_sites = len(model.site_atom)
-    out = model.evaluate(model.compiled, down[:n_sites], down[n_sites:])
-    return target_bits(model.targets, out.down)
-
-
 @dataclass(frozen=True)
 class ChunkOutcomes:
     """A chunk counted from its failures.
@@ -169,15 +125,15 @@ class ChunkOutcomes:
         kernel_trials: Trials the kernel evaluated (two or more failed elements).
         n_failed: Failed elements per trial (``n_valid``).
         single_elem: The failed element of each trial with exactly one, else −1.
-        multi: The trials with two or more, ascending.
-        multi_targets: Their target bits, ``(n_targets, ⌈len(multi)/64⌉)``.
+        multi_rank: The rank of each trial among those with two or more (−1 for others).
+        multi_targets: Their target bits, ``(n_targets, ⌈multi trials/64⌉)``.
     """
 
     tally: I64
     kernel_trials: int
     n_failed: I64
     single_elem: I64
-    multi: I64
+    multi_rank: I64
     multi_targets: U64
 
     def targets_of(self, table_targets: npt.NDArray[np.uint8], trials: I64) -> B:
@@ -185,12 +141,27 @@ class ChunkOutcomes:
         n_el = table_targets.shape[0] - 1
         row = np.where(self.single_elem[trials] >= 0, self.single_elem[trials], n_el)
         out = table_targets[row].astype(bool)
-        many = self.n_failed[trials] >= 2
+        rank = self.multi_rank[trials]
+        many = rank >= 0
         if many.any():
-            rank = np.searchsorted(self.multi, trials[many])
+            rank = rank[many]
             bits = (self.multi_targets[:, rank >> 6] >> (rank & 63).astype(np.uint64)) & \
                 np.uint64(1)
             out[many] = (bits > 0).T
+        return out
+
+    def any_target(self, table_targets: npt.NDArray[np.uint8], n: int) -> B:
+        """Whether some target failed, for each of the first ``n`` trials."""
+        n_el = table_targets.shape[0] - 1
+        table_any = table_targets.any(axis=1)
+        single = self.single_elem[:n]
+        out = table_any[np.where(single >= 0, single, n_el)]
+        rank = self.multi_rank[:n]
+        many = rank >= 0
+        if many.any():
+            anyw = np.bitwise_or.reduce(self.multi_targets, axis=0)
+            r = rank[many]
+            out[many] = ((anyw[r >> 6] >> (r & 63).astype(np.uint64)) & np.uint64(1)) > 0
         return out
 
 
@@ -206,15 +177,43 @@ def count_chunk(model: SnapshotModel, fails: Failures, n_valid: int) -> ChunkOut
     tally = n_empty * table[n_el] + np.bincount(elem[single], minlength=n_el) @ table[:n_el]
     single_elem = np.full(n_valid, -1, dtype=np.int64)
     single_elem[trial[single]] = elem[single]
-    multi = np.flatnonzero(per_trial >= 2)
+    is_multi = per_trial >= 2
+    n_multi = int(is_multi.sum())
+    multi_rank = np.where(is_multi, np.cumsum(is_multi) - 1, -1)
     n_tgt = len(model.targets.names)
     multi_targets = np.zeros((n_tgt, 0), dtype=np.uint64)
-    if len(multi):
-        rank = np.searchsorted(multi, trial[~single])
-        n_words = (len(multi) + 63) // 64
+    if n_multi:
+        rank = multi_rank[trial[~single]]
+        n_words = (n_multi + 63) // 64
         down = pack_pairs(elem[~single], rank, n_el, n_words)
         n_sites = len(model.site_atom)
         out = model.evaluate(model.compiled, down[:n_sites], down[n_sites:])
-        tally = tally + outcome_columns(model.targets, out, valid_mask(len(multi), n_words))
+        tally = tally + outcome_columns(model.targets, out, valid_mask(n_multi, n_words))
         multi_targets = target_bits(model.targets, out.down)
-    return ChunkOutcomes(tally, len(multi), per_trial, single_elem, multi, multi_targets)
+    return ChunkOutcomes(tally, n_multi, per_trial, single_elem, multi_rank, multi_targets)
+
+
+def sparse_inputs(model: SnapshotModel, fails: Failures, counted: ChunkOutcomes,
+                  atoms: AtomAccess, n_imp: int, base: int) -> ImportanceInputs:
+    """What importance needs of the first ``n_imp`` trials of a sparsely counted chunk."""
+    n_el = model.n_elements
+    table = target_columns(model.targets, model.single_table)
+    down = np.flatnonzero(counted.any_target(table, n_imp))
+    fail_s = np.zeros((n_imp, table.shape[1]), dtype=bool)
+    fail_s[down] = counted.targets_of(table, down)
+    fail_s[:base] = counted.targets_of(table, np.arange(base))
+    inside = fails.trial < n_imp
+    own = inside & (fails.event < n_el)
+    event_trials = np.zeros(len(model.elements), dtype=np.int64)
+    event_trials[:n_el] = np.bincount(fails.elem[own], minlength=n_el)
+    zone_base = np.zeros((len(fails.zone_trials), base), dtype=bool)
+    for z, zt in enumerate(fails.zone_trials):
+        event_trials[n_el + z] = int(np.count_nonzero(zt < n_imp))
+        zone_base[z, zt[zt < base]] = True
+    alone = counted.n_failed[:n_imp] == 1
+    alone[fails.trial[inside & (fails.event >= n_el)]] = False  # a zone took it down
+    alone_trial = np.flatnonzero(alone)
+    return ImportanceInputs(
+        n_imp, int((counted.n_failed[:n_imp] == 0).sum()), event_trials, alone_trial,
+        counted.single_elem[alone_trial], down, fail_s, fails.elem, fails.trial, fails.event,
+        fails.down_elem, fails.down_trial, zone_base, base, atoms)
