@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 
+import psutil
 import pytest
 
 from tests.unit._risk_build import mixed
@@ -118,3 +121,53 @@ def test_dask_engine_matches_local(topo_file: str) -> None:
     dask = georesil(*args, "--engine", "dask", "--workers", "2")
     assert dask.returncode == 0, dask.stderr
     assert json.loads(dask.stdout) == json.loads(local.stdout)
+
+
+def _interrupt(*args: str) -> tuple[subprocess.CompletedProcess[str], list[int]]:
+    """Run georesil, wait for its first progress line, send SIGINT to it; its worker pids."""
+    env = {**os.environ, "CI": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "georesil", *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    first = proc.stderr.readline()
+    assert first.startswith("simulating: "), first
+    children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), children
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", [(), ("--workers", "2"), ("--engine", "dask", "--workers", "2")],
+                         ids=["local", "local-2-workers", "dask"])
+def test_ctrl_c_exits_130(topo_file: str, engine: tuple[str, ...]) -> None:
+    """SIGINT mid-simulate: exit 130, one line on stderr, no traceback, workers gone."""
+    result, children = _interrupt("simulate", topo_file, "--trials", "10000000000", "--json",
+                                  *engine)
+    assert result.returncode == 130
+    assert result.stderr.splitlines() == ["interrupted: stopped by Ctrl-C"]
+    assert result.stdout == ""
+    assert not [pid for pid in children if psutil.pid_exists(pid)
+                and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+
+
+def test_progress_lines_in_ci(topo_file: str) -> None:
+    """With CI set and stderr not a terminal, progress is plain lines on stderr only."""
+    env = {**os.environ, "CI": "1"}
+    result = subprocess.run([sys.executable, "-m", "georesil", "simulate", topo_file,
+                             "--trials", "200000", "--json"], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[-1] == "simulating: 100% (200,000/200,000 trials)"
+    assert all(line.startswith("simulating: ") for line in lines)
+    json.loads(result.stdout)
+
+
+def test_no_progress_without_terminal_or_ci(topo_file: str) -> None:
+    """Without a terminal and without CI, nothing but the result is printed."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    result = subprocess.run([sys.executable, "-m", "georesil", "simulate", topo_file,
+                             "--trials", "200000", "--json"], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0 and result.stderr == ""

@@ -1,7 +1,8 @@
 """The ``georesil`` command: global options, command registration, exit codes.
 
 Exit codes: 0 ok; 1 failed (a drill deviated, an analysis gate tripped, an internal error);
-2 bad input; 3 cloud or infrastructure error.
+2 bad input; 3 cloud or infrastructure error; 130 interrupted (Ctrl-C: one line on standard
+error, no traceback; see :mod:`georesil.cli._progress`).
 
 Every command module in ``_COMMAND_MODULES`` exposes ``register(app)``. Command modules import
 heavy libraries (boto3, pulumi, numba, matplotlib, dask) inside their functions only, so that
@@ -18,6 +19,7 @@ from typing import Literal
 import typer
 
 from georesil import __version__
+from georesil.cli._progress import EXIT_INTERRUPTED, Interrupted, interruptible
 from georesil.errors import GeoresilError
 
 __all__ = ["app", "main"]
@@ -103,10 +105,14 @@ def main(argv: list[str] | None = None) -> None:
     abort = getattr(typer, "Abort", KeyboardInterrupt)
 
     try:
-        code = app(args=argv, prog_name="georesil", standalone_mode=False)
+        with interruptible():
+            code = app(args=argv, prog_name="georesil", standalone_mode=False)
+    except (Interrupted, KeyboardInterrupt):
+        typer.echo("interrupted: stopped by Ctrl-C", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except abort:
         typer.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -117,9 +123,6 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
     except Exception as exc:  # a bug: say so plainly, show the traceback on request
         if _state["debug"]:
             traceback.print_exc()

@@ -5,12 +5,10 @@ Thin: parse, call :mod:`georesil.risk`, render. numba and dask are imported insi
 
 from __future__ import annotations
 
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -22,6 +20,7 @@ from georesil.cli._common import (
     print_json,
     warn_never_failing,
 )
+from georesil.cli._progress import progress
 from georesil.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -63,7 +62,7 @@ def simulate(
     if years is not None:
         from georesil.risk.annual import simulate_years
 
-        with _progress("years") as tick:
+        with progress("simulating", "years") as tick:
             annual = simulate_years(topology, years, seed, progress=tick)
         return print_json(annual.to_json()) if as_json else _render_annual(annual)
     if exact:
@@ -73,7 +72,7 @@ def simulate(
     else:
         from georesil.risk.engine import simulate_snapshot
 
-        with _engine(engine, workers, scheduler) as eng, _progress("trials") as tick:
+        with _engine(engine, workers, scheduler) as eng, progress("simulating", "trials") as tick:
             result = simulate_snapshot(topology, trials, seed, eng, importance_trials, tick)
     return print_json(result.to_json()) if as_json else _render_snapshot(result)
 
@@ -106,30 +105,6 @@ def _engine(name: str, workers: int, scheduler: str | None) -> Iterator[Engine]:
 
     with LocalEngine(workers) as local:
         yield local
-
-
-@contextmanager
-def _progress(unit: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress callback that shows a bar on a TTY once the run has taken a second."""
-    start = time.monotonic()
-    state: dict[str, Any] = {}
-
-    def tick(done: int, total: int) -> None:
-        if not sys.stderr.isatty() or time.monotonic() - start < 1.0:
-            return
-        if "bar" not in state:
-            from rich.progress import Progress
-
-            state["bar"] = Progress(console=console(stderr=True), transient=True)
-            state["bar"].start()
-            state["task"] = state["bar"].add_task(f"simulating {unit}", total=total)
-        state["bar"].update(state["task"], completed=done)
-
-    try:
-        yield tick
-    finally:
-        if "bar" in state:
-            state["bar"].stop()
 
 
 def _fmt(x: float | None, spec: str = ".3g") -> str:

@@ -12,7 +12,9 @@ dask is imported when this module is imported: import it only where the engine i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +22,7 @@ from distributed import Client, LocalCluster, as_completed
 
 from georesil.errors import InvalidInput
 from georesil.risk.chunks import Counts, ImportancePlan, run_chunks
-from georesil.risk.engine import Task
+from georesil.risk.engine import Task, children_ignore_sigint
 from georesil.risk.snapshot import SnapshotModel
 
 __all__ = ["DaskEngine"]
@@ -70,10 +72,11 @@ class DaskEngine:
                     field="scheduler", value=self.scheduler,
                 ) from exc
         else:
-            self._cluster = LocalCluster(
-                n_workers=self.workers, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=":0",
-            )
+            with children_ignore_sigint():
+                self._cluster = LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True,
+                    host="127.0.0.1", dashboard_address=":0",
+                )
             self.client = Client(self._cluster)
         self._owns_client = True
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
@@ -99,6 +102,20 @@ class DaskEngine:
             for fut in as_completed(futures):
                 yield futures[fut], fut.result()
         except BaseException:  # Ctrl-C or a failed task: drop the queued work, then stop
-            client.cancel(list(futures))
-            self.close()
+            with _quiet():  # tearing down mid-task makes the scheduler log expected errors
+                client.cancel(list(futures))
+                self.close()
             raise
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in ("distributed", "asyncio", "tornado")]
+    levels = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for log, level in zip(loggers, levels, strict=True):
+            log.setLevel(level)

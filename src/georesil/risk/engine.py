@@ -16,6 +16,7 @@ import math
 import multiprocessing
 import signal
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,6 +34,7 @@ from georesil.risk.stats import Estimate, estimate, nines, trials_warning
 
 __all__ = [
     "FORCED_SHARE",
+    "children_ignore_sigint",
     "MAX_BASE",
     "REPAIR_SHARE",
     "Engine",
@@ -71,9 +73,23 @@ class Engine(Protocol):
             plan: ImportancePlan) -> Iterator[tuple[Task, Counts]]: ...
 
 
+@contextmanager
+def children_ignore_sigint() -> Iterator[None]:
+    """Processes started within the block ignore SIGINT (dispositions set to ignore survive
+    fork and exec, and Python then installs no KeyboardInterrupt handler): Ctrl-C reaches the
+    whole process group, and only the parent should act on it — by stopping its workers."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _init_worker(model: SnapshotModel) -> None:
-    # Ctrl-C reaches the whole process group: the parent handles it and stops the pool
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _WORKER_MODEL
     _WORKER_MODEL = model
     # load the compiled kernel now: a chunk may not call it (few multi-failure trials)
@@ -144,8 +160,11 @@ class LocalEngine:
         if self.workers > 1:  # a task runs only once its worker's initializer has finished
             pool = self._ensure_pool(model)
             n = 2 * self.workers
-            list(pool.map(_run_in_worker, [0] * n, [range(0, 1)] * n, [64] * n,
-                          [NO_IMPORTANCE] * n))
+            with children_ignore_sigint():  # the pool starts its processes on submission
+                futures = [pool.submit(_run_in_worker, 0, range(0, 1), 64, NO_IMPORTANCE)
+                           for _ in range(n)]
+            for fut in futures:
+                fut.result()
 
     def run(self, model: SnapshotModel, seed: int, tasks: list[Task], n_trials: int,
             plan: ImportancePlan) -> Iterator[tuple[Task, Counts]]:
@@ -154,8 +173,9 @@ class LocalEngine:
                 yield task, run_chunks(model, seed, task.chunks, n_trials, plan)
             return
         pool = self._ensure_pool(model)
-        futures = {pool.submit(_run_in_worker, seed, t.chunks, n_trials, plan): t
-                   for t in tasks}
+        with children_ignore_sigint():  # the pool starts its processes on submission
+            futures = {pool.submit(_run_in_worker, seed, t.chunks, n_trials, plan): t
+                       for t in tasks}
         try:
             for fut in as_completed(futures):
                 yield futures[fut], fut.result()
