@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from georesil.analysis.impact import Status
 from georesil.analysis.reference import evaluate
