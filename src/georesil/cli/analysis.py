@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from georesil.analysis.impact import Impact
     from georesil.analysis.network import NetworkAnalysis
     from georesil.model import Topology
+    from georesil.risk.quake import QuakeReport
 
 __all__ = ["register"]
 
@@ -74,7 +75,7 @@ def inject(
         return
     out = console()
     if shaking is not None:
-        out.print(shaking.table())
+        out.print(_quake_table(shaking))
     out.print(f"[bold]Failed:[/bold] {', '.join(impact.failed) or 'nothing'}")
     out.print(_impact_table(impact))
     for sid, o in impact.services.items():  # reasons as lines: a narrow column wraps badly
@@ -295,4 +296,18 @@ def _scenario_table(result: Analysis) -> Table:
                                                  for o in impact.capacity_overflow))
         table.add_row(sid, ", ".join(impact.with_status(Status.DOWN)) or "—",
                       ", ".join(impact.with_status(Status.BREACH)) or "—", "; ".join(also))
+    return table
+
+
+def _quake_table(shaking: QuakeReport) -> Table:
+    """A rich table of every element's shaking under a scenario quake, nearest first."""
+    from rich.table import Table
+
+    table = Table(title=f"Quake M{shaking.magnitude:g} at {shaking.lat:g}, {shaking.lon:g}, "
+                        f"{shaking.depth_km:g} km (median PGA, Lin 2009)")
+    for col in ("element", "R_rup km", "PGA g", "P(fail)", "fails"):
+        table.add_column(col, justify="left" if col == "element" else "right")
+    for r in sorted(shaking.rows, key=lambda r: r.distance_km):
+        table.add_row(r.element, f"{r.distance_km:.0f}", f"{r.pga_g:.3f}",
+                      f"{r.p_fail:.3f}", "[bold red]yes[/]" if r.fails else "no")
     return table

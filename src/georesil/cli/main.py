@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     try:  # recent typer vendors click as typer._click; older ones use click itself
         from typer._click.exceptions import ClickException
     except ImportError:  # pragma: no cover - depends on the installed typer
-        from click.exceptions import ClickException
+        from click.exceptions import ClickException  # type: ignore[assignment]
     abort = getattr(typer, "Abort", KeyboardInterrupt)
 
     try:

@@ -31,7 +31,8 @@ def valid_mask(n_valid: int, n_words: int) -> U64:
 
 def popcount(words: U64, mask: U64) -> I64:
     """Set bits of each row of ``words`` under ``mask`` (counts along the last axis)."""
-    return np.bitwise_count(words & mask).sum(axis=-1, dtype=np.int64)
+    counts: I64 = np.bitwise_count(words & mask).sum(axis=-1, dtype=np.int64)
+    return counts
 
 
 def pack_pairs(rows: I64, trials: I64, n_rows: int, n_words: int) -> U64:

@@ -19,4 +19,4 @@ def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` compiled with ``numba.njit(cache=True)`` (machine code cached on disk)."""
     from numba import njit  # heavy (about a second): only when trials run
 
-    return njit(cache=True)(fn)  # type: ignore[no-any-return]
+    return njit(cache=True)(fn)

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from georesil.analysis.impact import Status
+from georesil.analysis.reference import evaluate
 from georesil.errors import InvalidInput
 from georesil.hazards.earthquakes import Exposure, sample_events
 from georesil.hazards.elements import element_reliabilities
@@ -157,9 +159,6 @@ def sample_year_events(topology: Topology, seed: int, chunk: int, n_years: int,
 
 
 def _make_evaluator(topology: Topology) -> Callable[[FailureSet], _Outcome]:
-    from georesil.analysis.impact import Status
-    from georesil.analysis.reference import evaluate
-
     cache: dict[FailureSet, _Outcome] = {}
 
     def outcome(failures: FailureSet) -> _Outcome:

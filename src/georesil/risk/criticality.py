@@ -179,7 +179,7 @@ def _forced(model: SnapshotModel, tally: ImportanceTally, inputs: ImportanceInpu
     d_elem, d_trial = inputs.down_elem[keep], inputs.down_trial[keep]
     n_failed = np.bincount(d_trial, minlength=base)
     fail_s = inputs.fail_s[:base]
-    sample = ~set_ & ~fail_s.all(axis=1)[None, :]
+    sample = ~set_ & ~np.logical_and.reduce(fail_s, axis=1)[None, :]
     sample[:n_el] &= n_failed[None, :] > 0  # the empty trials are exact from the table
     tally.forced_trials += sample.sum(axis=1)
     col_event, col_trial = np.nonzero(sample)

@@ -1,9 +1,11 @@
+# mypy: disallow-untyped-calls=False
+# (dask.distributed ships py.typed, but Client, LocalCluster and their methods are unannotated)
 """The Dask engine: snapshot chunks on a dask.distributed cluster.
 
 With a scheduler address (``tcp://HOST:PORT``) the engine connects to an existing cluster,
 whose workers must have georesil installed; without one it starts a ``LocalCluster`` of worker
-processes bound to 127.0.0.1 (its dashboard on a free port chosen by the OS: ``dashboard_address=None``
-does not turn it off), and closes it afterwards. The model is
+processes bound to 127.0.0.1 (its dashboard on a free port chosen by the OS:
+``dashboard_address=None`` does not turn it off), and closes it afterwards. The model is
 scattered to every worker once; tasks are the same chunk ranges as the local engine's, so the
 results are identical for the same seed.
 

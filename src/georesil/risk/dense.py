@@ -61,7 +61,7 @@ class _Composed:
             if par >= 0:  # a backup level: only where the zone is out
                 self.chains[r] = _level(self.chains[par], atom, atoms)
         self.roots = np.flatnonzero(model.chain_parent < 0)
-        live = self.chains.any(axis=1)
+        live = np.logical_or.reduce(self.chains > 0, axis=1)
         n_sites = len(model.site_atom)
         self.made: list[tuple[int, int]] = [
             (t + offset, r)
@@ -100,7 +100,6 @@ def dense_chunk(model: SnapshotModel, draw: PackedDraw, atoms: AtomAccess, n_val
 
 def _inputs(model: SnapshotModel, comp: _Composed, targets: U64, atoms: AtomAccess,
             n_imp: int, base: int) -> ImportanceInputs:
-    n_el = model.n_elements
     mask = valid_mask(n_imp, targets.shape[1])
     down = np.flatnonzero(unpack(np.bitwise_or.reduce(targets, axis=0) & mask, n_imp))
     one, two = any_and_many(comp.down)

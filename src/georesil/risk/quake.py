@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from georesil.errors import InvalidHazard
-from georesil.hazards.earthquakes import QuakeImpact, quake_impact
+from georesil.hazards.earthquakes import QuakeImpact, check_quake, quake_impact
 from georesil.model.topology import FailureSet, Topology
-
-if TYPE_CHECKING:
-    from rich.table import Table
 
 __all__ = ["QuakeReport", "QuakeRow", "inject_quake", "parse_quake"]
 
@@ -49,8 +46,6 @@ def parse_quake(text: str) -> tuple[float, float, float, float]:
         )
     lat, lon, mag = values[:3]
     depth = values[3] if len(values) == 4 else 10.0
-    from georesil.hazards.earthquakes import check_quake
-
     check_quake(lat, lon, mag, depth)
     return lat, lon, mag, depth
 
@@ -101,16 +96,3 @@ class QuakeReport:
         return {"lat": self.lat, "lon": self.lon, "magnitude": self.magnitude,
                 "depth_km": self.depth_km, "model": "Lin (2009) median, reverse faulting",
                 "failed": self.failures.refs, "elements": [r.to_json() for r in self.rows]}
-
-    def table(self) -> Table:
-        """A rich table of every element's shaking, nearest first."""
-        from rich.table import Table
-
-        table = Table(title=f"Quake M{self.magnitude:g} at {self.lat:g}, {self.lon:g}, "
-                            f"{self.depth_km:g} km (median PGA, Lin 2009)")
-        for col in ("element", "R_rup km", "PGA g", "P(fail)", "fails"):
-            table.add_column(col, justify="left" if col == "element" else "right")
-        for r in sorted(self.rows, key=lambda r: r.distance_km):
-            table.add_row(r.element, f"{r.distance_km:.0f}", f"{r.pga_g:.3f}",
-                          f"{r.p_fail:.3f}", "[bold red]yes[/]" if r.fails else "no")
-        return table

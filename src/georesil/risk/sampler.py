@@ -57,8 +57,8 @@ _ONE = np.uint64(1)
 def realised_probability(p: float) -> float:
     """The probability the sampler realises for ``p`` (p itself below ``SCATTER_BELOW``)."""
     if p <= 0 or p >= 1 or p < SCATTER_BELOW:
-        return min(max(p, 0.0), 1.0)
-    return round(p * 2**PRECISION_BITS) / 2**PRECISION_BITS
+        return min(max(float(p), 0.0), 1.0)
+    return float(round(p * 2**PRECISION_BITS)) / 2**PRECISION_BITS
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,8 @@ class AtomAccess:
             return hashed_bits(self.draw.lazy_keys[i], float(self.draw.lazy_p[i]), trials)
         if atom in self.dense_of:
             words = self.draw.dense[self.dense_of[atom]]
-            return ((words[trials >> 6] >> (trials & 63).astype(np.uint64)) & np.uint64(1)) > 0
+            bits: B = ((words[trials >> 6] >> (trials & 63).astype(np.uint64)) & _ONE) > 0
+            return bits
         return np.isin(trials, self.positions(atom), assume_unique=True)
 
 

@@ -153,9 +153,9 @@ class ChunkOutcomes:
     def any_target(self, table_targets: npt.NDArray[np.uint8], n: int) -> B:
         """Whether some target failed, for each of the first ``n`` trials."""
         n_el = table_targets.shape[0] - 1
-        table_any = table_targets.any(axis=1)
+        table_any = np.logical_or.reduce(table_targets > 0, axis=1)
         single = self.single_elem[:n]
-        out = table_any[np.where(single >= 0, single, n_el)]
+        out: B = table_any[np.where(single >= 0, single, n_el)]
         rank = self.multi_rank[:n]
         many = rank >= 0
         if many.any():
