@@ -58,7 +58,8 @@ def realised_probability(p: float) -> float:
     """The probability the sampler realises for ``p`` (p itself below ``SCATTER_BELOW``)."""
     if p <= 0 or p >= 1 or p < SCATTER_BELOW:
         return min(max(float(p), 0.0), 1.0)
-    return float(round(p * 2**PRECISION_BITS)) / 2**PRECISION_BITS
+    scale = float(1 << PRECISION_BITS)
+    return round(p * scale) / scale
 
 
 @dataclass(frozen=True)
