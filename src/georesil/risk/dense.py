@@ -49,9 +49,12 @@ class _Composed:
         where[draw.dense_rows] = np.arange(len(draw.dense_rows))
 
         def rows(ids: I64) -> U64:
+            at = where[ids]
+            if len(at) and at[0] >= 0 and np.array_equal(at, np.arange(at[0], at[0] + len(at))):
+                return draw.dense[at[0]:at[0] + len(at)]  # drawn in this order: no copy
             out = np.zeros((len(ids), n_words), dtype=np.uint64)
-            have = where[ids] >= 0
-            out[have] = draw.dense[where[ids[have]]]
+            have = at >= 0
+            out[have] = draw.dense[at[have]]
             return out
 
         self.own = rows(np.concatenate([model.site_atom, model.link_atom]))
@@ -68,7 +71,7 @@ class _Composed:
             for offset, targets, chain in ((0, model.site_from, model.site_chain),
                                            (n_sites, model.link_from, model.link_chain))
             for t, r in zip(targets.tolist(), chain.tolist(), strict=True) if live[r]]
-        self.down = self.own.copy()
+        self.down = self.own.copy() if self.made else self.own  # zones out: keep own bits
         self.by_zone = np.zeros(n_words, dtype=np.uint64)
         for elem, r in self.made:
             self.down[elem] |= self.chains[r]

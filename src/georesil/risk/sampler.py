@@ -267,6 +267,8 @@ def _fill(counts: npt.NDArray[np.int64], raw: U64, n_trials: int,
           packed: bool) -> bool:
     """Place each row's failures at distinct uniform positions; False if ``raw`` ran out."""
     limit = (np.uint64(1) << np.uint64(32)) // np.uint64(n_trials) * np.uint64(n_trials)
+    low = np.uint64(n_trials - 1)
+    power_of_two = (n_trials & (n_trials - 1)) == 0  # then v & (n - 1) is uniform: no division
     k = 0  # 32-bit halves used
     n = 0
     for i in range(counts.shape[0]):
@@ -278,9 +280,12 @@ def _fill(counts: npt.NDArray[np.int64], raw: U64, n_trials: int,
                 return False
             v = (raw[k >> 1] >> np.uint64(32 * (k & 1))) & np.uint64(0xFFFF_FFFF)
             k += 1
-            if v >= limit:
+            if power_of_two:
+                pos = np.int64(v & low)
+            elif v >= limit:
                 continue
-            pos = np.int64(v % np.uint64(n_trials))
+            else:
+                pos = np.int64(v % np.uint64(n_trials))
             bit = np.uint64(1) << np.uint64(pos & 63)
             if words[r, pos >> 6] & bit:
                 continue
