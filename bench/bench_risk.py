@@ -1,31 +1,46 @@
-"""Snapshot Monte Carlo speed on generated topologies, against a networkx per-trial reference.
+"""End-to-end speed of ``georesil simulate`` (load → compute → JSON), against networkx.
 
-    python bench/bench_risk.py [--quick]
+    python bench/bench_risk.py [--quick] [--keep DIR]
 
-For (sites, links) = (20, 40), (200, 600), (2000, 8000), each with 20 services and 5 zones
-(``bench/gen_topology.py``, seed 1), the generated document is given a failure model — site
-unavailability uniform in [5·10^-5, 5·10^-4] (Tier III is 1.8·10^-4), links at their kind's
-default cut rate (2.13 / 1000 km / yr, 12 h repairs), power zones out 0.1 times a year for
-8 h on average, site backups of 0, 4, 12 or 24 h — and then measured:
+Each case writes a generated topology (``bench/gen_topology.py``, seed 1: every site in three
+zones, site unavailability 2·10⁻³–3·10⁻², link unavailability up to 2·10⁻², so most trials
+fail several elements) to a JSON file and times the command a user runs, in a subprocess, on
+one core (``--workers 1``; numba and BLAS single-threaded; pinned to CPU 0 when ``taskset``
+exists), with the default options — importance measures included:
 
-* **engine**: ``run_snapshot`` on one core (``LocalEngine(1)``, no importance), trials/s,
-  after a warm-up, best of three runs (the machine is shared); "kernel %" is the share of
-  trials the compiled kernel evaluated (the rest failed nothing or one element and were
-  counted from the model's single-failure table);
-* **dense**: every trial of the same draws through the kernel (``evaluate_packed``), trials/s;
-* **reference**: ``georesil.analysis.reference.evaluate`` (plain networkx) trial by trial on the
-  *same draws* (the first trials of chunk 0); the per-service up-counts of the reference, the
-  dense kernel and the sparse engine must be identical (asserted);
-* **2 workers**: ``LocalEngine(2)`` on the same run (best of three), and its speed-up over one
-  worker; the numbers of both runs must be identical (asserted).
+====================  ==============================================  =======================
+case                  command                                         target (issue 12)
+====================  ==============================================  =======================
+mesh 200/600/20       ``simulate FILE --trials 20000000 --json``      ≥ 3 M trials/s, ≥ 2,000×
+backbone 750/1000     ``simulate FILE --trials 1000000 --json``       < 10 s
+mesh 2000/8000        ``simulate FILE --trials 1000000 --json``       ≥ 300 k trials/s
+====================  ==============================================  =======================
+
+and peak memory < 2 GB for each (``/usr/bin/time -v`` when present, else the children's
+``ru_maxrss``). The machine may be shared: wall-clock figures are printed beside the CPU time
+(user + system) of the command and the load average, and the rate is given for both.
+
+The **reference** is ``georesil.analysis.reference.evaluate`` (plain networkx), trial by trial,
+on the same draws (the first trials of chunk 0), timed in this process in the same run; the
+ratio is the command's trials/s over the reference's. The per-service down counts of the
+reference and of the engine on those trials must be identical (asserted).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import json
+import os
 import random
+import re
+import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,113 +53,146 @@ from gen_topology import generate  # noqa: E402
 from georesil.analysis.impact import Status  # noqa: E402
 from georesil.analysis.reference import evaluate  # noqa: E402
 from georesil.model import FailureSet, Topology, topology_from_dict  # noqa: E402
-from georesil.risk.chunks import CHUNK_TRIALS, _valid_mask, draw_atoms, run_chunk  # noqa: E402
-from georesil.risk.engine import LocalEngine, run_snapshot  # noqa: E402
-from georesil.risk.snapshot import SnapshotModel, build_snapshot, compose  # noqa: E402
+from georesil.risk.chunks import draw_atoms, run_chunk  # noqa: E402
+from georesil.risk.snapshot import build_snapshot, compose  # noqa: E402
 
-SIZES = [(20, 40, 4096, 2000), (200, 600, 768, 300), (2000, 8000, 16, 40)]
 SEED = 1
 
 
-def failure_model(doc: dict[str, Any], seed: int) -> dict[str, Any]:
-    """Add the benchmark's failure inputs to a generated document."""
-    rng = random.Random(seed)
-    for zone in doc["zones"]:
-        zone["annual_rate"], zone["mean_duration_h"] = 0.1, 8.0
+@dataclass(frozen=True)
+class Case:
+    name: str
+    sites: int
+    links: int
+    shape: str
+    trials: int
+    ref_trials: int
+    target: str
+
+    def met(self, wall_rate: float, wall_s: float, ratio: float) -> bool:
+        if self.name.startswith("mesh 200"):
+            return wall_rate >= 3e6 and ratio >= 2000
+        if self.shape == "backbone":
+            return wall_s < 10
+        return wall_rate >= 3e5
+
+
+CASES = [
+    Case("mesh 200/600/20", 200, 600, "mesh", 20_000_000, 300, "≥ 3 M/s and ≥ 2,000×"),
+    Case("backbone 750/1000", 750, 1000, "backbone", 1_000_000, 100, "< 10 s"),
+    Case("mesh 2000/8000", 2000, 8000, "mesh", 1_000_000, 20, "≥ 300 k/s"),
+]
+
+
+def document(case: Case) -> dict[str, Any]:
+    """The case's topology document (issue 12's failure model)."""
+    if "shape" in inspect.signature(generate).parameters:
+        return generate(case.sites, case.links, 20, 5, SEED, shape=case.shape)
+    if case.shape != "mesh":  # an older gen_topology.py: no backbone shape
+        raise SystemExit(f"{case.name}: bench/gen_topology.py has no --shape; update it")
+    return _issue_failure_model(generate(case.sites, case.links, 20, 5, SEED))
+
+
+def _issue_failure_model(doc: dict[str, Any]) -> dict[str, Any]:
+    """Issue 12's model on an older generator's document: three zones per site, unavailability
+    2e-3–3e-2 for sites and up to 2e-2 for links."""
+    rng = random.Random(SEED)
+    zones = [{"id": f"{k}-{i}", "kind": k} for k in ("power", "seismic", "weather")
+             for i in range(5)]
+    doc["zones"] = zones
     for site in doc["sites"]:
-        site["unavailability"] = round(rng.uniform(5e-5, 5e-4), 7)
-        site["backup_power_h"] = rng.choice([0, 4, 12, 24])
+        site["zones"] = [f"{k}-{rng.randrange(5)}" for k in ("power", "seismic", "weather")]
+        site["unavailability"] = round(rng.uniform(2e-3, 3e-2), 5)
+    for link in doc["links"]:
+        link["unavailability"] = round(rng.uniform(0.0, 2e-2), 5)
     return doc
 
 
-def reference_counts(topo: Topology, model: SnapshotModel, n: int) -> tuple[np.ndarray, float]:
-    """Per-service up-counts of the first ``n`` trials of chunk 0 by the networkx reference."""
+def reference_rate(topo: Topology, n: int) -> float:
+    """networkx trials/s on the first ``n`` trials of chunk 0; checks the engine's counts."""
+    model = build_snapshot(topo)
     site_down, link_down = compose(model, draw_atoms(model, SEED, 0))
     sites, links = list(topo.sites), list(topo.links)
-    up = np.zeros(len(topo.services), dtype=np.int64)
+    down = np.zeros(len(topo.services), dtype=np.int64)
 
-    def down_rows(words: np.ndarray, t: int) -> np.ndarray:
+    def rows(words: np.ndarray, t: int) -> np.ndarray:
         return np.flatnonzero((words[:, t >> 6] >> np.uint64(t & 63)) & np.uint64(1))
 
     start = time.perf_counter()
     for t in range(n):
-        fs = FailureSet(sites=frozenset(sites[i] for i in down_rows(site_down, t)),
-                        links=frozenset(links[i] for i in down_rows(link_down, t)))
+        fs = FailureSet(sites=frozenset(sites[i] for i in rows(site_down, t)),
+                        links=frozenset(links[i] for i in rows(link_down, t)))
         impact = evaluate(topo, fs)
-        up += [impact.services[s].status is not Status.DOWN for s in topo.services]
-    return up, time.perf_counter() - start
+        down += [impact.services[s].status is Status.DOWN for s in topo.services]
+    elapsed = time.perf_counter() - start
+    engine = run_chunk(model, SEED, 0, n).down
+    assert np.array_equal(engine, down), (engine, down)
+    return n / elapsed
 
 
-def dense_counts(model: SnapshotModel, n: int) -> np.ndarray:
-    """Per-service up-counts of the first ``n`` trials of chunk 0 by the kernel, all trials."""
-    out = model.evaluate(model.compiled, *compose(model, draw_atoms(model, SEED, 0)))
-    down = np.bitwise_count(out.down & _valid_mask(n)).sum(axis=1)
-    return n - down.astype(np.int64)
-
-
-def dense_speed(model: SnapshotModel, chunks: int) -> float:
-    draws = [compose(model, draw_atoms(model, SEED, c)) for c in range(chunks)]
+def run_command(args: list[str]) -> tuple[float, float, float, str]:
+    """Wall s, CPU s (user + sys) and peak RSS MB of a command; its standard output."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+    env.pop("CI", None)
+    prefix = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    for site_down, link_down in draws:
-        model.evaluate(model.compiled, site_down, link_down)
-    return chunks * CHUNK_TRIALS / (time.perf_counter() - start)
+    proc = subprocess.run([*timer, *prefix, *args], capture_output=True, text=True, env=env,
+                          check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    peak_mb = int(peak.group(1)) / 1024 if peak else after.ru_maxrss / 1024
+    return wall, cpu, peak_mb, proc.stdout
 
 
-def timed_run(topo: Topology, model: SnapshotModel, trials: int, engine: LocalEngine,
-              repeats: int = 3) -> tuple[float, dict[str, Any]]:
-    """Best trials/s of a few runs (the machine is shared: the best run is the least disturbed)."""
-    best = 0.0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run_snapshot(topo, model, trials, SEED, engine, importance_trials=0)
-        best = max(best, trials / (time.perf_counter() - start))
-    return best, result.to_json()
-
-
-def bench(n_sites: int, n_links: int, chunks: int, ref_trials: int) -> dict[str, Any]:
-    topo = topology_from_dict(failure_model(generate(n_sites, n_links, 20, 5, SEED), SEED))
-    model = build_snapshot(topo)
-    run_chunk(model, SEED, 0, CHUNK_TRIALS, importance=False)  # warm-up: load the kernel
-    ref_up, ref_s = reference_counts(topo, model, ref_trials)
-    kernel_up = dense_counts(model, ref_trials)
-    sparse = run_chunk(model, SEED, 0, ref_trials, importance=False)
-    sparse_up = ref_trials - sparse.down
-    assert np.array_equal(ref_up, kernel_up), (ref_up, kernel_up)
-    assert np.array_equal(ref_up, sparse_up), (ref_up, sparse_up)
-    trials = chunks * CHUNK_TRIALS
-    one, result1 = timed_run(topo, model, trials, LocalEngine(1))
-    kernel_share = sum(run_chunk(model, SEED, c, trials, False).kernel_trials
-                       for c in range(min(chunks, 4))) / (min(chunks, 4) * CHUNK_TRIALS)
-    with LocalEngine(2) as pool:
-        pool.warm_up(model)
-        two, result2 = timed_run(topo, model, trials, pool)
-    assert result1 == result2, "two workers changed the numbers"
-    return {"size": f"({n_sites}, {n_links})", "trials": trials, "engine": one,
-            "kernel_share": kernel_share, "dense": dense_speed(model, min(chunks, 4)),
-            "reference": ref_trials / ref_s, "ref_trials": ref_trials, "two": two}
+def bench(case: Case, workdir: Path, quick: bool) -> dict[str, Any]:
+    doc = document(case)
+    path = workdir / f"{case.shape}-{case.sites}-{case.links}.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    trials = case.trials // 10 if quick else case.trials
+    ref = reference_rate(topology_from_dict(doc), max(10, case.ref_trials // (4 if quick else 1)))
+    args = [sys.executable, "-m", "georesil", "simulate", str(path), "--trials", str(trials),
+            "--json"]
+    wall, cpu, peak, out = run_command(args)
+    result = json.loads(out)
+    assert result["trials"] == trials
+    return {"case": case, "trials": trials, "wall": wall, "cpu": cpu, "peak": peak, "ref": ref,
+            "importance_trials": result["importance_trials"],
+            "command": f"georesil simulate {path.name} --trials {trials} --json"}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer trials")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the trials")
+    parser.add_argument("--keep", type=Path, help="write the topologies here (kept)")
     args = parser.parse_args(argv)
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench-risk-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for n_sites, n_links, chunks, ref in SIZES:
-        if args.quick:
-            chunks, ref = max(2, chunks // 8), max(20, ref // 4)
-        rows.append(bench(n_sites, n_links, chunks, ref))
-        print(f"done {rows[-1]['size']}", file=sys.stderr)
-    head = (f"{'(sites, links)':>15} {'trials':>10} {'engine/s':>11} {'kernel %':>8} "
-            f"{'dense/s':>10} {'ref/s':>8} {'ratio':>8} {'2 workers/s':>12} {'x1':>5}")
+    for case in CASES:
+        rows.append(bench(case, workdir, args.quick))
+        print(f"done {case.name}", file=sys.stderr)
+    head = (f"{'case':<18} {'trials':>11} {'wall s':>7} {'CPU s':>7} {'trials/s':>10} "
+            f"{'(CPU)':>10} {'ref/s':>7} {'ratio':>8} {'peak MB':>8}  target")
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r['size']:>15} {r['trials']:>10,} {r['engine']:>11,.0f} "
-              f"{100 * r['kernel_share']:>7.2f}% {r['dense']:>10,.0f} {r['reference']:>8,.0f} "
-              f"{r['engine'] / r['reference']:>7,.0f}x {r['two']:>12,.0f} "
-              f"{r['two'] / r['engine']:>5.2f}")
-    print("up-counts identical (reference = dense kernel = sparse engine) on "
-          + ", ".join(f"{r['ref_trials']} trials of {r['size']}" for r in rows))
+        case, rate, rate_cpu = r["case"], r["trials"] / r["wall"], r["trials"] / r["cpu"]
+        ratio = rate / r["ref"]
+        ok = case.met(rate, r["wall"], ratio) and r["peak"] < 2048
+        print(f"{case.name:<18} {r['trials']:>11,} {r['wall']:>7.2f} {r['cpu']:>7.2f} "
+              f"{rate:>10,.0f} {rate_cpu:>10,.0f} {r['ref']:>7,.0f} {ratio:>7,.0f}x "
+              f"{r['peak']:>8,.0f}  {case.target} + < 2 GB: {'met' if ok else 'NOT met'}")
+    print("commands (default options, importance included; importance trials used): "
+          + "; ".join(f"{r['command']} ({r['importance_trials']:,})" for r in rows))
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; "
+          "reference = networkx per trial on the same draws (counts identical)")
     return 0
 
 

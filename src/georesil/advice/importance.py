@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from georesil.model import Topology
-from georesil.risk import Importance, SnapshotResult
-from georesil.risk.snapshot import TIER1
+from georesil.risk import TIER1, Importance, SnapshotResult
 
 __all__ = ["importance_ranking", "map_criticality"]
 

@@ -10,9 +10,11 @@ from georesil.risk.annual import AnnualResult, simulate_years
 from georesil.risk.engine import LocalEngine, SnapshotResult, simulate_snapshot
 from georesil.risk.exact import exact_snapshot
 from georesil.risk.importance import Importance
+from georesil.risk.outcomes import TIER1
 from georesil.risk.quake import inject_quake, parse_quake
 
 __all__ = [
+    "TIER1",
     "AnnualResult",
     "Importance",
     "LocalEngine",
