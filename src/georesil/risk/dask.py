@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +59,8 @@ class DaskEngine:
         self._connect()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        self.close(quiet=exc_type is not None)
 
     def _connect(self) -> Client:
         if self.client is not None:
@@ -75,44 +75,55 @@ class DaskEngine:
                 ) from exc
         else:
             with children_ignore_sigint():
+                # silence_logs: a private cluster's workers report task errors to the client;
+                # their own logs would only add noise (and a worker stopped mid-task on Ctrl-C
+                # logs closed connections)
                 self._cluster = LocalCluster(
                     n_workers=self.workers, threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=":0",
+                    host="127.0.0.1", dashboard_address=":0", silence_logs=logging.CRITICAL,
                 )
             self.client = Client(self._cluster)
         self._owns_client = True
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         return self.client
 
-    def close(self) -> None:
-        if self._owns_client and self.client is not None:
-            self.client.close()
-            self.client = None
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
+    def close(self, quiet: bool = False) -> None:
+        """Close what this engine opened; ``quiet`` after an interruption, when tearing down
+        mid-task makes the scheduler and nannies log expected errors."""
+        with _quiet() if quiet else nullcontext():
+            if self._owns_client and self.client is not None:
+                self.client.close()
+                self.client = None
+            if self._cluster is not None:
+                self._cluster.close()
+                self._cluster = None
 
     def run(self, model: SnapshotModel, seed: int, tasks: list[Task], n_trials: int,
             plan: ImportancePlan) -> Iterator[tuple[Task, Counts]]:
         client = self._connect()
-        [shared] = client.scatter([model], broadcast=True)
-        futures: dict[Any, Task] = {
-            client.submit(run_chunks, shared, seed, t.chunks, n_trials, plan, pure=False): t
-            for t in tasks
-        }
+        futures: dict[Any, Task] = {}
         try:
+            [shared] = client.scatter([model], broadcast=True)
+            futures = {
+                client.submit(run_chunks, shared, seed, t.chunks, n_trials, plan, pure=False): t
+                for t in tasks
+            }
             for fut in as_completed(futures):
                 yield futures[fut], fut.result()
         except BaseException:  # Ctrl-C or a failed task: drop the queued work, then stop
-            with _quiet():  # tearing down mid-task makes the scheduler log expected errors
-                client.cancel(list(futures))
-                self.close()
+            with _quiet():
+                if futures:
+                    client.cancel(list(futures))
+            self.close(quiet=True)
             raise
 
 
 @contextmanager
 def _quiet() -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in ("distributed", "asyncio", "tornado")]
+    """Silence dask's, asyncio's and tornado's loggers (children with their own level too)."""
+    names = [name for name in logging.root.manager.loggerDict
+             if name.split(".")[0] in ("distributed", "asyncio", "tornado")]
+    loggers = [logging.getLogger(name) for name in {"distributed", "asyncio", "tornado", *names}]
     levels = [log.level for log in loggers]
     for log in loggers:
         log.setLevel(logging.CRITICAL + 1)
