@@ -36,6 +36,7 @@ __all__ = [
     "FORCED_SHARE",
     "children_ignore_sigint",
     "MAX_BASE",
+    "PILOT_TRIALS",
     "REPAIR_SHARE",
     "Engine",
     "LocalEngine",
@@ -52,6 +53,8 @@ REPAIR_SHARE = 4
 FORCED_SHARE = 16
 #: Most base trials evaluated with every event forced on.
 MAX_BASE = 1024
+#: Trials of chunk 0 whose repairs size the importance trials.
+PILOT_TRIALS = 4096
 
 Progress = Callable[[int, int], None]
 
@@ -325,10 +328,11 @@ def plan_importance(model: SnapshotModel, trials: int, importance_trials: int | 
     return ImportancePlan(wanted, min(wanted, MAX_BASE, budget // max(1, len(model.elements))))
 
 
-def size_importance(plan: ImportancePlan, first: Counts, trials: int) -> ImportancePlan:
+def size_importance(plan: ImportancePlan, pilot: Counts, trials: int) -> ImportancePlan:
     """Cap the importance trials so that repairs stay below ``max(one chunk, trials /
-    REPAIR_SHARE)`` evaluations, at the rate chunk 0 needed (deterministic: chunk 0 is)."""
-    done = first.importance
+    REPAIR_SHARE)`` evaluations, at the rate the pilot needed (the first
+    :data:`PILOT_TRIALS` trials: deterministic for a seed)."""
+    done = pilot.importance
     if not done.trials or not done.repairs:
         return plan
     budget = max(CHUNK_TRIALS, trials // REPAIR_SHARE)
@@ -342,8 +346,9 @@ def run_snapshot(
 ) -> SnapshotResult:
     """Run ``trials`` snapshot trials of a built model on ``engine``.
 
-    Chunk 0 runs first, in this process, when importance is wanted: the repairs it needed
-    size the importance trials of the run (:func:`size_importance`).
+    Chunk 0 runs first, in this process, when importance is wanted: the repairs its first
+    :data:`PILOT_TRIALS` trials needed size the importance trials of the run
+    (:func:`size_importance`); it runs again if they reach past the pilot.
     """
     if trials < 1:
         raise InvalidInput(f"--trials: got {trials}; need at least 1", field="trials")
@@ -356,8 +361,11 @@ def run_snapshot(
     total = Counts.zero(model)
     first_chunk = 0
     if plan.trials:
-        total = run_chunks(model, seed, range(0, 1), trials, plan)
+        pilot = ImportancePlan(min(plan.trials, PILOT_TRIALS), min(plan.base, PILOT_TRIALS))
+        total = run_chunks(model, seed, range(0, 1), trials, pilot)
         plan = size_importance(plan, total, trials)
+        if plan.trials > pilot.trials or plan.base > pilot.base:
+            total = run_chunks(model, seed, range(0, 1), trials, plan)
         first_chunk = 1
         if progress is not None:
             progress(total.trials, trials)
