@@ -183,12 +183,23 @@ def _forced(model: SnapshotModel, tally: ImportanceTally, inputs: ImportanceInpu
     sample[:n_el] &= n_failed[None, :] > 0  # the empty trials are exact from the table
     tally.forced_trials += sample.sum(axis=1)
     col_event, col_trial = np.nonzero(sample)
-    if not len(col_event):
-        return
-    # a column holds its trial's failures and the failures its event makes
-    order = np.argsort(d_trial, kind="stable")
-    d_elem = d_elem[order]
+    # a column holds its trial's failures (grouped by trial here) and those its event makes
+    d_elem = d_elem[np.argsort(d_trial, kind="stable")]
     starts = np.concatenate([[0], np.cumsum(n_failed)[:-1]])
+    for lo in range(0, len(col_event), _FORCED_BATCH):  # bounded memory on big models
+        hi = lo + _FORCED_BATCH
+        _forced_batch(model, tally, inputs, col_event[lo:hi], col_trial[lo:hi], d_elem,
+                      starts, n_failed)
+
+
+#: Forced columns evaluated together (one kernel pass each; bounds the pairs held at once).
+_FORCED_BATCH = 1 << 16
+
+
+def _forced_batch(model: SnapshotModel, tally: ImportanceTally, inputs: ImportanceInputs,
+                  col_event: I64, col_trial: I64, d_elem: I64, starts: I64, n_failed: I64
+                  ) -> None:
+    n_el, fail_s = model.n_elements, inputs.fail_s
     reps = n_failed[col_trial]
     cols = [np.repeat(np.arange(len(col_trial)), reps)]
     elems = [d_elem[np.repeat(starts[col_trial], reps) + _ranges(reps)]]
