@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from georesil.cli._common import JsonOpt, TopologyArg, console, load, print_json
+from georesil.cli._progress import progress
 from georesil.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -118,8 +119,9 @@ def analyze(
         raise InvalidInput(f"--max-sets: got {max_sets}; allowed: 1 or more", field="max_sets",
                            value=max_sets)
     topology = load(file)
-    result = run_analyze(topology, max_order=max_order, top=top, network=network,
-                         max_sets=max_sets)
+    with progress("analyzing", "failure sets") as tick:
+        result = run_analyze(topology, max_order=max_order, top=top, network=network,
+                             max_sets=max_sets, progress=tick)
     if as_json:
         print_json(result.to_json())
         return
