@@ -29,10 +29,8 @@ reference and of the engine on those trials must be identical (asserted).
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
-import random
 import re
 import resource
 import shutil
@@ -86,26 +84,7 @@ CASES = [
 
 def document(case: Case) -> dict[str, Any]:
     """The case's topology document (issue 12's failure model)."""
-    if "shape" in inspect.signature(generate).parameters:
-        return generate(case.sites, case.links, 20, 5, SEED, shape=case.shape)
-    if case.shape != "mesh":  # an older gen_topology.py: no backbone shape
-        raise SystemExit(f"{case.name}: bench/gen_topology.py has no --shape; update it")
-    return _issue_failure_model(generate(case.sites, case.links, 20, 5, SEED))
-
-
-def _issue_failure_model(doc: dict[str, Any]) -> dict[str, Any]:
-    """Issue 12's model on an older generator's document: three zones per site, unavailability
-    2e-3–3e-2 for sites and up to 2e-2 for links."""
-    rng = random.Random(SEED)
-    zones = [{"id": f"{k}-{i}", "kind": k} for k in ("power", "seismic", "weather")
-             for i in range(5)]
-    doc["zones"] = zones
-    for site in doc["sites"]:
-        site["zones"] = [f"{k}-{rng.randrange(5)}" for k in ("power", "seismic", "weather")]
-        site["unavailability"] = round(rng.uniform(2e-3, 3e-2), 5)
-    for link in doc["links"]:
-        link["unavailability"] = round(rng.uniform(0.0, 2e-2), 5)
-    return doc
+    return generate(case.sites, case.links, 20, 5, SEED, shape=case.shape)
 
 
 def reference_rate(topo: Topology, n: int) -> float:
