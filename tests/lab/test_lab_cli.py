@@ -72,7 +72,7 @@ def test_kill_and_revive_commands(cli_lab: Path) -> None:
 def test_bad_site_exits_2_with_a_message(cli_lab: Path) -> None:
     """An unknown site is bad input: exit code 2 and the known sites on stderr."""
     done = georesil(cli_lab, "lab", "kill", "nowhere")
-    assert done.returncode == 2 and "lab sites: north, south" in done.stderr
+    assert done.returncode == 2 and "lab sites: control, north, south" in done.stderr
 
 
 def test_status_without_a_lab_exits_2(tmp_path: Path) -> None:

@@ -29,9 +29,10 @@ from tests.lab._topologies import lab_topology
 
 
 def test_up_records_every_site_and_its_server(lab: LabState) -> None:
-    """state.json records each site's loopback endpoint and a PID that answers as that site."""
+    """state.json records each site's (and the control plane's) loopback endpoint and a PID
+    that answers as that site."""
     saved = load_state(lab.workdir)
-    assert saved is not None and set(saved.sites) == {"north", "south"}
+    assert saved is not None and set(saved.sites) == {"north", "south", "control"}
     for s in saved.sites.values():
         assert s.endpoint == f"http://127.0.0.1:{s.port}" and s.up
         health = probe(s.endpoint)
@@ -152,13 +153,14 @@ def test_down_stops_exactly_the_recorded_servers(bare_lab: LabState) -> None:
         state = load_state(bare_lab.workdir)
         assert state is not None
         south, north = state.sites["south"].pid, state.sites["north"].pid
+        control = state.sites["control"].pid
         state.sites["north"].pid = stranger.pid
         save_state(state)
         stopped = lab_down(bare_lab.workdir)
         # The real north server is still found by its command line (ours, this lab's
         # directory); the stranger holding its recorded PID is never signalled.
-        assert stopped == sorted([south, north]) and stranger.poll() is None
-        _wait(lambda: not _alive(south) and not _alive(north))
+        assert stopped == sorted([south, north, control]) and stranger.poll() is None
+        _wait(lambda: not _alive(south) and not _alive(north) and not _alive(control))
     finally:
         stranger.kill()
         stranger.wait()

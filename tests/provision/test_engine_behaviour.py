@@ -142,9 +142,10 @@ def test_provisioned_sites() -> None:
     data["services"][0]["replicas"] = data["services"][0]["replicas"][:2]  # no taoyuan
     data["services"][0]["dns_name"] = None
     assert provisioned_sites(topology_from_dict(data)) == [
-        "taipei-neihu", "taoyuan-dc", "tainan-ngcc"]
+        "taipei-neihu", "taoyuan-dc", "tainan-ngcc", "control"]
     data["services"][1]["kind"] = "compute"
-    assert provisioned_sites(topology_from_dict(data)) == ["taipei-neihu", "tainan-ngcc"]
+    assert provisioned_sites(topology_from_dict(data)) == ["taipei-neihu", "tainan-ngcc",
+                                                           "control"]
 
 
 def test_handler_failure_names_the_resource() -> None:

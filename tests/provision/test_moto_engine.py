@@ -154,34 +154,46 @@ def test_hosted_zone_exists(provisioned: ProvisionResult) -> None:
 
 
 def test_health_check_per_replica_site(provisioned: ProvisionResult) -> None:
-    """Each replica site has a health check probing its endpoint."""
+    """Each replica has a health check probing its own hostname (not the region's S3 API, which
+    two sites in one region would share)."""
     out, r53 = provisioned.stack_outputs, client("route53")
+    host = {"taipei-neihu": "taipei", "taoyuan-dc": "taoyuan", "tainan-ngcc": "tainan"}
     for site in SITES:
         check = r53.get_health_check(HealthCheckId=out.health_check_id("objects", site))
         conf = check["HealthCheck"]["HealthCheckConfig"]
-        assert conf["FullyQualifiedDomainName"] == f"s3.{REGION[site]}.amazonaws.com"
-        assert conf["Type"] == "HTTPS"
+        assert conf["FullyQualifiedDomainName"] == f"objects.{host[site]}.georesil.example"
+        assert (conf["Type"], conf["Port"], conf["ResourcePath"]) == ("HTTPS", 443, "/")
 
 
-def test_failover_records_primary_and_secondary(provisioned: ProvisionResult) -> None:
-    """The service name has a health-checked PRIMARY at the primary and a SECONDARY."""
+def test_failover_chain_orders_every_replica(provisioned: ProvisionResult) -> None:
+    """Three replicas, one SECONDARY per name: the service's name holds PRIMARY (the primary)
+    and a SECONDARY alias to a second name holding the two secondaries in topology order;
+    each target record has its replica's own health check."""
     out, r53 = provisioned.stack_outputs, client("route53")
     records = r53.list_resource_record_sets(
         HostedZoneId=out.zone_id("georesil.example"))["ResourceRecordSets"]
-    failover = {r["Failover"]: r for r in records if r.get("Failover")}
-    assert set(failover) == {"PRIMARY", "SECONDARY"}
-    primary = failover["PRIMARY"]
-    assert primary["Name"].rstrip(".") == out.record_name("objects")
-    assert primary["SetIdentifier"] == "objects-taipei-neihu"
-    assert primary["HealthCheckId"] == out.health_check_id("objects", "taipei-neihu")
-    assert failover["SECONDARY"]["HealthCheckId"] == out.health_check_id("objects",
-                                                                         "tainan-ngcc")
+    chain = out.record_chain("objects")
+    assert chain == ["objects.georesil.example", "objects-failover-1.georesil.example"]
+    by_name = {(r["Name"].rstrip("."), r["Failover"]): r for r in records if r.get("Failover")}
+    assert set(by_name) == {(n, role) for n in chain for role in ("PRIMARY", "SECONDARY")}
+    top_primary = by_name[(chain[0], "PRIMARY")]
+    assert top_primary["SetIdentifier"] == "objects-taipei-neihu"
+    assert top_primary["HealthCheckId"] == out.health_check_id("objects", "taipei-neihu")
+    alias = by_name[(chain[0], "SECONDARY")]
+    assert alias["AliasTarget"]["DNSName"].rstrip(".") == chain[1]
+    assert alias["AliasTarget"]["EvaluateTargetHealth"] is True
+    for role, site in (("PRIMARY", "tainan-ngcc"), ("SECONDARY", "taoyuan-dc")):
+        record = by_name[(chain[1], role)]
+        assert record["SetIdentifier"] == f"objects-{site}"
+        assert record["HealthCheckId"] == out.health_check_id("objects", site)
+    ids = {out.health_check_id("objects", s) for s in SITES}
+    assert len(ids) == 3
 
 
 def test_control_table_and_register(provisioned: ProvisionResult) -> None:
     """The control table exists at the control site and registers each service's primary."""
     out = provisioned.stack_outputs
-    ddb = client("dynamodb", REGION[out.control_site])
+    ddb = client("dynamodb", out.control_region)
     table = ddb.describe_table(TableName=out.table_name)["Table"]
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     item = ddb.get_item(TableName=out.table_name, Key={"pk": {"S": "active#catalog"}})["Item"]
@@ -193,7 +205,7 @@ def test_register_supports_conditional_lock(provisioned: ProvisionResult) -> Non
     from botocore.exceptions import ClientError
 
     out = provisioned.stack_outputs
-    ddb = client("dynamodb", REGION[out.control_site])
+    ddb = client("dynamodb", out.control_region)
     put = {"TableName": out.table_name, "Item": {"pk": {"S": "lock#drill"}},
            "ConditionExpression": "attribute_not_exists(pk)"}
     ddb.put_item(**put)
@@ -204,7 +216,7 @@ def test_register_supports_conditional_lock(provisioned: ProvisionResult) -> Non
 def test_serving_site_parameters(provisioned: ProvisionResult) -> None:
     """An SSM parameter per service holds its primary site."""
     out = provisioned.stack_outputs
-    ssm = client("ssm", REGION[out.control_site])
+    ssm = client("ssm", out.control_region)
     assert ssm.get_parameter(Name=out.parameter_name("objects"))["Parameter"]["Value"] == \
         "taipei-neihu"
     assert ssm.get_parameter(Name=out.parameter_name("catalog"))["Parameter"]["Value"] == \
@@ -234,7 +246,7 @@ def test_reprovision_keeps_register(provisioned: ProvisionResult) -> None:
     from tests.provision.conftest import mini_dict
 
     out = provisioned.stack_outputs
-    ddb = client("dynamodb", REGION[out.control_site])
+    ddb = client("dynamodb", out.control_region)
     key = {"pk": {"S": "active#objects"}}
     ddb.put_item(TableName=out.table_name, Item={**key, "site": {"S": "tainan-ngcc"}})
     again = provision_moto(topology_from_dict(mini_dict()), stack="t1")

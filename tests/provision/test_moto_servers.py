@@ -42,10 +42,10 @@ def _wait_until_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def servers(module_env: None) -> Iterator[dict[str, str]]:
-    """Two moto server processes on 127.0.0.1: north and south."""
+    """Three moto server processes on 127.0.0.1: north, south and the control region."""
     procs = {}
     try:
-        for side in ("north", "south"):
+        for side in ("north", "south", "control"):
             port = _free_port()
             procs[side] = (port, subprocess.Popen(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -66,7 +66,8 @@ def provisioned(servers: dict[str, str]) -> ProvisionResult:
     from georesil.provision.moto_engine import provision_moto
     from tests.provision.conftest import mini_dict
 
-    endpoints = {site: servers["north"] for site in NORTH} | {SOUTH: servers["south"]}
+    endpoints = {site: servers["north"] for site in NORTH} | {SOUTH: servers["south"],
+                                                               "control": servers["control"]}
     return provision_moto(topology_from_dict(mini_dict()), endpoints, stack="srv")
 
 
@@ -114,27 +115,34 @@ def test_site_key_on_its_own_server(provisioned: ProvisionResult,
 
 def test_replication_points_across_servers(provisioned: ProvisionResult,
                                            servers: dict[str, str]) -> None:
-    """The primary (north) replicates to the Tainan bucket with the replication role."""
+    """The primary (north) replicates to the Tainan bucket with RTC; the role (IAM is global)
+    lives with the control plane."""
     out = provisioned.stack_outputs
     conf = at(servers["north"], "s3").get_bucket_replication(
         Bucket=out.bucket("objects", "taipei-neihu").name)["ReplicationConfiguration"]
-    assert out.bucket("objects", SOUTH).arn in {r["Destination"]["Bucket"] for r in conf["Rules"]}
+    rules = {r["Destination"]["Bucket"]: r for r in conf["Rules"]}
+    dest = rules[out.bucket("objects", SOUTH).arn]["Destination"]
+    assert dest["ReplicationTime"] == {"Status": "Enabled", "Time": {"Minutes": 15}}
+    assert dest["Metrics"]["Status"] == "Enabled"
     role = conf["Role"].rsplit("/", 1)[1]
-    assert at(servers["north"], "iam").get_role(RoleName=role)["Role"]["Arn"] == conf["Role"]
+    assert at(servers["control"], "iam").get_role(RoleName=role)["Role"]["Arn"] == conf["Role"]
 
 
 def test_control_plane_and_dns_on_control_server(provisioned: ProvisionResult,
                                                  servers: dict[str, str]) -> None:
-    """Zone, health checks, records, control table and parameters are on the control site."""
+    """Zone, health checks, records, control table and parameters are on the control server
+    (the topology declares no ``control:``, so the lab's own control region)."""
     out = provisioned.stack_outputs
-    assert out.control_site == "taipei-neihu"
-    url = servers["north"]
+    assert (out.control_site, out.control_region) == ("control", "us-east-1")
+    url = servers["control"]
+    assert out.table_name not in at(servers["north"], "dynamodb",
+                                    "ap-northeast-1").list_tables()["TableNames"]
     records = at(url, "route53").list_resource_record_sets(
         HostedZoneId=out.zone_id("georesil.example"))["ResourceRecordSets"]
     assert {r.get("Failover") for r in records} >= {"PRIMARY", "SECONDARY"}
-    ddb = at(url, "dynamodb", "ap-northeast-1")
+    ddb = at(url, "dynamodb", "us-east-1")
     assert out.table_name in ddb.list_tables()["TableNames"]
-    ssm = at(url, "ssm", "ap-northeast-1")
+    ssm = at(url, "ssm", "us-east-1")
     assert ssm.get_parameter(Name=out.parameter_name("objects"))["Parameter"]["Value"] == \
         "taipei-neihu"
     health = at(url, "route53").get_health_check(

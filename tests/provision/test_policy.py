@@ -97,10 +97,10 @@ def test_replication_to_foreign_bucket(plan: ProvisionResult) -> None:
 
 def test_primary_record_without_health_check(plan: ProvisionResult) -> None:
     """A PRIMARY failover record with no health check breaks primary-record-health-checked."""
-    broken = _edit(plan.resources, "route53/record:Record", "primary",
+    broken = _edit(plan.resources, "route53/record:Record", "taipei-neihu-primary",
                    lambda i: {k: v for k, v in i.items() if k != "healthCheckId"})
     assert _rules(broken) == {("primary-record-health-checked",
-                               "dns-georesil-example-objects-primary")}
+                               "dns-georesil-example-objects-taipei-neihu-primary")}
 
 
 @pytest.mark.parametrize("statement", [
@@ -140,8 +140,9 @@ def test_same_region_replicas_fail_provision() -> None:
 
 
 def test_unreplicated_storage(plan: ProvisionResult) -> None:
-    """Object storage whose replication configuration is missing breaks storage-cross-region."""
-    broken = _without(plan.resources, "BucketReplicationConfig", "objects")
+    """Object storage with no replica bucket outside the primary's region breaks
+    storage-cross-region."""
+    broken = _without(plan.resources, "s3/bucket:Bucket", "objects-tainan")
     assert ("storage-cross-region", "service:objects") in _rules(broken)
 
 

@@ -38,24 +38,27 @@ def test_every_object_store_replica_has_a_bucket(provisioned: ProvisionResult,
             assert s3.get_bucket_versioning(Bucket=ref.name)["Status"] == "Enabled"
 
 
-def test_stores_replicate_to_tainan(provisioned: ProvisionResult,
-                                    reference) -> None:  # type: ignore[no-untyped-def]
-    """Every reference object store replicates north to the Tainan computing centre."""
+def test_stores_mirror_to_tainan(provisioned: ProvisionResult,
+                                 reference) -> None:  # type: ignore[no-untyped-def]
+    """Tainan is an S3-compatible store: every object store reaches it by georesil's mirror,
+    not by S3 replication (which reaches only AWS buckets)."""
     import boto3
+    from botocore.exceptions import ClientError
 
     s3, out = boto3.client("s3"), provisioned.stack_outputs
     for svc in reference.services.values():
         if svc.kind is not ServiceKind.OBJECT_STORAGE:
             continue
+        assert out.replication_mechanism(svc.id, "tainan-ngcc") == "georesil-mirror"
         primary = reference.primary(svc.id).site
-        conf = s3.get_bucket_replication(Bucket=out.bucket(svc.id, primary).name)
-        dests = {r["Destination"]["Bucket"] for r in conf["ReplicationConfiguration"]["Rules"]}
-        assert out.bucket(svc.id, "tainan-ngcc").arn in dests
+        with pytest.raises(ClientError, match="ReplicationConfigurationNotFound"):
+            s3.get_bucket_replication(Bucket=out.bucket(svc.id, primary).name)
 
 
 def test_every_dns_name_has_failover_records(provisioned: ProvisionResult,
                                              reference) -> None:  # type: ignore[no-untyped-def]
-    """Every service with a DNS name has a health-checked PRIMARY record."""
+    """Every service with a DNS name has a health-checked PRIMARY record on every name of its
+    failover chain, pointing at the replica's own hostname."""
     import boto3
 
     r53, out = boto3.client("route53"), provisioned.stack_outputs
@@ -63,8 +66,13 @@ def test_every_dns_name_has_failover_records(provisioned: ProvisionResult,
     zone = out.zone_id("georesil.tw")
     sets = r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
     primaries = {r["Name"].rstrip("."): r for r in sets if r.get("Failover") == "PRIMARY"}
-    assert set(primaries) == {s.dns_name.rstrip(".") for s in named}
+    chains = {name for s in named for name in out.record_chain(s.id)}
+    assert set(primaries) == chains
+    assert {s.dns_name.rstrip(".") for s in named} <= chains
     assert all(r.get("HealthCheckId") for r in primaries.values())
+    models = primaries["models.georesil.tw"]
+    assert models["ResourceRecords"] == [{"Value": "models.taipei.georesil.example"}]
+    assert out.name_servers("georesil.tw")
 
 
 def test_parameter_per_service(provisioned: ProvisionResult,
@@ -73,7 +81,7 @@ def test_parameter_per_service(provisioned: ProvisionResult,
     import boto3
 
     out = provisioned.stack_outputs
-    ssm = boto3.client("ssm", region_name="ap-east-2")
+    ssm = boto3.client("ssm", region_name=out.control_region)
     for svc in reference.services:
         value = ssm.get_parameter(Name=out.parameter_name(svc))["Parameter"]["Value"]
         assert value == reference.primary(svc).site

@@ -29,9 +29,9 @@ from tenacity import Retrying
 from georesil.cloud.errors import map_error
 from georesil.cloud.retry import retry_policy
 from georesil.errors import InvalidInput
-from georesil.model import Topology
+from georesil.model import CONTROL_NAME, Topology
 
-__all__ = ["Credentials", "PolicyFactory", "SiteClients", "SiteEndpoint"]
+__all__ = ["LAB_CONTROL_REGION", "Credentials", "PolicyFactory", "SiteClients", "SiteEndpoint"]
 
 T = TypeVar("T")
 
@@ -48,15 +48,30 @@ class Credentials:
     session_token: str | None = field(default=None, repr=False)
 
 
+#: Region the lab's own control endpoint signs for when the topology declares no ``control:``.
+LAB_CONTROL_REGION = "us-east-1"
+
+
 @dataclass(frozen=True)
 class SiteEndpoint:
-    """Where one site's API is: a URL (moto server, on-premises S3), or ``None`` for a real
-    AWS region."""
+    """Where one site's (or the control plane's) APIs are.
+
+    ``url`` is the S3 API of an S3-compatible store, or a stand-in serving every API (a moto
+    server); ``None`` for a real AWS region. ``apis`` gives other APIs their own URLs (an
+    S3-compatible store that also runs, say, a DynamoDB-compatible service).
+    """
 
     site: str
     region: str
     url: str | None = None
     profile: str | None = None
+    apis: Mapping[str, str] = field(default_factory=dict)
+    ca_bundle: str | None = None
+    addressing: str = "path"
+
+    def url_for(self, api: str) -> str | None:
+        """The URL ``api`` requests go to: its own entry in ``apis``, else ``url``."""
+        return self.apis.get(api, self.url)
 
     @property
     def host(self) -> str:
@@ -110,14 +125,16 @@ class SiteClients:
         self._lock = threading.Lock()
         self._sessions: dict[str | None, Any] = {}
         self._clients: dict[tuple[str, str], Any] = {}
-        unknown = sorted(set(self.overrides) - set(topology.sites))
+        unknown = sorted(set(self.overrides) - set(topology.sites) - {CONTROL_NAME})
         if unknown:
             raise InvalidInput(
                 f"endpoint overrides name unknown sites {unknown}; known sites: "
                 f"{sorted(topology.sites)}", field="overrides", value=unknown)
 
     def endpoint(self, site: str) -> SiteEndpoint:
-        """The resolved endpoint of ``site``."""
+        """The resolved endpoint of ``site`` (or of the control plane, ``"control"``)."""
+        if site == CONTROL_NAME and site not in self.topology.sites:
+            return self._control_endpoint()
         spec = self.topology.site(site)
         ep = spec.endpoint
         if site in self.overrides:
@@ -128,7 +145,24 @@ class SiteClients:
                 f"site {site!r} has no 'endpoint' in the topology; add `endpoint: "
                 "{aws_region: ...}` (or `url:` + `region:`), or run `georesil lab up`",
                 site=site, field=f"sites[{site}].endpoint")
-        return SiteEndpoint(site, ep.signing_region, ep.url, ep.profile)
+        return SiteEndpoint(site, ep.signing_region, ep.url, ep.profile, dict(ep.apis),
+                            ep.ca_bundle, ep.addressing)
+
+    def _control_endpoint(self) -> SiteEndpoint:
+        """The control plane's endpoint: the lab's override, else the topology's region."""
+        placement = self.topology.control
+        declared = placement.endpoint if placement and placement.site is None else None
+        if CONTROL_NAME in self.overrides:
+            region = declared.signing_region if declared else LAB_CONTROL_REGION
+            return SiteEndpoint(CONTROL_NAME, region, self.overrides[CONTROL_NAME])
+        if declared is None:
+            raise InvalidInput(
+                "the topology declares no external control plane ('control: {endpoint: ...}') "
+                "and no control endpoint was given; calls for the control plane go to its "
+                "witness site", field="control")
+        return SiteEndpoint(CONTROL_NAME, declared.signing_region, declared.url,
+                            declared.profile, dict(declared.apis), declared.ca_bundle,
+                            declared.addressing)
 
     def client(self, site: str, service: str) -> Any:
         """The cached boto3 client for ``service`` at ``site``."""
@@ -145,16 +179,17 @@ class SiteClients:
 
     def _make_client(self, site: str, service: str) -> Any:
         ep = self.endpoint(site)
+        url = ep.url_for(service)
         config = Config(
             region_name=ep.region,
             connect_timeout=self._timeouts[0],
             read_timeout=self._timeouts[1],
             retries={"total_max_attempts": 1, "mode": "standard"},
             max_pool_connections=self._pool,
-            s3={"addressing_style": "path"} if ep.url else None,
+            s3={"addressing_style": ep.addressing} if ep.url else None,
         )
-        return self._session(ep).client(service, region_name=ep.region, endpoint_url=ep.url,
-                                         config=config)
+        return self._session(ep).client(service, region_name=ep.region, endpoint_url=url,
+                                         config=config, verify=ep.ca_bundle)
 
     def _session(self, ep: SiteEndpoint) -> Any:
         """One boto3 session per profile (static credentials: one for all sites).

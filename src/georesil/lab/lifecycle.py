@@ -36,6 +36,7 @@ import structlog
 from georesil._atomic import open_private, private_dir
 from georesil._process import pid_alive as _alive
 from georesil.cloud import Credentials, SiteClients, retry_policy
+from georesil.cloud.sessions import LAB_CONTROL_REGION
 from georesil.errors import CloudError, InvalidInput, Unavailable
 from georesil.lab.faults import ADMIN_HEADER, HEALTH_PATH, FaultSettings, write_faults
 from georesil.lab.state import (
@@ -52,7 +53,7 @@ from georesil.lab.state import (
     require_state,
     save_state,
 )
-from georesil.model import Topology
+from georesil.model import CONTROL_NAME, Topology
 from georesil.model.schema import ServiceKind
 from georesil.provision.moto_engine import provision_moto
 from georesil.provision.outputs import StackOutputs
@@ -62,6 +63,7 @@ __all__ = [
     "SiteStatus",
     "kill_site",
     "lab_clients",
+    "lab_control",
     "lab_down",
     "lab_sites",
     "probe",
@@ -156,21 +158,41 @@ def lab_sites(topology: Topology) -> list[str]:
             if spec.endpoint is not None or sid in hosting]
 
 
+def lab_control(topology: Topology) -> tuple[str, str] | None:
+    """``(name, region)`` of the lab's control-plane server, or ``None`` for a witness site.
+
+    The control plane (drill locks, active-site register, DNS zone) is its own endpoint: the
+    topology's external control region, or — when the topology declares no ``control:`` —
+    the lab's default control region. A witness site already has its own server.
+    """
+    placement = topology.control
+    if placement is not None and placement.declared:
+        if placement.site is not None:
+            return None
+        return CONTROL_NAME, placement.endpoint.signing_region
+    return CONTROL_NAME, LAB_CONTROL_REGION
+
+
 def _start_servers(topology: Topology, root: Path, timeout_s: float) -> dict[str, SiteState]:
     for sub in ("ports", "logs", "faults"):
         private_dir(root / sub)
+    regions = {sid: (spec.endpoint.signing_region if spec.endpoint else "us-east-1")
+               for sid, spec in topology.sites.items()}
     names = lab_sites(topology)
+    control = lab_control(topology)
+    if control is not None:
+        names.append(control[0])
+        regions[control[0]] = control[1]
     for site in names:
         (root / "ports" / f"{site}.port").unlink(missing_ok=True)
         faults_path(root, site).unlink(missing_ok=True)
         _launch(site, root)
     sites: dict[str, SiteState] = {}
     for site in names:
-        spec = topology.sites[site]
         port = _wait_for_port(root, site, timeout_s)
         endpoint = f"http://127.0.0.1:{port}"
         health = _wait_healthy(endpoint, site, timeout_s, root)
-        region = spec.endpoint.signing_region if spec.endpoint else "us-east-1"
+        region = regions[site]
         sites[site] = SiteState(site, port, endpoint, region, int(health["pid"]))
         log.info("lab.site_started", site=site, endpoint=endpoint, pid=health["pid"])
     return sites

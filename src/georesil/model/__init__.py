@@ -9,9 +9,10 @@ from georesil.model.loader import (
     topology_from_dict,
 )
 from georesil.model.schema import RESOURCES, TopologyDoc
-from georesil.model.topology import ControlPlacement, FailureSet, Topology
+from georesil.model.topology import CONTROL_NAME, ControlPlacement, FailureSet, Topology
 
 __all__ = [
+    "CONTROL_NAME",
     "RESOURCES",
     "ControlPlacement",
     "FailureSet",

@@ -21,6 +21,7 @@ __all__ = [
     "Endpoint",
     "EndpointKind",
     "Fragility",
+    "HealthCheckSpec",
     "LinkKind",
     "LinkSpec",
     "Location",
@@ -214,6 +215,10 @@ class ControlSpec(_Model):
     site: str | None = None
     endpoint: Endpoint | None = None
     zones: tuple[str, ...] = ()
+    #: DNS zone name -> id of an existing Route 53 hosted zone to put the failover records in
+    #: (instead of creating the zone).
+    hosted_zones: dict[str, Annotated[str, StringConstraints(pattern=r"^Z[A-Z0-9]{1,31}$")]] = \
+        Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_of(self) -> ControlSpec:
@@ -293,13 +298,45 @@ class LinkSpec(_Reliability):
     cut_rate_per_1000km_yr: NonNeg | None = None
 
 
+class HealthCheckSpec(_Model):
+    """How DNS failover probes one replica: its own service endpoint, not the site's API.
+
+    ``port`` defaults to 443 for HTTPS and 80 for HTTP/TCP. Route 53 accepts a request
+    interval of 10 or 30 seconds and a failure threshold of 1 to 10.
+    """
+
+    protocol: Literal["HTTPS", "HTTP", "TCP"] = "HTTPS"
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    path: Annotated[str, StringConstraints(pattern=r"^/\S*$", max_length=255)] = "/"
+    request_interval_s: Literal[10, 30] = 30
+    failure_threshold: Annotated[int, Field(ge=1, le=10)] = 3
+
+    @property
+    def effective_port(self) -> int:
+        return self.port if self.port is not None else (443 if self.protocol == "HTTPS" else 80)
+
+
+Hostname = Annotated[str, StringConstraints(
+    pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+            r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?$", max_length=253)]
+
+
 class ReplicaSpec(_Model):
-    """Where a copy of a service runs."""
+    """Where a copy of a service runs.
+
+    ``hostname`` is the name clients use for this replica (its load balancer or service
+    endpoint): failover DNS points the service's ``dns_name`` at it and ``health_check`` probes
+    it. ``mirror_interval_s`` is how often georesil's mirror copies the primary to this replica
+    when the pair involves an S3-compatible store (see docs/provisioning.md).
+    """
 
     site: str
     role: ReplicaRole
     replication: Replication | None = None
     lag_s: NonNeg | None = None
+    hostname: Hostname | None = None
+    health_check: HealthCheckSpec | None = None
+    mirror_interval_s: Positive | None = None
 
 
 class ServiceSpec(_Model):

@@ -26,7 +26,11 @@ from georesil.model.schema import (
 )
 from georesil.model.validate import REF_KINDS, parse_ref
 
-__all__ = ["ControlPlacement", "FailureSet", "Topology"]
+__all__ = ["CONTROL_NAME", "ControlPlacement", "FailureSet", "Topology"]
+
+#: Name of a control plane that lives outside the modelled sites (an external region, or the
+#: lab's own control endpoint): the key of its endpoint wherever endpoints are keyed by site.
+CONTROL_NAME = "control"
 
 _Spec = TypeVar("_Spec")
 
@@ -155,7 +159,7 @@ class Topology:
         """Where the control plane lives, or ``None`` when no site can hold it."""
         spec = self.doc.control
         if spec is not None and spec.endpoint is not None:
-            return ControlPlacement("control", None, spec.endpoint, frozenset(spec.zones), True)
+            return ControlPlacement(CONTROL_NAME, None, spec.endpoint, frozenset(spec.zones), True)
         if spec is not None and spec.site is not None:
             witness = self.site(spec.site)
             assert witness.endpoint is not None  # checked by validation

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from georesil.provision.outputs import BucketRef, StackOutputs
 
-__all__ = ["BucketRef", "StackOutputs", "provision_moto"]
+__all__ = ["DEFAULT_STACK", "BucketRef", "StackOutputs", "provision_moto"]
+
+#: The one default stack name, for ``deploy`` and ``provision`` alike.
+DEFAULT_STACK = "dev"
 
 
 def __getattr__(name: str) -> object:

@@ -170,6 +170,14 @@ def _s3_replication(t: Target, name: str, i: dict) -> tuple[str, dict]:
         replica_key = dest.get("encryptionConfiguration", {}).get("replicaKmsKeyId")
         if replica_key:
             destination["EncryptionConfiguration"] = {"ReplicaKmsKeyID": replica_key}
+        rtc, metrics = dest.get("replicationTime"), dest.get("metrics")
+        if rtc:
+            destination["ReplicationTime"] = {
+                "Status": rtc["status"], "Time": {"Minutes": int(rtc["time"]["minutes"])}}
+        if metrics:
+            destination["Metrics"] = {"Status": metrics["status"], **(
+                {"EventThreshold": {"Minutes": int(metrics["eventThreshold"]["minutes"])}}
+                if metrics.get("eventThreshold") else {})}
         criteria = rule.get("sourceSelectionCriteria", {})
         rules.append({
             "ID": rule["id"], "Priority": int(rule.get("priority", 0)), "Status": rule["status"],
@@ -220,9 +228,10 @@ def _route53_zone(t: Target, name: str, i: dict) -> tuple[str, dict]:
 
 def _route53_health_check(t: Target, name: str, i: dict) -> tuple[str, dict]:
     config: dict[str, Any] = {"Type": i["type"], "Port": int(i.get("port", 443)),
-                              "ResourcePath": i.get("resourcePath", "/"),
                               "RequestInterval": int(i.get("requestInterval", 30)),
                               "FailureThreshold": int(i.get("failureThreshold", 3))}
+    if i.get("resourcePath"):
+        config["ResourcePath"] = i["resourcePath"]
     if i.get("ipAddress"):
         config["IPAddress"] = i["ipAddress"]
     if i.get("fqdn"):
@@ -234,8 +243,24 @@ def _route53_health_check(t: Target, name: str, i: dict) -> tuple[str, dict]:
 
 
 def _route53_record(t: Target, name: str, i: dict) -> tuple[str, dict]:
-    record: dict[str, Any] = {"Name": i["name"], "Type": i["type"], "TTL": int(i.get("ttl", 60)),
-                              "ResourceRecords": [{"Value": v} for v in i.get("records", [])]}
+    t.client("route53").change_resource_record_sets(
+        HostedZoneId=i["zoneId"],
+        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record_set(i)}]})
+    rid = "_".join([i["zoneId"], i["name"], i["type"], i.get("setIdentifier", "")])
+    return rid, {"fqdn": i["name"]}
+
+
+def record_set(i: Mapping[str, Any]) -> dict[str, Any]:
+    """The Route 53 ``ResourceRecordSet`` for a ``route53.Record``'s inputs."""
+    record: dict[str, Any] = {"Name": i["name"], "Type": i["type"]}
+    aliases = i.get("aliases") or []
+    if aliases:
+        alias = aliases[0]
+        record["AliasTarget"] = {"HostedZoneId": alias["zoneId"], "DNSName": alias["name"],
+                                 "EvaluateTargetHealth": bool(alias["evaluateTargetHealth"])}
+    else:
+        record["TTL"] = int(i.get("ttl", 60))
+        record["ResourceRecords"] = [{"Value": v} for v in i.get("records", [])]
     if i.get("setIdentifier"):
         record["SetIdentifier"] = i["setIdentifier"]
     policies = i.get("failoverRoutingPolicies") or []
@@ -243,11 +268,7 @@ def _route53_record(t: Target, name: str, i: dict) -> tuple[str, dict]:
         record["Failover"] = policies[0]["type"]
     if i.get("healthCheckId"):
         record["HealthCheckId"] = i["healthCheckId"]
-    t.client("route53").change_resource_record_sets(
-        HostedZoneId=i["zoneId"],
-        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]})
-    rid = "_".join([i["zoneId"], i["name"], i["type"], i.get("setIdentifier", "")])
-    return rid, {"fqdn": i["name"]}
+    return record
 
 
 def _dynamodb_table(t: Target, name: str, i: dict) -> tuple[str, dict]:

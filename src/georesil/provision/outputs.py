@@ -15,8 +15,9 @@ from typing import Any
 from georesil.errors import ProvisionError
 
 __all__ = [
+    "CONTROL_DECLARED",
     "CONTROL_HASH_KEY",
-    "register_key",
+    "CONTROL_REGION",
     "CONTROL_SITE",
     "STACK_NAME",
     "TABLE_NAME",
@@ -30,15 +31,24 @@ __all__ = [
     "health_check_key",
     "kms_key_arn_key",
     "parameter_name_key",
+    "name_servers_key",
+    "record_chain_key",
     "record_name_key",
+    "register_key",
+    "replication_mechanism_key",
     "replication_role_arn_key",
     "zone_id_key",
 ]
 
 #: Name of the DynamoDB table holding drill locks and the active-site register.
 TABLE_NAME = "control_table"
-#: The site whose endpoint holds the control table and the global resources (IAM, Route 53).
+#: Where the control table and the global resources (IAM, Route 53) live: the control
+#: placement's name (a witness site id, or ``"control"`` for a region outside the sites).
 CONTROL_SITE = "control_site"
+#: The AWS region (signing region) of the control placement.
+CONTROL_REGION = "control_region"
+#: Whether the topology declares the control placement (``control:``) or it was defaulted.
+CONTROL_DECLARED = "control_declared"
 #: The stack name and topology name the outputs were produced for.
 STACK_NAME = "stack"
 TOPOLOGY_NAME = "topology"
@@ -64,6 +74,12 @@ def kms_key_arn_key(site: str) -> str:
     return f"kms.{site}.arn"
 
 
+def replication_mechanism_key(service: str, site: str) -> str:
+    """Key of the mechanism replicating ``service`` from its primary to its replica at ``site``
+    (a :class:`georesil.model.replication.Mechanism` value)."""
+    return f"replication.{service}.{site}.mechanism"
+
+
 def replication_role_arn_key(service: str) -> str:
     """Key of the ARN of the IAM role S3 assumes to replicate ``service``'s bucket."""
     return f"replication.{service}.role_arn"
@@ -72,6 +88,18 @@ def replication_role_arn_key(service: str) -> str:
 def zone_id_key(zone: str) -> str:
     """Key of the Route 53 hosted zone id for the DNS zone ``zone`` (no trailing dot)."""
     return f"dns.zone.{zone.rstrip('.')}.id"
+
+
+def name_servers_key(zone: str) -> str:
+    """Key of the name servers of a hosted zone the stack created (delegate the zone to them)."""
+    return f"dns.zone.{zone.rstrip('.')}.name_servers"
+
+
+def record_chain_key(service: str) -> str:
+    """Key of the record names of ``service``'s failover chain, the service's name first:
+    each name holds a PRIMARY and a SECONDARY (the last but one replica's SECONDARY is the
+    last replica; earlier SECONDARYs alias the next name)."""
+    return f"dns.{service}.chain"
 
 
 def record_name_key(service: str) -> str:
@@ -163,8 +191,19 @@ class StackOutputs:
 
     @property
     def control_site(self) -> str:
-        """The site holding the control table, the IAM roles and the hosted zones."""
+        """Where the control table, the IAM roles and the hosted zones live: a witness site's
+        id, or ``"control"`` (:data:`georesil.model.CONTROL_NAME`) for a control region
+        outside the modelled sites (the lab's own control endpoint included)."""
         return str(self.get(CONTROL_SITE))
+
+    @property
+    def control_region(self) -> str:
+        """The AWS region the control placement signs for."""
+        return str(self.get(CONTROL_REGION))
+
+    def replication_mechanism(self, service: str, site: str) -> str:
+        """How ``service``'s replica at ``site`` is kept in step with the primary."""
+        return str(self.get(replication_mechanism_key(service, site)))
 
     @property
     def stack(self) -> str:
@@ -194,6 +233,14 @@ class StackOutputs:
 
     def record_name(self, service: str) -> str:
         return str(self.get(record_name_key(service)))
+
+    def record_chain(self, service: str) -> list[str]:
+        """Record names of ``service``'s failover chain, the service's own name first."""
+        return [str(n) for n in self.get(record_chain_key(service))]
+
+    def name_servers(self, zone: str) -> list[str]:
+        """Name servers of a zone the stack created."""
+        return [str(n) for n in self.get(name_servers_key(zone))]
 
     def health_check_id(self, service: str, site: str) -> str:
         return str(self.get(health_check_key(service, site)))

@@ -8,6 +8,7 @@ preview (before anything is created) and again on the created resources.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from georesil.errors import PolicyViolation
-from georesil.model.schema import ServiceKind
+from georesil.model.replication import Mechanism, replication_plan
+from georesil.model.schema import EndpointKind, ServiceKind
 
 if TYPE_CHECKING:
     from georesil.model import Topology
@@ -30,6 +32,7 @@ ENCRYPTION = ("aws:s3/bucketServerSideEncryptionConfiguration:"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 RECORD = "aws:route53/record:Record"
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
@@ -52,9 +55,10 @@ class Violation:
 
 
 class _Index:
-    """Registered resources by type, and buckets by name and ARN."""
+    """Registered resources by type, and buckets by name and ARN; ``lab`` for lab-only leeway."""
 
-    def __init__(self, records: Iterable[ResourceRecord]) -> None:
+    def __init__(self, records: Iterable[ResourceRecord], lab: bool = False) -> None:
+        self.lab = lab
         self.by_type: dict[str, list[ResourceRecord]] = {}
         for r in records:
             self.by_type.setdefault(r.type, []).append(r)
@@ -83,21 +87,36 @@ def _bucket_versioned(topology: Topology, idx: _Index) -> Iterator[Violation]:
                             f"bucket {name!r} has no versioning with status 'Enabled'")
 
 
+def _at_aws(topology: Topology, record: ResourceRecord) -> bool:
+    """Whether a resource lives in an AWS region (a site without an endpoint: in-process moto,
+    which plays one)."""
+    site = topology.sites.get(record.site or "")
+    if site is None or site.endpoint is None:
+        return True
+    return site.endpoint.effective_kind is EndpointKind.AWS
+
+
 def _bucket_encrypted(topology: Topology, idx: _Index) -> Iterator[Violation]:
     configs = idx.for_bucket(ENCRYPTION)
     for name, r in idx.buckets.items():
         rules = (configs[name].inputs.get("rules") or []) if name in configs else []
         algorithms = {(rule.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm")
                       for rule in rules}
-        if not algorithms & {"aws:kms", "aws:kms:dsse"}:
+        # An S3-compatible store has no AWS KMS: its own server-side keys (SSE-S3) will do.
+        allowed = {"aws:kms", "aws:kms:dsse"} if _at_aws(topology, r) else {
+            "aws:kms", "aws:kms:dsse", "AES256"}
+        if not algorithms & allowed:
+            what = "SSE-KMS" if _at_aws(topology, r) else "server-side"
             yield Violation("bucket-encrypted", r.name,
-                            f"bucket {name!r} has no default SSE-KMS encryption "
+                            f"bucket {name!r} has no default {what} encryption "
                             f"(found: {sorted(a for a in algorithms if a) or 'none'})")
 
 
 def _bucket_public_access_blocked(topology: Topology, idx: _Index) -> Iterator[Violation]:
     blocks = idx.for_bucket(PUBLIC_ACCESS_BLOCK)
     for name, r in idx.buckets.items():
+        if not _at_aws(topology, r):
+            continue  # S3-compatible stores differ; their buckets are private by default
         block = blocks.get(name)
         off = [f for f in _PAB_FLAGS if not (block and block.inputs.get(f))]
         if off:
@@ -161,24 +180,71 @@ def _iam_no_wildcard(topology: Topology, idx: _Index) -> Iterator[Violation]:
 
 
 def _storage_cross_region(topology: Topology, idx: _Index) -> Iterator[Violation]:
-    replications = idx.for_bucket(REPLICATION)
     for svc in topology.services.values():
         if svc.kind is not ServiceKind.OBJECT_STORAGE or not svc.replicas:
             continue
         primary = topology.primary(svc.id).site
         home = topology.site(primary).region
-        source = next((name for name, r in idx.buckets.items()
-                       if (r.inputs.get("tags") or {}).get("georesil:service") == svc.id
-                       and (r.inputs.get("tags") or {}).get("georesil:site") == primary), None)
-        dests = [idx.bucket_arns.get(arn) for arn in
-                 (_destinations(replications[source]) if source in replications else [])]
-        regions = {topology.sites[d.site].region for d in dests
-                   if d and d.site and d.site in topology.sites}
+        regions = {topology.sites[r.site].region for r in idx.of(BUCKET)
+                   if r.site is not None and r.site in topology.sites and r.site != primary
+                   and (r.inputs.get("tags") or {}).get("georesil:service") == svc.id}
         if not regions - {home}:
             yield Violation("storage-cross-region", f"service:{svc.id}",
                             f"object storage {svc.id!r} (primary at {primary!r}, region "
                             f"{home!r}) is not replicated to any site in another region; add a "
                             "secondary replica at a site outside that region")
+
+
+def _non_public(address: str) -> str | None:
+    """Why Route 53 cannot probe or serve ``address`` (an IP or a name), or ``None``."""
+    name = address.rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return "a loopback name"
+    try:
+        ip = ipaddress.ip_address(name)
+    except ValueError:
+        return None
+    for why, test in (("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
+                      ("private", ip.is_private), ("unspecified", ip.is_unspecified),
+                      ("multicast", ip.is_multicast), ("reserved", ip.is_reserved)):
+        if test:
+            return f"a {why} address"
+    return None
+
+
+def _dns_target_public(topology: Topology, idx: _Index) -> Iterator[Violation]:
+    if idx.lab:
+        return  # a lab's stand-in endpoints are on loopback by design
+    for r in idx.of(HEALTH_CHECK):
+        target = r.inputs.get("ipAddress") or r.inputs.get("fqdn") or ""
+        why = _non_public(str(target))
+        if why:
+            yield Violation("dns-target-public", r.name,
+                            f"health check target {target!r} is {why}: Route 53's checkers "
+                            "probe from the internet; give the replica a public 'hostname' "
+                            "(or a health-check-reachable address)")
+    for r in idx.of(RECORD):
+        for value in r.inputs.get("records") or []:
+            why = _non_public(str(value))
+            if why:
+                yield Violation("dns-target-public", r.name,
+                                f"record {r.inputs.get('name')!r} points at {value!r}, {why} "
+                                "that clients outside the site cannot reach")
+
+
+def _rpo_within_mechanism(topology: Topology, idx: _Index) -> Iterator[Violation]:
+    if idx.lab:
+        return  # a lab mirrors on demand (drills), not on a schedule
+    for pair in replication_plan(topology):
+        target = topology.service(pair.service).rpo_s
+        if pair.rpo_bound_s is not None and target < pair.rpo_bound_s:
+            fix = ("lower the replica's mirror_interval_s to at most the RPO"
+                   if pair.mechanism is Mechanism.MIRROR else
+                   "raise rpo_s to at least 900 s, or replicate synchronously outside S3")
+            yield Violation("rpo-within-mechanism", f"service:{pair.service}",
+                            f"rpo_s {target:g} s is tighter than what {pair.mechanism.value} "
+                            f"from {pair.source!r} to {pair.target!r} can back "
+                            f"({pair.rpo_bound_s:g} s); {fix}")
 
 
 #: Rule name -> check, in report order.
@@ -190,21 +256,26 @@ RULES: dict[str, _Rule] = {
     "primary-record-health-checked": _primary_record_health_checked,
     "iam-no-wildcard": _iam_no_wildcard,
     "storage-cross-region": _storage_cross_region,
+    "dns-target-public": _dns_target_public,
+    "rpo-within-mechanism": _rpo_within_mechanism,
 }
 
 
-def find_violations(topology: Topology, records: Sequence[ResourceRecord]) -> list[Violation]:
-    """Every violation of every rule, in rule order."""
-    idx = _Index(records)
+def find_violations(topology: Topology, records: Sequence[ResourceRecord], *,
+                    lab: bool = False) -> list[Violation]:
+    """Every violation of every rule, in rule order (``lab``: a lab's loopback endpoints and
+    on-demand mirroring are allowed)."""
+    idx = _Index(records, lab)
     return [v for rule in RULES.values() for v in rule(topology, idx)]
 
 
-def check_policy(topology: Topology, records: Sequence[ResourceRecord]) -> None:
+def check_policy(topology: Topology, records: Sequence[ResourceRecord], *,
+                 lab: bool = False) -> None:
     """Raise :class:`PolicyViolation` listing every violation, if there is any.
 
     The exception's ``violations`` holds them all; ``rule`` and ``resource`` name the first.
     """
-    violations = find_violations(topology, records)
+    violations = find_violations(topology, records, lab=lab)
     if violations:
         count = len(violations)
         raise PolicyViolation(

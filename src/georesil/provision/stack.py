@@ -15,27 +15,27 @@ from typing import TYPE_CHECKING
 
 from georesil.cloud.sessions import SiteEndpoint
 from georesil.errors import InvalidInput
-from georesil.model.schema import ServiceKind
+from georesil.model.replication import Mechanism, replication_plan
+from georesil.model.schema import HealthCheckSpec, ReplicaSpec, ServiceKind
 from georesil.provision import naming
 from georesil.provision import outputs as keys
+from georesil.provision.placement import Place, control_placement, resolve_places
 
 if TYPE_CHECKING:
     import pulumi_aws as aws
 
     from georesil.model import Topology
+    from georesil.provision.components import ReplicaTarget
 
 __all__ = [
     "SiteEndpoint",
     "StackConfig",
     "build_stack",
     "load_configured_topology",
+    "places_for",
     "provisioned_sites",
     "resolve_endpoints",
 ]
-
-#: Services an endpoint URL override points at: everything the components use.
-ENDPOINT_SERVICES = ("s3", "iam", "kms", "route53", "dynamodb", "ssm", "sts")
-
 
 @dataclass(frozen=True)
 class StackConfig:
@@ -43,15 +43,19 @@ class StackConfig:
 
     Attributes:
         stack: Stack name; part of every physical name.
-        endpoints: Site id -> endpoint URL, overriding the topology (moto servers in a lab).
-        control_site: Site holding the control table, IAM roles and hosted zones; default:
-            the first site in file order that has an endpoint.
+        endpoints: Site id (or ``"control"``) -> endpoint URL, overriding the topology: a
+            stand-in (moto server) serving every API — a lab.
+        lab: A lab or in-process moto run: a topology without ``control:`` gets the lab's own
+            control endpoint (see :mod:`georesil.provision.placement`).
         default_region: Region for sites without any endpoint (in-process moto only); when
             ``None`` such a site is an error.
         credentials: (access key, secret key) put on every provider — for labs; the secret is
             wrapped as a Pulumi secret. ``None`` uses the site profile or the environment.
         noncurrent_days: Days before a noncurrent object version expires.
         force_destroy: Let ``destroy`` remove non-empty buckets and zones (labs only).
+        protect: Protect buckets, KMS keys, DR tables, the control table and hosted zones
+            (``pulumi destroy`` refuses them) and retain them when they leave the program;
+            on by default, off in labs. Override with the ``georesil:protect`` config key.
         dns_ttl: TTL of failover records, seconds.
         topology_urls: Use the endpoint URLs written in the topology for sites without an
             override; when false such sites have no URL (the moto engine then uses
@@ -60,11 +64,12 @@ class StackConfig:
 
     stack: str = "dev"
     endpoints: Mapping[str, str] = field(default_factory=dict)
-    control_site: str | None = None
+    lab: bool = False
     default_region: str | None = None
     credentials: tuple[str, str] | None = None
     noncurrent_days: int = 30
     force_destroy: bool = False
+    protect: bool = True
     dns_ttl: int = 60
     topology_urls: bool = True
 
@@ -77,10 +82,15 @@ class StackConfig:
         return cls(
             stack=pulumi.get_stack(),
             endpoints=conf.get_object("endpoints") or {},
-            control_site=conf.get("controlSite"),
             noncurrent_days=conf.get_int("noncurrentDays") or 30,
             force_destroy=conf.get_bool("forceDestroy") or False,
+            protect=_bool(conf.get_bool("protect"), True),
+            dns_ttl=conf.get_int("dnsTtl") or 60,
         )
+
+
+def _bool(value: bool | None, default: bool) -> bool:
+    return default if value is None else value
 
 
 def load_configured_topology() -> Topology:
@@ -93,85 +103,74 @@ def load_configured_topology() -> Topology:
     return load_topology(None if name is None else Path(name))
 
 
+def places_for(topology: Topology, config: StackConfig) -> dict[str, Place]:
+    """Every site's (and the control plane's) place under ``config``."""
+    return resolve_places(topology, config.endpoints, default_region=config.default_region,
+                          topology_urls=config.topology_urls, lab=config.lab)
+
+
 def resolve_endpoints(topology: Topology, config: StackConfig) -> dict[str, SiteEndpoint]:
-    """Every site's endpoint: the override, else the topology's, else ``default_region``.
+    """Every site's endpoint (and the control plane's, under ``"control"``) under ``config``.
 
     Raises:
-        InvalidInput: an override names an unknown site, or a site has no endpoint at all.
+        InvalidInput: an override names an unknown site.
     """
-    unknown = sorted(set(config.endpoints) - set(topology.sites))
-    if unknown:
-        raise InvalidInput(
-            f"endpoint override for unknown site(s) {', '.join(map(repr, unknown))}; known "
-            f"sites: {', '.join(map(repr, topology.sites))}", field="endpoints")
-    result = {}
-    for site in topology.sites.values():
-        ep = site.endpoint
-        region = ep.signing_region if ep else (config.default_region or "")
-        url = config.endpoints.get(site.id) or (
-            ep.url if ep and config.topology_urls else None)
-        if ep is None and url is None and config.default_region is None:
-            result[site.id] = SiteEndpoint(site.id, "", None)
-            continue
-        result[site.id] = SiteEndpoint(site.id, region or "us-east-1", url,
-                                       ep.profile if ep else None)
-    return result
+    return {name: place.endpoint for name, place in places_for(topology, config).items()}
 
 
 def provisioned_sites(topology: Topology, config: StackConfig | None = None) -> list[str]:
-    """Sites that get a provider (and so need an endpoint), in file order.
+    """Places that get a provider (and so need an endpoint), sites in file order first.
 
-    Replica sites of object-storage and database services and of services with a DNS name,
-    plus the control site. A lab must give each of them an endpoint.
+    Replica sites of object-storage services, replica sites of database services that can
+    host a table, and the control placement. A lab must give each of them an endpoint.
     """
-    cfg = config or StackConfig(default_region="us-east-1")
-    control = _control_site(topology, cfg, resolve_endpoints(topology, cfg))
-    return _used_sites(topology, control)
+    cfg = config or StackConfig(default_region="us-east-1", lab=True)
+    control = control_placement(topology, cfg.endpoints, lab=cfg.lab)
+    return _used_places(topology, control.name, places_for(topology, cfg))
 
 
-def _used_sites(topology: Topology, control: str) -> list[str]:
+def _used_places(topology: Topology, control: str, places: Mapping[str, Place]) -> list[str]:
     used = {control}
     for svc in topology.services.values():
-        if svc.kind in (ServiceKind.OBJECT_STORAGE, ServiceKind.DATABASE) or svc.dns_name:
+        if svc.kind is ServiceKind.OBJECT_STORAGE:
             used.update(r.site for r in svc.replicas)
-    return [s for s in topology.sites if s in used]
+        elif svc.kind is ServiceKind.DATABASE:
+            used.update(r.site for r in svc.replicas
+                        if r.site not in places or places[r.site].offers("dynamodb"))
+    ordered = [s for s in topology.sites if s in used]
+    return ordered + sorted(used - set(ordered))
 
 
-def _control_site(topology: Topology, config: StackConfig,
-                  endpoints: Mapping[str, SiteEndpoint]) -> str:
-    if config.control_site is not None:
-        return topology.site(config.control_site).id
-    for site_id, ep in endpoints.items():
-        if ep.region:
-            return site_id
-    return next(iter(topology.sites))
-
-
-def _providers(topology: Topology, config: StackConfig, sites: list[str],
-               endpoints: Mapping[str, SiteEndpoint]) -> dict[str, aws.Provider]:
+def _providers(config: StackConfig, names: list[str], places: Mapping[str, Place],
+               tags: Mapping[str, str]) -> dict[str, aws.Provider]:
     import pulumi
     import pulumi_aws as aws
 
-    missing = [s for s in sites if not endpoints[s].region]
+    missing = [s for s in names if s not in places]
     if missing:
         raise InvalidInput(
             f"site(s) {', '.join(map(repr, missing))} hold provisioned replicas but have no "
             "endpoint; add 'endpoint:' to the site in the topology or pass --endpoint "
             "SITE=URL", field="sites.endpoint", sites=missing)
     providers = {}
-    for site in sites:
-        ep = endpoints[site]
-        local = ep.url is not None  # an S3-compatible endpoint, not AWS: skip AWS-only checks
-        key, secret = config.credentials or (None, None)
-        providers[site] = aws.Provider(
-            f"site-{site}", region=ep.region,
-            endpoints=[aws.ProviderEndpointArgs(**{svc: ep.url for svc in ENDPOINT_SERVICES})]
-            if local else None,
-            s3_use_path_style=True if local else None,
-            skip_credentials_validation=True if local else None,
-            skip_requesting_account_id=True if local else None,
-            skip_metadata_api_check=True if local else None,
-            skip_region_validation=True if local else None,
+    key, secret = config.credentials or (None, None)
+    for name in names:
+        place = places[name]
+        ep = place.endpoint
+        urls = place.provider_endpoints()
+        # Not AWS itself (an S3-compatible store, or a stand-in): no STS, IAM or metadata
+        # service to validate credentials or look up the account with.
+        foreign = bool(urls) or ep.url is not None
+        providers[name] = aws.Provider(
+            f"site-{name}", region=ep.region,
+            endpoints=[aws.ProviderEndpointArgs(**urls)] if urls else None,
+            s3_use_path_style=(ep.addressing == "path") if foreign else None,
+            custom_ca_bundle=ep.ca_bundle,
+            skip_credentials_validation=True if foreign else None,
+            skip_requesting_account_id=True if foreign else None,
+            skip_metadata_api_check=True if foreign else None,
+            skip_region_validation=True if foreign else None,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=dict(tags)),
             access_key=key, secret_key=pulumi.Output.secret(secret) if secret else None,
             profile=ep.profile if config.credentials is None else None,
         )
@@ -188,20 +187,23 @@ def build_stack(topology: Topology, config: StackConfig) -> None:
     """
     import pulumi
 
-    endpoints = resolve_endpoints(topology, config)
-    control = _control_site(topology, config, endpoints)
-    providers = _providers(topology, config, _used_sites(topology, control), endpoints)
+    places = places_for(topology, config)
+    control = control_placement(topology, config.endpoints, lab=config.lab)
     tags = {"georesil:stack": config.stack, "georesil:topology": topology.name}
+    providers = _providers(config, _used_places(topology, control.name, places), places, tags)
     pulumi.export(keys.TOPOLOGY_NAME, topology.name)
     pulumi.export(keys.STACK_NAME, config.stack)
-    pulumi.export(keys.CONTROL_SITE, control)
-    _object_storage(topology, config, providers, providers[control], tags)
-    _databases(topology, config, providers, tags)
-    _dns(topology, config, endpoints, providers[control], tags)
-    _control_plane(topology, config, providers[control], tags)
+    pulumi.export(keys.CONTROL_SITE, control.name)
+    pulumi.export(keys.CONTROL_REGION, places[control.name].endpoint.region)
+    pulumi.export(keys.CONTROL_DECLARED, control.declared)
+    ctl = providers[control.name]
+    _object_storage(topology, config, places, providers, ctl, tags)
+    _databases(topology, config, places, providers, tags)
+    _dns(topology, config, places, ctl, tags)
+    _control_plane(topology, config, ctl, tags)
 
 
-def _object_storage(topology: Topology, config: StackConfig,
+def _object_storage(topology: Topology, config: StackConfig, places: Mapping[str, Place],
                     providers: Mapping[str, aws.Provider], iam_provider: aws.Provider,
                     tags: Mapping[str, str]) -> None:
     import pulumi
@@ -213,35 +215,46 @@ def _object_storage(topology: Topology, config: StackConfig,
     sites = list(dict.fromkeys(r.site for s in services for r in s.replicas))
     kms = {}
     for site in sites:
+        if not places[site].offers("kms"):
+            continue  # an S3-compatible store encrypts with its own keys (SSE-S3)
         kms[site] = aws.kms.Key(
             f"kms-{site}", description=f"georesil {config.stack}: buckets at {site}",
-            enable_key_rotation=True, deletion_window_in_days=7,
+            enable_key_rotation=True, deletion_window_in_days=30 if config.protect else 7,
             tags={**tags, "georesil:site": site},
-            opts=pulumi.ResourceOptions(provider=providers[site]))
+            opts=pulumi.ResourceOptions(provider=providers[site], protect=config.protect,
+                                        retain_on_delete=config.protect))
         pulumi.export(keys.kms_key_arn_key(site), kms[site].arn)
+    plans = {(p.service, p.target): p for p in replication_plan(topology)}
 
     def replica(svc: str, site: str) -> BucketReplica:
         return BucketReplica(site, naming.bucket_name(topology.name, config.stack, svc, site),
-                             providers[site], kms[site].arn)
+                             providers[site], kms[site].arn if site in kms else None,
+                             aws_region=places[site].is_aws)
 
     for svc in services:
         primary = topology.primary(svc.id).site
+        secondaries = [r.site for r in topology.secondaries(svc.id)]
         component = MirroredBucket(svc.id, MirroredBucketArgs(
             service=svc.id, primary=replica(svc.id, primary),
-            secondaries=[replica(svc.id, r.site) for r in topology.secondaries(svc.id)],
+            secondaries=[replica(svc.id, site) for site in secondaries],
+            replicated_by_s3=[site for site in secondaries
+                              if plans[(svc.id, site)].mechanism is Mechanism.S3_REPLICATION],
             iam_provider=iam_provider,
             role_name=naming.role_name(topology.name, config.stack, svc.id),
             noncurrent_days=config.noncurrent_days, force_destroy=config.force_destroy,
-            tags=tags))
+            protect=config.protect, tags=tags))
         pulumi.export(keys.bucket_sites_key(svc.id), list(component.buckets))
         for site, bucket in component.buckets.items():
             pulumi.export(keys.bucket_name_key(svc.id, site), bucket.bucket)
             pulumi.export(keys.bucket_arn_key(svc.id, site), bucket.arn)
+        for site in secondaries:
+            pulumi.export(keys.replication_mechanism_key(svc.id, site),
+                          plans[(svc.id, site)].mechanism.value)
         if component.role is not None:
             pulumi.export(keys.replication_role_arn_key(svc.id), component.role.arn)
 
 
-def _databases(topology: Topology, config: StackConfig,
+def _databases(topology: Topology, config: StackConfig, places: Mapping[str, Place],
                providers: Mapping[str, aws.Provider], tags: Mapping[str, str]) -> None:
     import pulumi
 
@@ -251,11 +264,14 @@ def _databases(topology: Topology, config: StackConfig,
         if svc.kind is not ServiceKind.DATABASE:
             continue
         ordered = [topology.primary(svc.id), *topology.secondaries(svc.id)]
+        hosted = [r for r in ordered if places[r.site].offers("dynamodb")]
+        if not hosted:
+            continue
         component = Database(svc.id, DatabaseArgs(svc.id, [
             TableReplica(r.site, naming.database_table_name(topology.name, config.stack, svc.id,
                                                             r.site),
                          providers[r.site], r.role.value)
-            for r in ordered], tags=tags))
+            for r in hosted], protect=config.protect, tags=tags))
         for site, table in component.tables.items():
             pulumi.export(keys.database_table_key(svc.id, site), table.name)
 
@@ -270,7 +286,7 @@ def dns_zone_of(record_name: str) -> str:
     return ".".join(labels[1:])
 
 
-def _dns(topology: Topology, config: StackConfig, endpoints: Mapping[str, SiteEndpoint],
+def _dns(topology: Topology, config: StackConfig, places: Mapping[str, Place],
          provider: aws.Provider, tags: Mapping[str, str]) -> None:
     import pulumi
 
@@ -278,7 +294,7 @@ def _dns(topology: Topology, config: StackConfig, endpoints: Mapping[str, SiteEn
         FailoverDns,
         FailoverDnsArgs,
         FailoverService,
-        SiteTarget,
+        chain_names,
     )
 
     zones: dict[str, list[FailoverService]] = {}
@@ -286,22 +302,60 @@ def _dns(topology: Topology, config: StackConfig, endpoints: Mapping[str, SiteEn
         if not svc.dns_name:
             continue
         record = svc.dns_name.rstrip(".")
+        ordered = [topology.primary(svc.id), *topology.secondaries(svc.id)]
         zones.setdefault(dns_zone_of(record), []).append(FailoverService(
-            svc.id, record, topology.primary(svc.id).site,
-            [r.site for r in topology.secondaries(svc.id)]))
+            svc.id, record, [dns_target(topology, svc.id, r, places, lab=config.lab)
+                             for r in ordered]))
+    existing = topology.doc.control.hosted_zones if topology.doc.control else {}
     for zone, services in zones.items():
-        sites = {s for f in services for s in (f.primary, *f.secondaries)}
-        targets = {s: SiteTarget(s, endpoints[s].host, endpoints[s].port, endpoints[s].scheme)
-                   for s in sites}
         component = FailoverDns(f"dns-{zone.replace('.', '-')}", FailoverDnsArgs(
-            zone, targets, services, provider, ttl=config.dns_ttl,
-            force_destroy=config.force_destroy, tags=tags))
-        pulumi.export(keys.zone_id_key(zone), component.zone.zone_id)
+            zone, services, provider, zone_id=existing.get(zone), ttl=config.dns_ttl,
+            force_destroy=config.force_destroy, protect=config.protect, tags=tags))
+        pulumi.export(keys.zone_id_key(zone), component.zone_id)
+        if component.zone is not None:
+            pulumi.export(keys.name_servers_key(zone), component.zone.name_servers)
         for f in services:
             pulumi.export(keys.record_name_key(f.service), f.record_name)
-            for site in (f.primary, *f.secondaries):
-                pulumi.export(keys.health_check_key(f.service, site),
-                              component.health_checks[site].id)
+            pulumi.export(keys.record_chain_key(f.service),
+                          chain_names(f.record_name, len(f.replicas)))
+            for target in f.replicas:
+                pulumi.export(keys.health_check_key(f.service, target.site),
+                              component.health_checks[(f.service, target.site)].id)
+
+
+def dns_target(topology: Topology, service: str, replica: ReplicaSpec,
+               places: Mapping[str, Place], *, lab: bool) -> ReplicaTarget:
+    """Where ``service``'s record points for ``replica``, and how Route 53 probes it.
+
+    The replica's ``hostname`` and ``health_check``. In a lab, a site played by a stand-in
+    server is reached at that server (the lab serves the site), and a replica without a
+    hostname falls back to its site's endpoint.
+
+    Raises:
+        InvalidInput: outside a lab, the replica has no ``hostname``.
+    """
+    from georesil.provision.components import ReplicaTarget
+
+    check = replica.health_check or HealthCheckSpec()
+    place = places.get(replica.site)
+    stand_in = lab and place is not None and place.stand_in
+    if replica.hostname is not None and not stand_in:
+        return ReplicaTarget(replica.site, replica.hostname.rstrip("."),
+                             check.effective_port, check.protocol, check.path,
+                             check.request_interval_s, check.failure_threshold)
+    if not lab or place is None:
+        index = [s.id for s in topology.doc.services].index(service)
+        where = [r.site for r in topology.service(service).replicas].index(replica.site)
+        raise InvalidInput(
+            f"services[{index}].replicas[{where}].hostname: service {service!r} has a dns_name, "
+            f"so its replica at {replica.site!r} needs the hostname clients use there (its "
+            "load balancer or service endpoint) for the failover record and health check; "
+            "the site's S3 API is not the service", field="hostname", service=service,
+            site=replica.site)
+    ep = place.endpoint
+    protocol = "HTTPS" if ep.scheme == "HTTPS" else "HTTP"
+    return ReplicaTarget(replica.site, ep.host, ep.port, protocol, check.path,
+                         check.request_interval_s, check.failure_threshold)
 
 
 def _control_plane(topology: Topology, config: StackConfig, provider: aws.Provider,
@@ -315,7 +369,7 @@ def _control_plane(topology: Topology, config: StackConfig, provider: aws.Provid
     params = {svc: naming.parameter_name(topology.name, config.stack, svc) for svc in serving}
     component = ControlPlane("control", ControlPlaneArgs(
         naming.control_table_name(topology.name, config.stack), serving, params, provider,
-        tags=tags))
+        protect=config.protect, tags=tags))
     pulumi.export(keys.TABLE_NAME, component.table.name)
     for svc, parameter in component.parameters.items():
         pulumi.export(keys.parameter_name_key(svc), parameter.name)

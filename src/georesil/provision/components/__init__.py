@@ -8,7 +8,8 @@ from georesil.provision.components.failover_dns import (
     FailoverDns,
     FailoverDnsArgs,
     FailoverService,
-    SiteTarget,
+    ReplicaTarget,
+    chain_names,
 )
 from georesil.provision.components.mirrored_bucket import (
     BucketReplica,
@@ -27,6 +28,7 @@ __all__ = [
     "FailoverService",
     "MirroredBucket",
     "MirroredBucketArgs",
-    "SiteTarget",
+    "ReplicaTarget",
     "TableReplica",
+    "chain_names",
 ]

@@ -1,8 +1,10 @@
 """``ControlPlane``: the state a drill needs.
 
 A DynamoDB table holds drill locks and the active-site register (items written with conditional
-expressions, so two drills cannot both take a lock and a re-provision never overwrites a
-register that a failover has moved). An SSM parameter per service names its serving site.
+expressions, so two drills cannot both take a lock). An SSM parameter per service names its
+serving site. The register and the parameters are written once, at creation: they are declared
+with ``ignore_changes`` on their value, so no later ``pulumi up`` (with or without
+``--refresh``) writes the primary back over a failover.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class ControlPlaneArgs:
     serving_sites: Mapping[str, str]
     parameter_names: Mapping[str, str]
     provider: aws.Provider
+    protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -54,20 +57,28 @@ class ControlPlane(pulumi.ComponentResource):
             f"{name}-table", name=args.table_name, billing_mode="PAY_PER_REQUEST",
             hash_key=HASH_KEY, attributes=[aws.dynamodb.TableAttributeArgs(name=HASH_KEY,
                                                                            type="S")],
-            tags=dict(args.tags), opts=child,
+            deletion_protection_enabled=args.protect,
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            tags=dict(args.tags), opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                protect=args.protect, retain_on_delete=args.protect)),
         )
+        # Written once: a failover moves these, and no update may move them back.
+        register = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+            ignore_changes=["item"]))
+        parameter = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+            ignore_changes=["value"]))
         self.parameters = {}
         for service, site in args.serving_sites.items():
             aws.dynamodb.TableItem(
                 f"{name}-{service}-active-site", table_name=self.table.name, hash_key=HASH_KEY,
                 item=json.dumps({HASH_KEY: {"S": register_key(service)}, "site": {"S": site},
                                  "epoch": {"N": "0"}}),
-                opts=child,
+                opts=register,
             )
             self.parameters[service] = aws.ssm.Parameter(
                 f"{name}-{service}-serving-site", name=args.parameter_names[service],
                 type="String", value=site, description=f"site serving {service}",
-                tags=dict(args.tags), opts=child,
+                tags=dict(args.tags), opts=parameter,
             )
         self.register_outputs({
             "table_name": self.table.name,

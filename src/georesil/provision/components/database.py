@@ -33,6 +33,7 @@ class DatabaseArgs:
 
     service: str
     replicas: Sequence[TableReplica]
+    protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -54,8 +55,11 @@ class Database(pulumi.ComponentResource):
                             aws.dynamodb.TableAttributeArgs(name="sk", type="S")],
                 stream_enabled=True, stream_view_type="NEW_AND_OLD_IMAGES",
                 point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+                deletion_protection_enabled=args.protect,
                 tags={**args.tags, "georesil:service": args.service,
                       "georesil:site": replica.site, "georesil:role": replica.role},
-                opts=pulumi.ResourceOptions(parent=self, provider=replica.provider),
+                opts=pulumi.ResourceOptions(parent=self, provider=replica.provider,
+                                            protect=args.protect,
+                                            retain_on_delete=args.protect),
             )
         self.register_outputs({"tables": {s: t.name for s, t in self.tables.items()}})

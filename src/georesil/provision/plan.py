@@ -1,0 +1,95 @@
+"""What a stack will look like, in words: where the control plane lives, what each site hosts,
+the replication mechanism of every replica pair and every failover DNS chain.
+
+``georesil provision --plan`` prints it. Pure: no pulumi, no boto3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from georesil.model.replication import PairPlan, replication_plan
+from georesil.provision.placement import control_placement, resolve_places
+
+if TYPE_CHECKING:
+    from georesil.model import ControlPlacement, Topology
+    from georesil.provision.stack import StackConfig
+
+__all__ = ["DnsChain", "SitePlan", "StackPlan", "chain_names", "stack_plan"]
+
+
+def chain_names(record_name: str, replicas: int) -> list[str]:
+    """The record names of a failover chain over ``replicas`` replicas, the service's first.
+
+    Route 53 allows one PRIMARY and one SECONDARY record per name, so n replicas need
+    max(1, n - 1) names: each name's SECONDARY aliases the next name, the last name's
+    SECONDARY is the last replica.
+    """
+    first, _, zone = record_name.rstrip(".").partition(".")
+    return [record_name.rstrip(".")] + [f"{first}-failover-{i}.{zone}"
+                                        for i in range(1, max(1, replicas - 1))]
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """One site (or the control plane) and what provisioning may create there."""
+
+    name: str
+    kind: str
+    region: str
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DnsChain:
+    """A service's failover chain: record names and the replica sites in failover order."""
+
+    service: str
+    names: tuple[str, ...]
+    sites: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    """The plan of a stack (see the module docstring)."""
+
+    control: ControlPlacement
+    sites: tuple[SitePlan, ...]
+    pairs: tuple[PairPlan, ...]
+    dns: tuple[DnsChain, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "control": {"name": self.control.name, "site": self.control.site,
+                        "region": self.control.endpoint.signing_region,
+                        "declared": self.control.declared,
+                        "zones": sorted(self.control.zones)},
+            "sites": [{"name": s.name, "kind": s.kind, "region": s.region,
+                       "hosts": list(s.hosts)} for s in self.sites],
+            "replication": [p.to_json() for p in self.pairs],
+            "dns": [{"service": d.service, "names": list(d.names), "sites": list(d.sites)}
+                    for d in self.dns],
+        }
+
+
+_APIS = ("s3", "kms", "dynamodb", "ssm", "iam", "route53")
+
+
+def stack_plan(topology: Topology, config: StackConfig) -> StackPlan:
+    """The plan of ``topology`` under ``config``.
+
+    Raises:
+        InvalidInput: nothing can hold the control plane, or an override names an unknown site.
+    """
+    places = resolve_places(topology, config.endpoints, default_region=config.default_region,
+                            topology_urls=config.topology_urls, lab=config.lab)
+    control = control_placement(topology, config.endpoints, lab=config.lab)
+    sites = tuple(SitePlan(name, place.kind.value, place.endpoint.region,
+                           tuple(api for api in _APIS if place.offers(api)))
+                  for name, place in places.items())
+    dns = tuple(DnsChain(svc.id, tuple(chain_names(svc.dns_name, len(svc.replicas))),
+                         tuple([topology.primary(svc.id).site]
+                               + [r.site for r in topology.secondaries(svc.id)]))
+                for svc in topology.services.values() if svc.dns_name)
+    return StackPlan(control, sites, replication_plan(topology), dns)
