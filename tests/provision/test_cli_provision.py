@@ -97,7 +97,7 @@ def test_provision_moto_json_dry_demonstration(
     types = {r["type"] for r in data["resources"]}
     assert "aws:s3/bucketReplicationConfig:BucketReplicationConfig" in types
     assert data["policy"]["violations"] == []
-    assert data["outputs"]["control_table"].startswith("mini-lab-control-")
+    assert data["outputs"]["control_table"].startswith("mini-dev-control-")
 
 
 @pytest.mark.slow
@@ -154,5 +154,5 @@ def test_deploy_rejects_unknown_operation(mini) -> None:  # type: ignore[no-unty
     from georesil.errors import InvalidInput
     from georesil.provision.automation import deploy
 
-    with pytest.raises(InvalidInput, match="allowed: preview, up, destroy"):
-        deploy(mini, "refresh")
+    with pytest.raises(InvalidInput, match="allowed: preview, up, destroy, refresh, diff"):
+        deploy(mini, "import")

@@ -159,5 +159,5 @@ def test_handler_failure_names_the_resource() -> None:
                                opts=pulumi.ResourceOptions(provider=_lab_provider()))
 
     with mock_aws(), pytest.raises(ProvisionError,
-                                   match=r"aws:dynamodb/tableItem:TableItem 'seed'.*JSONDecode"):
+                                   match=r"creating DynamoDB Table Item \(t\): JSONDecode.*'seed'"):
         run_program(MotoEngine(), program, stack="h", preview=False)

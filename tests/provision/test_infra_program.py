@@ -46,3 +46,18 @@ def test_stack_file_names_a_topology() -> None:
 
     config = yaml.safe_load((INFRA / "Pulumi.dev.yaml").read_text())["config"]
     assert (INFRA / config["georesil:topology"]).is_file()
+
+
+def test_project_file_documents_every_config_key() -> None:
+    """Every ``georesil:*`` key the program reads is documented in Pulumi.yaml."""
+    import inspect
+    import re
+
+    from georesil.provision.stack import StackConfig, load_configured_topology
+
+    source = inspect.getsource(StackConfig.from_pulumi) + inspect.getsource(
+        load_configured_topology)
+    read = set(re.findall(r'\.get(?:_object|_int|_bool)?\("(\w+)"\)', source))
+    assert {"topology", "endpoints", "noncurrentDays", "forceDestroy", "protect"} <= read
+    project = (INFRA / "Pulumi.yaml").read_text()
+    assert all(f"georesil:{key}" in project for key in read), read

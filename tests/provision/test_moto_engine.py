@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -184,7 +185,7 @@ def test_failover_chain_orders_every_replica(provisioned: ProvisionResult) -> No
     assert alias["AliasTarget"]["EvaluateTargetHealth"] is True
     for role, site in (("PRIMARY", "tainan-ngcc"), ("SECONDARY", "taoyuan-dc")):
         record = by_name[(chain[1], role)]
-        assert record["SetIdentifier"] == f"objects-{site}"
+        assert record["SetIdentifier"] == f"objects-1-{site}"
         assert record["HealthCheckId"] == out.health_check_id("objects", site)
     ids = {out.health_check_id("objects", s) for s in SITES}
     assert len(ids) == 3
@@ -239,16 +240,32 @@ def test_outputs_are_real_ids(provisioned: ProvisionResult) -> None:
     assert out.replication_role_arn("objects").startswith("arn:aws:iam::123456789012:role/")
 
 
-def test_reprovision_keeps_register(provisioned: ProvisionResult) -> None:
-    """Provisioning again succeeds and leaves a moved active-site register alone."""
+def test_reprovision_keeps_register(provisioned: ProvisionResult, tmp_path: Path) -> None:
+    """Provisioning again (from the first run's state) succeeds and leaves a moved active-site
+    register alone."""
     from georesil.model import topology_from_dict
-    from georesil.provision.moto_engine import provision_moto
+    from georesil.provision.moto_engine import provision_moto, save_state
     from tests.provision.conftest import mini_dict
 
     out = provisioned.stack_outputs
     ddb = client("dynamodb", out.control_region)
     key = {"pk": {"S": "active#objects"}}
     ddb.put_item(TableName=out.table_name, Item={**key, "site": {"S": "tainan-ngcc"}})
-    again = provision_moto(topology_from_dict(mini_dict()), stack="t1")
+    state = tmp_path / "state.json"
+    save_state(state, provisioned.resources)
+    again = provision_moto(topology_from_dict(mini_dict()), stack="t1", state_file=state)
+    assert again.deleted == ()
     assert again.stack_outputs.table_name == out.table_name
     assert ddb.get_item(TableName=out.table_name, Key=key)["Item"]["site"] == {"S": "tainan-ngcc"}
+
+
+def test_database_is_a_global_table_across_aws_regions(provisioned: ProvisionResult) -> None:
+    """Every catalog replica site is an AWS region: one global table, created at the primary
+    with a replica in the other region, the same name at every site."""
+    out = provisioned.stack_outputs
+    tables = [r for r in provisioned.of_type("aws:dynamodb/table:Table") if r.name == "catalog"]
+    assert len(tables) == 1
+    assert tables[0].inputs["replicas"] == [{"regionName": "ap-southeast-1"}]
+    assert out.database_table("catalog", "taoyuan-dc") == out.database_table("catalog",
+                                                                              "tainan-ngcc")
+    assert out.replication_mechanism("catalog", "tainan-ngcc") == "dynamodb-global-table"

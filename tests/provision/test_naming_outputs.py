@@ -98,3 +98,17 @@ def test_missing_output_names_key_and_neighbours() -> None:
                                              r"'bucket\.s\.a\.name'") as info:
         out.bucket("s", "b")
     assert info.value.key == "bucket.s.b.name"
+
+
+def test_bucket_names_differ_per_account() -> None:
+    """Two accounts deploying the same topology as the same stack get different, valid bucket
+    names; one account always gets the same name."""
+    import re
+
+    first = naming.bucket_name("taiwan", "dev", "model-store", "taipei-neihu", "111111111111")
+    second = naming.bucket_name("taiwan", "dev", "model-store", "taipei-neihu", "222222222222")
+    again = naming.bucket_name("taiwan", "dev", "model-store", "taipei-neihu", "111111111111")
+    assert first != second and first == again
+    for name in (first, second):
+        assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", name)
+        assert name.startswith("dev-model-store-taipei-neihu-")

@@ -97,10 +97,10 @@ def test_replication_to_foreign_bucket(plan: ProvisionResult) -> None:
 
 def test_primary_record_without_health_check(plan: ProvisionResult) -> None:
     """A PRIMARY failover record with no health check breaks primary-record-health-checked."""
-    broken = _edit(plan.resources, "route53/record:Record", "taipei-neihu-primary",
+    broken = _edit(plan.resources, "route53/record:Record", "objects-0-primary",
                    lambda i: {k: v for k, v in i.items() if k != "healthCheckId"})
     assert _rules(broken) == {("primary-record-health-checked",
-                               "dns-georesil-example-objects-taipei-neihu-primary")}
+                               "dns-georesil-example-objects-0-primary")}
 
 
 @pytest.mark.parametrize("statement", [

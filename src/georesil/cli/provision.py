@@ -177,6 +177,7 @@ def provision(
         _deploy("preview" if preview else "up", file, stack, endpoint, as_json,
                 backend=backend, yes=yes, allow_empty_passphrase=allow_empty_passphrase)
         return
+    from georesil.provision.automation import project_root
     from georesil.provision.moto_engine import provision_moto
 
     topo = load(file)
@@ -184,8 +185,10 @@ def provision(
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     # No endpoint at all: a dry demonstration in in-process moto, never the topology's URLs.
+    # With moto servers, the stack's state is kept so that provisioning again converges.
+    state = (project_root() / ".georesil" / "moto" / f"{stack}.json") if endpoints else None
     result = provision_moto(topo, endpoints, stack=stack, preview=preview,
-                            in_process=not endpoints)
+                            in_process=not endpoints, state_file=state)
     if as_json:
         print_json(_as_json(result))
         return
@@ -236,6 +239,8 @@ def _as_json(result: ProvisionResult) -> dict[str, object]:
         "policy": {"passed": list(result.policy_rules), "violations": []},
         "resources": [{"type": r.type, "name": r.name, "id": r.id, "site": r.site}
                       for r in result.resources],
+        "deleted": [{"type": r.type, "name": r.name, "id": r.id, "site": r.site}
+                    for r in result.deleted],
         "outputs": result.outputs,
     }
 
@@ -271,6 +276,9 @@ def _render(result: ProvisionResult) -> None:
                   "on exit — a dry demonstration. Pass --endpoint SITE=URL for every site to "
                   "provision moto servers.")
     out.print(f"{len(result.resources)} resources {verb} in {result.duration_s:.2f} s")
+    if result.deleted:
+        out.print(f"{len(result.deleted)} resources deleted (no longer in the model): "
+                  + ", ".join(sorted(r.name for r in result.deleted)))
 
 
 def register(app: typer.Typer) -> None:

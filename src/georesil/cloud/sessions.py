@@ -149,17 +149,16 @@ class SiteClients:
                             ep.ca_bundle, ep.addressing)
 
     def _control_endpoint(self) -> SiteEndpoint:
-        """The control plane's endpoint: the lab's override, else the topology's region."""
+        """The control plane's endpoint: the lab's override, else the topology's region, else
+        (a lab stack of a topology without ``control:``) the lab's control region."""
         placement = self.topology.control
         declared = placement.endpoint if placement and placement.site is None else None
         if CONTROL_NAME in self.overrides:
             region = declared.signing_region if declared else LAB_CONTROL_REGION
             return SiteEndpoint(CONTROL_NAME, region, self.overrides[CONTROL_NAME])
         if declared is None:
-            raise InvalidInput(
-                "the topology declares no external control plane ('control: {endpoint: ...}') "
-                "and no control endpoint was given; calls for the control plane go to its "
-                "witness site", field="control")
+            # A lab's default control region with no server of its own: in-process moto.
+            return SiteEndpoint(CONTROL_NAME, LAB_CONTROL_REGION, None)
         return SiteEndpoint(CONTROL_NAME, declared.signing_region, declared.url,
                             declared.profile, dict(declared.apis), declared.ca_bundle,
                             declared.addressing)

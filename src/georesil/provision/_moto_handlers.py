@@ -2,8 +2,9 @@
 
 Each handler takes the provider's :class:`Target`, the resource's logical name and its inputs
 (Pulumi wire names, secrets already unwrapped), creates the resource, and returns its id and the
-outputs Pulumi would report (ARNs, zone ids, ...). Handlers tolerate "already exists" where a
-re-provision must be idempotent, and never overwrite state a drill may have changed.
+outputs Pulumi would report (ARNs, zone ids, ...). Like the provider, a create fails when the
+resource already exists (a re-provision goes through the engine's state: unchanged resources are
+not created again), and Route 53 records are CREATEd, not UPSERTed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["HANDLERS", "Handler", "Target", "exists", "known_regions"]
+__all__ = ["HANDLERS", "Handler", "Target", "exists", "known_regions", "record_set"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def _client(url: str | None, region: str, service: str, key: str, secret: str) -
 @functools.cache
 def known_regions() -> frozenset[str]:
     """Regions every service georesil uses exists in, as in-process moto knows them."""
-    import boto3  # type: ignore[import-untyped]
+    import boto3
 
     session = boto3.session.Session()
     services = ("s3", "kms", "dynamodb", "ssm")
@@ -72,7 +73,8 @@ def known_regions() -> frozenset[str]:
                                     for s in services))
 
 
-def _tags(tags: Mapping[str, str] | None, key: str = "Key", value: str = "Value") -> list[dict]:
+def _tags(tags: Mapping[str, str] | None, key: str = "Key",
+          value: str = "Value") -> list[dict[str, Any]]:
     return [{key: k, value: v} for k, v in sorted((tags or {}).items())]
 
 
@@ -83,7 +85,7 @@ def exists(exc: Exception, *codes: str) -> bool:
 
 
 # -- handlers, one per resource type ------------------------------------------------------
-def _kms_key(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _kms_key(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     kms = t.client("kms")
     meta = kms.create_key(Description=i.get("description", name), KeyUsage="ENCRYPT_DECRYPT",
                           Tags=_tags(i.get("tags"), "TagKey", "TagValue"))["KeyMetadata"]
@@ -92,30 +94,33 @@ def _kms_key(t: Target, name: str, i: dict) -> tuple[str, dict]:
     return meta["KeyId"], {"arn": meta["Arn"], "keyId": meta["KeyId"]}
 
 
-def _s3_bucket(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _s3_bucket(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    from botocore.exceptions import ClientError
+
     s3, bucket = t.client("s3"), i["bucket"]
     kwargs: dict[str, Any] = {"Bucket": bucket}
     if t.region != "us-east-1":
         kwargs["CreateBucketConfiguration"] = {"LocationConstraint": t.region}
-    try:
-        s3.create_bucket(**kwargs)
-    except Exception as exc:
-        if not exists(exc, "BucketAlreadyOwnedByYou"):
-            raise
+    if bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        # us-east-1 answers 200 to creating a bucket one already owns; the provider does not.
+        raise ClientError({"Error": {"Code": "BucketAlreadyOwnedByYou", "Message":
+                                     "Your previous request to create the named bucket "
+                                     "succeeded and you already own it."}}, "CreateBucket")
+    s3.create_bucket(**kwargs)
     if i.get("tags"):
         s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": _tags(i["tags"])})
     return bucket, {"arn": f"arn:aws:s3:::{bucket}", "bucket": bucket, "region": t.region,
                     "bucketDomainName": f"{bucket}.s3.amazonaws.com"}
 
 
-def _s3_versioning(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _s3_versioning(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     t.client("s3").put_bucket_versioning(
         Bucket=i["bucket"],
         VersioningConfiguration={"Status": i["versioningConfiguration"]["status"]})
     return i["bucket"], {}
 
 
-def _s3_encryption(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _s3_encryption(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     rules = []
     for rule in i.get("rules", []):
         default = rule.get("applyServerSideEncryptionByDefault", {})
@@ -129,7 +134,7 @@ def _s3_encryption(t: Target, name: str, i: dict) -> tuple[str, dict]:
     return i["bucket"], {}
 
 
-def _s3_public_access_block(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _s3_public_access_block(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     t.client("s3").put_public_access_block(
         Bucket=i["bucket"], PublicAccessBlockConfiguration={
             "BlockPublicAcls": bool(i.get("blockPublicAcls")),
@@ -139,7 +144,7 @@ def _s3_public_access_block(t: Target, name: str, i: dict) -> tuple[str, dict]:
     return i["bucket"], {}
 
 
-def _s3_lifecycle(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _s3_lifecycle(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     rules = []
     for rule in i.get("rules", []):
         out: dict[str, Any] = {"ID": rule["id"], "Status": rule["status"],
@@ -160,7 +165,7 @@ def _status(block: Mapping[str, Any] | None) -> dict[str, str]:
     return {"Status": (block or {}).get("status", "Disabled")}
 
 
-def _s3_replication(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _s3_replication(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     rules = []
     for rule in i.get("rules", []):
         dest = rule["destination"]
@@ -193,40 +198,32 @@ def _s3_replication(t: Target, name: str, i: dict) -> tuple[str, dict]:
     return i["bucket"], {}
 
 
-def _iam_role(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _iam_role(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     iam, role = t.client("iam"), i["name"]
-    try:
-        meta = iam.create_role(RoleName=role, AssumeRolePolicyDocument=i["assumeRolePolicy"],
-                               Tags=_tags(i.get("tags")))["Role"]
-    except Exception as exc:
-        if not exists(exc, "EntityAlreadyExists"):
-            raise
-        meta = iam.get_role(RoleName=role)["Role"]
+    meta = iam.create_role(RoleName=role, AssumeRolePolicyDocument=i["assumeRolePolicy"],
+                           Tags=_tags(i.get("tags")))["Role"]
     return role, {"arn": meta["Arn"], "name": role, "uniqueId": meta["RoleId"]}
 
 
-def _iam_role_policy(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _iam_role_policy(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     t.client("iam").put_role_policy(RoleName=i["role"], PolicyName=i["name"],
                                             PolicyDocument=i["policy"])
     return f"{i['role']}:{i['name']}", {}
 
 
-def _route53_zone(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _route53_zone(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # Route 53 allows several zones of one name: like the provider, always create one.
     r53, zone = t.client("route53"), i["name"].rstrip(".")
-    found = r53.list_hosted_zones_by_name(DNSName=zone, MaxItems="1")["HostedZones"]
-    if found and found[0]["Name"].rstrip(".") == zone:
-        zone_id = found[0]["Id"].rsplit("/", 1)[-1]
-    else:
-        created = r53.create_hosted_zone(
-            Name=zone, CallerReference=f"georesil-{zone}-{time.time_ns()}",
-            HostedZoneConfig={"Comment": i.get("comment", ""), "PrivateZone": False})
-        zone_id = created["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    created = r53.create_hosted_zone(
+        Name=zone, CallerReference=f"georesil-{zone}-{time.time_ns()}",
+        HostedZoneConfig={"Comment": i.get("comment", ""), "PrivateZone": False})
+    zone_id = created["HostedZone"]["Id"].rsplit("/", 1)[-1]
     servers = r53.get_hosted_zone(Id=zone_id).get("DelegationSet", {}).get("NameServers", [])
     return zone_id, {"zoneId": zone_id, "nameServers": servers,
                      "arn": f"arn:aws:route53:::hostedzone/{zone_id}"}
 
 
-def _route53_health_check(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _route53_health_check(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     config: dict[str, Any] = {"Type": i["type"], "Port": int(i.get("port", 443)),
                               "RequestInterval": int(i.get("requestInterval", 30)),
                               "FailureThreshold": int(i.get("failureThreshold", 3))}
@@ -242,10 +239,24 @@ def _route53_health_check(t: Target, name: str, i: dict) -> tuple[str, dict]:
     return check_id, {"arn": f"arn:aws:route53:::healthcheck/{check_id}"}
 
 
-def _route53_record(t: Target, name: str, i: dict) -> tuple[str, dict]:
-    t.client("route53").change_resource_record_sets(
+def _route53_record(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    from botocore.exceptions import ClientError
+
+    r53, wanted = t.client("route53"), record_set(i)
+    fqdn = wanted["Name"].rstrip(".") + "."
+    found = r53.list_resource_record_sets(HostedZoneId=i["zoneId"], StartRecordName=fqdn,
+                                          StartRecordType=wanted["Type"])["ResourceRecordSets"]
+    if any(r["Name"] == fqdn and r["Type"] == wanted["Type"]
+           and r.get("SetIdentifier") == wanted.get("SetIdentifier") for r in found):
+        # moto accepts a CREATE over a set with other values; Route 53 does not.
+        ident = f"name='{fqdn}', type='{wanted['Type']}'" + (
+            f", set-identifier='{wanted['SetIdentifier']}'" if "SetIdentifier" in wanted else "")
+        raise ClientError({"Error": {"Code": "InvalidChangeBatch", "Message":
+                                     f"[Tried to create resource record set [{ident}] but it "
+                                     "already exists]"}}, "ChangeResourceRecordSets")
+    r53.change_resource_record_sets(
         HostedZoneId=i["zoneId"],
-        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record_set(i)}]})
+        ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": record_set(i)}]})
     rid = "_".join([i["zoneId"], i["name"], i["type"], i.get("setIdentifier", "")])
     return rid, {"fqdn": i["name"]}
 
@@ -271,7 +282,7 @@ def record_set(i: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _dynamodb_table(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _dynamodb_table(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     ddb, table = t.client("dynamodb"), i["name"]
     keys = [{"AttributeName": i["hashKey"], "KeyType": "HASH"}]
     if i.get("rangeKey"):
@@ -284,12 +295,9 @@ def _dynamodb_table(t: Target, name: str, i: dict) -> tuple[str, dict]:
     if i.get("streamEnabled"):
         kwargs["StreamSpecification"] = {"StreamEnabled": True,
                                           "StreamViewType": i["streamViewType"]}
-    try:
-        desc = ddb.create_table(**kwargs)["TableDescription"]
-    except Exception as exc:
-        if not exists(exc, "ResourceInUseException"):
-            raise
-        desc = ddb.describe_table(TableName=table)["Table"]
+    if i.get("deletionProtectionEnabled"):
+        kwargs["DeletionProtectionEnabled"] = True
+    desc = ddb.create_table(**kwargs)["TableDescription"]
     if (i.get("pointInTimeRecovery") or {}).get("enabled"):
         ddb.update_continuous_backups(
             TableName=table,
@@ -298,28 +306,20 @@ def _dynamodb_table(t: Target, name: str, i: dict) -> tuple[str, dict]:
                    "streamArn": desc.get("LatestStreamArn", "")}
 
 
-def _dynamodb_item(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _dynamodb_item(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     item = json.loads(i["item"])
-    try:
-        # Never overwrite: a failover may have moved the register since the first provision.
-        t.client("dynamodb").put_item(
-            TableName=i["tableName"], Item=item, ConditionExpression="attribute_not_exists(#k)",
-            ExpressionAttributeNames={"#k": i["hashKey"]})
-    except Exception as exc:
-        if not exists(exc, "ConditionalCheckFailedException"):
-            raise
+    # As the provider: never overwrite an item that exists.
+    t.client("dynamodb").put_item(
+        TableName=i["tableName"], Item=item, ConditionExpression="attribute_not_exists(#k)",
+        ExpressionAttributeNames={"#k": i["hashKey"]})
     key = next(iter(item[i["hashKey"]].values()))
     return f"{i['tableName']}|{key}", {}
 
 
-def _ssm_parameter(t: Target, name: str, i: dict) -> tuple[str, dict]:
+def _ssm_parameter(t: Target, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     ssm = t.client("ssm")
-    try:
-        ssm.put_parameter(Name=i["name"], Value=i["value"], Type=i.get("type", "String"),
-                          Description=i.get("description", ""), Tags=_tags(i.get("tags")))
-    except Exception as exc:
-        if not exists(exc, "ParameterAlreadyExists"):
-            raise
+    ssm.put_parameter(Name=i["name"], Value=i["value"], Type=i.get("type", "String"),
+                      Description=i.get("description", ""), Tags=_tags(i.get("tags")))
     meta = ssm.get_parameter(Name=i["name"])["Parameter"]
     return i["name"], {"arn": meta["ARN"], "version": meta["Version"]}
 

@@ -3,6 +3,9 @@
 Ids in a topology may contain ``.`` and ``_``, which S3 bucket names should not; cleaning them
 could map two ids onto one name, so every name ends in a short hash of the *raw* parts. The same
 inputs always give the same name; different inputs give different names (up to a 32-bit hash).
+
+Bucket names are global across every AWS account: theirs also hash the deploying **account
+id**, so two accounts deploying the same topology as the same stack get different names.
 """
 
 from __future__ import annotations
@@ -40,10 +43,12 @@ def _fit(pieces: list[str], digest: str, limit: int) -> str:
     return "-".join([*pieces, digest])
 
 
-def bucket_name(topology: str, stack: str, service: str, site: str) -> str:
-    """An S3 bucket name: lower-case letters, digits and hyphens, 3–63 characters."""
+def bucket_name(topology: str, stack: str, service: str, site: str, account: str = "") -> str:
+    """An S3 bucket name: lower-case letters, digits and hyphens, 3–63 characters, readable
+    (``<stack>-<service>-<site>-<hash>``) and unique per account and stack."""
     pieces = [_clean(p, "a-z0-9") for p in (stack, service, site)]
-    return _fit(pieces, _digest("bucket", topology, stack, service, site), _BUCKET_MAX)
+    parts = ("bucket", topology, stack, service, site) + ((account,) if account else ())
+    return _fit(pieces, _digest(*parts), _BUCKET_MAX)
 
 
 def control_table_name(topology: str, stack: str) -> str:

@@ -22,6 +22,7 @@ from georesil.provision import outputs as keys
 from georesil.provision.placement import Place, control_placement, resolve_places
 
 if TYPE_CHECKING:
+    import pulumi
     import pulumi_aws as aws
 
     from georesil.model import Topology
@@ -197,15 +198,26 @@ def build_stack(topology: Topology, config: StackConfig) -> None:
     pulumi.export(keys.CONTROL_REGION, places[control.name].endpoint.region)
     pulumi.export(keys.CONTROL_DECLARED, control.declared)
     ctl = providers[control.name]
-    _object_storage(topology, config, places, providers, ctl, tags)
+    _object_storage(topology, config, places, control.name, providers, ctl, tags)
     _databases(topology, config, places, providers, tags)
     _dns(topology, config, places, ctl, tags)
     _control_plane(topology, config, ctl, tags)
 
 
+def _account_id(control: Place, provider: aws.Provider) -> pulumi.Output[str]:
+    """The deploying account's id (from STS at the control placement), for bucket names."""
+    import pulumi
+    import pulumi_aws as aws
+
+    if not control.offers("sts"):
+        return pulumi.Output.from_input("")
+    return aws.get_caller_identity_output(
+        opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+
+
 def _object_storage(topology: Topology, config: StackConfig, places: Mapping[str, Place],
-                    providers: Mapping[str, aws.Provider], iam_provider: aws.Provider,
-                    tags: Mapping[str, str]) -> None:
+                    control_name: str, providers: Mapping[str, aws.Provider],
+                    iam_provider: aws.Provider, tags: Mapping[str, str]) -> None:
     import pulumi
     import pulumi_aws as aws
 
@@ -225,10 +237,13 @@ def _object_storage(topology: Topology, config: StackConfig, places: Mapping[str
                                         retain_on_delete=config.protect))
         pulumi.export(keys.kms_key_arn_key(site), kms[site].arn)
     plans = {(p.service, p.target): p for p in replication_plan(topology)}
+    account = _account_id(places[control_name], iam_provider)
 
     def replica(svc: str, site: str) -> BucketReplica:
-        return BucketReplica(site, naming.bucket_name(topology.name, config.stack, svc, site),
-                             providers[site], kms[site].arn if site in kms else None,
+        name = account.apply(lambda acct: naming.bucket_name(topology.name, config.stack, svc,
+                                                             site, acct))
+        return BucketReplica(site, name, providers[site],
+                             kms[site].arn if site in kms else None,
                              aws_region=places[site].is_aws)
 
     for svc in services:
@@ -260,6 +275,7 @@ def _databases(topology: Topology, config: StackConfig, places: Mapping[str, Pla
 
     from georesil.provision.components import Database, DatabaseArgs, TableReplica
 
+    plans = replication_plan(topology)
     for svc in topology.services.values():
         if svc.kind is not ServiceKind.DATABASE:
             continue
@@ -267,13 +283,23 @@ def _databases(topology: Topology, config: StackConfig, places: Mapping[str, Pla
         hosted = [r for r in ordered if places[r.site].offers("dynamodb")]
         if not hosted:
             continue
+        everywhere = all(places[r.site].is_aws for r in ordered)
+        home = places[ordered[0].site].endpoint.region
+        regions = list(dict.fromkeys(places[r.site].endpoint.region for r in ordered))
+        table = naming.database_table_name(topology.name, config.stack, svc.id,
+                                           ordered[0].site)
         component = Database(svc.id, DatabaseArgs(svc.id, [
-            TableReplica(r.site, naming.database_table_name(topology.name, config.stack, svc.id,
-                                                            r.site),
-                         providers[r.site], r.role.value)
-            for r in hosted], protect=config.protect, tags=tags))
-        for site, table in component.tables.items():
-            pulumi.export(keys.database_table_key(svc.id, site), table.name)
+            TableReplica(r.site, table if everywhere else naming.database_table_name(
+                topology.name, config.stack, svc.id, r.site), providers[r.site], r.role.value)
+            for r in (ordered if everywhere else hosted)],
+            global_regions=[r for r in regions if r != home] if everywhere else (),
+            protect=config.protect, tags=tags))
+        for site, t in component.tables.items():
+            pulumi.export(keys.database_table_key(svc.id, site), t.name)
+        for pair in plans:
+            if pair.service == svc.id:
+                pulumi.export(keys.replication_mechanism_key(svc.id, pair.target),
+                              pair.mechanism.value)
 
 
 def dns_zone_of(record_name: str) -> str:

@@ -10,8 +10,9 @@ is the first secondary and whose SECONDARY is the next link, and so on::
     models-failover-1.georesil.tw PRIMARY  -> hsinchu's hostname  (health check hsinchu)
                                   SECONDARY-> tainan's hostname   (health check tainan)
 
-Route 53 answers the first healthy replica in topology order. Each record's set identifier is
-``<service>-<site>`` (an alias names the site its chain starts with). Every replica has its own
+Route 53 answers the first healthy replica in topology order. A record's set identifier is
+``<service>-<site>`` on the service's own name (an alias names the site its chain continues
+with) and ``<service>-<level>-<site>`` on the chain's further names. Every replica has its own
 health check on its own hostname, port and path.
 """
 
@@ -93,6 +94,19 @@ class FailoverDnsArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
+def set_identifier(service: str, level: int, site: str) -> str:
+    """``<service>-<site>`` on the service's own name (level 0), ``<service>-<level>-<site>``
+    further down the chain: unique in the zone, so a change or delete names one record."""
+    return f"{service}-{site}" if level == 0 else f"{service}-{level}-{site}"
+
+
+def _record_name(component: str, service: str, level: int, role: str) -> str:
+    """A record's logical name: by its place in the chain, not by the replica it points at, so
+    a changed chain updates records in place (Route 53 allows one record per name, type and set
+    identifier: a new record cannot be created before the old one is gone)."""
+    return f"{component}-{service}-{level}-{role.lower()}"
+
+
 class FailoverDns(pulumi.ComponentResource):
     """A hosted zone with health-checked failover chains."""
 
@@ -151,16 +165,16 @@ class FailoverDns(pulumi.ComponentResource):
         records = []
         for level, record_name in enumerate(names):
             head = replicas[level]
-            records.append(self._target_record(name, svc, record_name, "PRIMARY", head,
+            records.append(self._target_record(name, svc, level, record_name, "PRIMARY", head,
                                                args, opts))
             rest = replicas[level + 1:]
             if not rest:
                 continue
             if level + 1 < len(names):  # more than one left: alias to the next link
                 records.append(aws.route53.Record(
-                    f"{name}-{svc.service}-{level}-secondary", zone_id=self.zone_id,
+                    _record_name(name, svc.service, level, "SECONDARY"), zone_id=self.zone_id,
                     name=record_name, type=head.record_type,
-                    set_identifier=f"{svc.service}-{rest[0].site}",
+                    set_identifier=set_identifier(svc.service, level, rest[0].site),
                     failover_routing_policies=[aws.route53.RecordFailoverRoutingPolicyArgs(
                         type="SECONDARY")],
                     aliases=[aws.route53.RecordAliasArgs(
@@ -168,16 +182,16 @@ class FailoverDns(pulumi.ComponentResource):
                         evaluate_target_health=True)],
                     opts=opts))
             else:
-                records.append(self._target_record(name, svc, record_name, "SECONDARY",
-                                                   rest[0], args, opts))
+                records.append(self._target_record(name, svc, level, record_name,
+                                                   "SECONDARY", rest[0], args, opts))
         return records
 
-    def _target_record(self, name: str, svc: FailoverService, record_name: str, role: str,
-                       target: ReplicaTarget, args: FailoverDnsArgs,
+    def _target_record(self, name: str, svc: FailoverService, level: int, record_name: str,
+                       role: str, target: ReplicaTarget, args: FailoverDnsArgs,
                        opts: pulumi.ResourceOptions) -> aws.route53.Record:
         return aws.route53.Record(
-            f"{name}-{svc.service}-{target.site}-{role.lower()}", zone_id=self.zone_id,
+            _record_name(name, svc.service, level, role), zone_id=self.zone_id,
             name=record_name, type=target.record_type, ttl=args.ttl, records=[target.host],
-            set_identifier=f"{svc.service}-{target.site}",
+            set_identifier=set_identifier(svc.service, level, target.site),
             failover_routing_policies=[aws.route53.RecordFailoverRoutingPolicyArgs(type=role)],
             health_check_id=self.health_checks[(svc.service, target.site)].id, opts=opts)

@@ -32,7 +32,7 @@ class BucketReplica:
     """Where one copy of the bucket lives."""
 
     site: str
-    bucket_name: str
+    bucket_name: pulumi.Input[str]
     provider: aws.Provider
     kms_key_arn: pulumi.Input[str] | None
     aws_region: bool = True
