@@ -156,3 +156,36 @@ def test_deploy_rejects_unknown_operation(mini) -> None:  # type: ignore[no-unty
 
     with pytest.raises(InvalidInput, match="allowed: preview, up, destroy, refresh, diff"):
         deploy(mini, "import")
+
+
+def test_plan_states_the_mechanism_of_every_pair(capsys: pytest.CaptureFixture[str]) -> None:
+    """``provision --plan --json`` on the reference topology: the control plane in Tokyo, each
+    pair's mechanism (Tainan is an S3-compatible store: georesil's mirror at the replica's
+    interval) and the failover chains; nothing is created."""
+    from georesil.model import load_topology
+    from georesil.model.replication import replication_plan
+
+    code, out, _ = run_cli(capsys, "provision", "--plan", "--engine", "pulumi", "--json")
+    assert code == 0
+    plan = json.loads(out)
+    assert plan["control"] == {"name": "control", "site": None, "region": "ap-northeast-1",
+                               "declared": True, "zones": []}
+    pairs = {(p["service"], p["to"]): p for p in plan["replication"]}
+    assert len(pairs) == len(replication_plan(load_topology()))
+    assert pairs[("model-store", "tainan-ngcc")]["mechanism"] == "georesil-mirror"
+    assert pairs[("model-store", "tainan-ngcc")]["rpo_bound_s"] == 60
+    assert pairs[("metadata-db", "taoyuan-dc")]["mechanism"] == "external"
+    chains = {d["service"]: d for d in plan["dns"]}
+    assert chains["inference-api"]["names"] == ["inference.georesil.tw",
+                                                "inference-failover-1.georesil.tw"]
+    assert chains["inference-api"]["sites"] == ["hsinchu-hq", "taoyuan-dc", "tainan-ngcc"]
+    kinds = {s["name"]: s["kind"] for s in plan["sites"]}
+    assert kinds["tainan-ngcc"] == "s3-compatible" and kinds["taipei-neihu"] == "aws"
+
+
+def test_plan_table_names_every_mechanism(capsys: pytest.CaptureFixture[str]) -> None:
+    """The table form prints the control placement and one row per replica pair."""
+    code, out, _ = run_cli(capsys, "provision", "--plan")
+    assert code == 0
+    assert "control plane: control — region ap-northeast-1" in out
+    assert "georesil-mirror" in out and "external" in out

@@ -197,11 +197,9 @@ def provision(
 
 def _plan(file: Path | None, endpoint: list[str] | None, engine: str, as_json: bool) -> None:
     from georesil.provision.plan import stack_plan
-    from georesil.provision.stack import StackConfig
 
     topo = load(file)
-    lab = engine == "moto"
-    result = stack_plan(topo, StackConfig(endpoints=parse_endpoints(endpoint), lab=lab))
+    result = stack_plan(topo, parse_endpoints(endpoint), lab=engine == "moto")
     if as_json:
         print_json(result.to_json())
         return

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from georesil.errors import ProvisionError
-from georesil.provision._moto_handlers import HANDLERS, Target, record_set
+from georesil.provision._moto_handlers import HANDLERS, Target, _tags, record_set
 
 __all__ = ["DELETERS", "DELETE_ORDER", "NOUNS", "REPLACE_ON", "UPDATERS", "describe", "validate"]
 
@@ -151,8 +151,6 @@ Updater = Callable[[Target, str, dict[str, Any], Mapping[str, Any]], tuple[str, 
 
 def _update_bucket(t: Target, name: str, i: dict[str, Any],
                    prev: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    from georesil.provision._moto_handlers import _tags
-
     s3 = t.client("s3")
     if i.get("tags"):
         s3.put_bucket_tagging(Bucket=i["bucket"], Tagging={"TagSet": _tags(i["tags"])})

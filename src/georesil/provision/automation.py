@@ -30,11 +30,11 @@ import structlog
 
 from georesil.errors import InvalidInput, ProvisionError, ToolMissing
 from georesil.provision import DEFAULT_STACK
+from georesil.provision.moto_engine import ProvisionResult, provision_moto
 from georesil.provision.stack import StackConfig, build_stack
 
 if TYPE_CHECKING:
     from georesil.model import Topology
-    from georesil.provision.moto_engine import ProvisionResult
 
 __all__ = [
     "DEFAULT_STACK",
@@ -141,8 +141,6 @@ def preflight(topology: Topology, config: StackConfig) -> ProvisionResult:
         PolicyViolation: every rule broken, each with the resource and the fix.
         InvalidInput: the topology cannot be deployed (e.g. a replica without a hostname).
     """
-    from georesil.provision.moto_engine import provision_moto
-
     cfg = replace(config, lab=False, credentials=None)
     return provision_moto(topology, dict(config.endpoints), stack=config.stack, preview=True,
                           config=cfg)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import structlog
 
+from georesil._atomic import write_atomic
 from georesil.errors import GeoresilError, ProvisionError
 from georesil.provision._moto_converge import (
     DELETE_ORDER,
@@ -646,8 +647,6 @@ def load_state(path: Path | None) -> dict[str, ResourceRecord]:
 
 def save_state(path: Path, records: Sequence[ResourceRecord]) -> None:
     """Record a run's resources (atomically)."""
-    from georesil._atomic import write_atomic
-
     write_atomic(path, json.dumps({"version": 1, "resources": [r.to_json() for r in records]},
                                   indent=1, default=str) + "\n")
 

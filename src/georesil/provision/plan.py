@@ -13,8 +13,9 @@ from georesil.model.replication import PairPlan, replication_plan
 from georesil.provision.placement import control_placement, resolve_places
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from georesil.model import ControlPlacement, Topology
-    from georesil.provision.stack import StackConfig
 
 __all__ = ["DnsChain", "SitePlan", "StackPlan", "chain_names", "stack_plan"]
 
@@ -76,15 +77,17 @@ class StackPlan:
 _APIS = ("s3", "kms", "dynamodb", "ssm", "iam", "route53")
 
 
-def stack_plan(topology: Topology, config: StackConfig) -> StackPlan:
-    """The plan of ``topology`` under ``config``.
+def stack_plan(topology: Topology, endpoints: Mapping[str, str] | None = None, *,
+               lab: bool = False) -> StackPlan:
+    """The plan of ``topology`` (``endpoints`` and ``lab`` as for
+    :func:`~georesil.provision.placement.resolve_places`).
 
     Raises:
         InvalidInput: nothing can hold the control plane, or an override names an unknown site.
     """
-    places = resolve_places(topology, config.endpoints, default_region=config.default_region,
-                            topology_urls=config.topology_urls, lab=config.lab)
-    control = control_placement(topology, config.endpoints, lab=config.lab)
+    overrides = dict(endpoints or {})
+    places = resolve_places(topology, overrides, lab=lab)
+    control = control_placement(topology, overrides, lab=lab)
     sites = tuple(SitePlan(name, place.kind.value, place.endpoint.region,
                            tuple(api for api in _APIS if place.offers(api)))
                   for name, place in places.items())
