@@ -13,8 +13,9 @@ from typing import Any
 
 from georesil.drills import load_runbook
 from georesil.drills.actions import DnsArgs, dns_set_primary
-from georesil.drills.context import DrillContext, Environment, lab_environment
+from georesil.drills.context import DrillContext
 from georesil.drills.control import ControlPlane
+from georesil.drills.environment import Environment, lab_environment
 from georesil.drills.loader import Runbook
 from georesil.drills.runbook import Mode
 

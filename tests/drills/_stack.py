@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from georesil.cloud import Credentials, SiteClients, retry_policy
-from georesil.drills.context import Environment
+from georesil.drills.environment import Environment
 from georesil.model import Topology, topology_from_dict
 from georesil.provision import outputs as keys
 from georesil.provision.outputs import StackOutputs

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from georesil.cloud import SiteClients
-from georesil.drills.context import Environment
+from georesil.drills.environment import Environment
 from tests.drills._stack import fast_clients, mini_env, mini_topology
 
 _TAGS = itertools.count()

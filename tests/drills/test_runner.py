@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from georesil.drills import parse_runbook
-from georesil.drills.context import Environment
 from georesil.drills.control import ControlPlane
+from georesil.drills.environment import Environment
 from georesil.drills.history import HISTORY_KEYS, drill_history
 from georesil.drills.journal import Journal
 from georesil.drills.resume import resume_drill

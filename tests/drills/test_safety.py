@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from georesil.drills import safety
-from georesil.drills.context import Environment
 from georesil.drills.control import ControlPlane
+from georesil.drills.environment import Environment
 from georesil.errors import InvalidInput, SafetyViolation
 
 

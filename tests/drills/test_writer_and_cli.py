@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from georesil.cli.main import main
-from georesil.drills.context import Environment
 from georesil.drills.control import ControlPlane
+from georesil.drills.environment import Environment
 from georesil.drills.writer import Writer
 
 RUNBOOKS = Path(__file__).parent.parent.parent / "runbooks"
@@ -94,7 +94,7 @@ def test_abort_with_no_drill_running_exits_2(workdir: Path,
 
 def test_outputs_file_gives_an_environment_without_a_lab(tmp_path: Path) -> None:
     """Pulumi-style outputs ({key: {value: ...}}) become the stack outputs; no lab steps."""
-    from georesil.drills.context import outputs_environment
+    from georesil.drills.environment import outputs_environment
     from tests.drills._stack import mini_topology
 
     path = tmp_path / "outputs.json"
@@ -106,7 +106,7 @@ def test_outputs_file_gives_an_environment_without_a_lab(tmp_path: Path) -> None
 
 def test_unreadable_outputs_file_is_bad_input(tmp_path: Path) -> None:
     """A missing outputs file says what to give instead."""
-    from georesil.drills.context import outputs_environment
+    from georesil.drills.environment import outputs_environment
     from georesil.errors import InvalidInput
     from tests.drills._stack import mini_topology
 

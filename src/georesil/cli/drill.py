@@ -146,7 +146,7 @@ def history(as_json: bool = JsonOpt) -> None:
 def _environment(path: Path, outputs: Path | None) -> tuple[Runbook, Any]:
     """The runbook and where it runs: the lab here, or a deployed stack (``--outputs``)."""
     from georesil.drills import load_runbook
-    from georesil.drills.context import lab_environment, outputs_environment
+    from georesil.drills.environment import lab_environment, outputs_environment
     from georesil.errors import InvalidInput
 
     rb = load_runbook(path)

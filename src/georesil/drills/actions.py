@@ -13,12 +13,14 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from georesil.drills import _world
+from georesil.drills import observe
 from georesil.drills.context import DrillContext
 from georesil.drills.probes import _stores
 from georesil.drills.registry import StepArgs, action
 from georesil.drills.runbook import FROM, TO
 from georesil.errors import DrillInterrupted, InvalidInput
+from georesil.mirror import sync
+from georesil.provision.outputs import health_check_key
 
 __all__ = ["DnsArgs", "FreezeArgs", "LabSiteArgs", "SetActiveArgs", "SyncArgs", "WaitArgs"]
 
@@ -71,13 +73,11 @@ class SyncArgs(StepArgs):
 @action("mirror.sync", SyncArgs, idempotent=True, mutating=False)
 def mirror_sync(ctx: DrillContext, args: SyncArgs) -> dict[str, Any]:
     """Copy the objects the to-site lacks (georesil's mirror: moto never replicates)."""
-    from georesil.mirror import sync
-
     out = {}
     for svc in _stores(ctx, args.service):
         src, dst = ctx.site(args.from_site, svc), ctx.site(args.to_site, svc)
-        result = sync(_world.with_primary(ctx.topology, svc, src), svc, ctx.clients,
-                      _world.buckets_of(ctx, svc), to=dst, workers=args.workers,
+        result = sync(ctx.topology.with_primary(svc, src), svc, ctx.clients,
+                      observe.buckets_of(ctx, svc), to=dst, workers=args.workers,
                       workdir=ctx.workdir)
         out[svc] = {"from": src, "to": dst, "versions_copied": result.versions_copied,
                     "bytes_copied": result.bytes_copied}
@@ -126,10 +126,10 @@ def dns_set_primary(ctx: DrillContext, args: DnsArgs) -> dict[str, Any]:
     """UPSERT the failover records: PRIMARY to the site, SECONDARY to the previous primary."""
     out = {}
     for svc in ctx.services_for(args.service):
-        if not _world.has_dns(ctx, svc):
+        if not observe.has_dns(ctx, svc):
             continue
         site = ctx.site(args.site, svc)
-        records = _world.failover_records(ctx, svc)
+        records = observe.failover_records(ctx, svc)
         if records.primary == site:
             out[svc] = {"primary": site, "changed": False}
             continue
@@ -149,7 +149,7 @@ def dns_set_primary(ctx: DrillContext, args: DnsArgs) -> dict[str, Any]:
 
 
 def _change(verb: str, ctx: DrillContext, svc: str, site: str, role: str,
-            records: _world.FailoverRecords) -> dict[str, Any]:
+            records: observe.FailoverRecords) -> dict[str, Any]:
     existing = next((r for r in records.raw if r.get("SetIdentifier") == f"{svc}-{site}"), None)
     if existing is not None:
         rrset = {k: v for k, v in existing.items() if k != "Failover"}
@@ -161,7 +161,7 @@ def _change(verb: str, ctx: DrillContext, svc: str, site: str, role: str,
         is_ip = host.replace(".", "").isdigit()
         rrset = {"Name": records.name, "Type": "A" if is_ip else "CNAME", "TTL": 60,
                  "SetIdentifier": f"{svc}-{site}", "ResourceRecords": [{"Value": host}]}
-        hc = f"dns.{svc}.{site}.health_check_id"
+        hc = health_check_key(svc, site)
         if hc in ctx.outputs:
             rrset["HealthCheckId"] = str(ctx.outputs.get(hc))
     return {"Action": verb, "ResourceRecordSet": {**rrset, "Failover": role}}

@@ -1,25 +1,23 @@
-"""``DrillContext``: what every step gets — the topology, per-site clients, stack outputs, the
-control plane, a clock, a logger bound with the run id, and a way to record events.
-
-Build one for the lab with :func:`lab_environment` + :class:`DrillContext`, or hand in your own
-clients and outputs (tests use in-process moto).
-"""
+"""``DrillContext``: what every step function gets — the environment (topology, per-site
+clients, stack outputs, lab), the control plane, the run's sites, a clock, a logger bound with
+the run id, and a way to record events. Site placeholders (``$from``, ``$to``, ``$active``)
+are resolved here."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from georesil.drills.control import ControlPlane
+from georesil.drills.environment import Clock, Environment, SystemClock
 from georesil.drills.runbook import ACTIVE, FROM, TO, Mode
 from georesil.errors import InvalidInput
-from georesil.lab import lab_clients
+from georesil.provision.outputs import bucket_name_key
 
 if TYPE_CHECKING:
     from georesil.cloud import SiteClients
@@ -27,88 +25,7 @@ if TYPE_CHECKING:
     from georesil.model import Topology
     from georesil.provision.outputs import StackOutputs
 
-__all__ = ["Clock", "DrillContext", "Environment", "SystemClock", "lab_environment",
-           "outputs_environment"]
-
-
-class Clock(Protocol):
-    """Wall-clock time (Unix seconds) and sleeping; tests inject a fake."""
-
-    def now(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    """The real clock."""
-
-    def now(self) -> float:
-        return time.time()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
-class LabControl(Protocol):
-    """Takes lab sites out and brings them back (``lab.kill_site`` / ``lab.revive_site``)."""
-
-    def kill(self, site: str) -> None: ...
-
-    def revive(self, site: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Environment:
-    """Where a drill runs: the topology, clients, stack outputs, and the lab (if any)."""
-
-    topology: Topology
-    clients: SiteClients
-    outputs: StackOutputs
-    lab: LabControl | None = None
-
-
-def lab_environment(workdir: str | Path = ".", **client_kwargs: Any) -> Environment:
-    """The lab recorded under ``workdir/.georesil/lab`` as a drill environment.
-
-    Raises:
-        InvalidInput: there is no lab in ``workdir`` (say how to start one).
-    """
-    from georesil.drills._lab import WorkdirLab
-    from georesil.lab.state import require_state
-    from georesil.provision.outputs import StackOutputs
-
-    state = require_state(workdir)
-    clients = lab_clients(state, **client_kwargs)
-    return Environment(state.topology(), clients, StackOutputs(state.outputs),
-                       WorkdirLab(Path(workdir)))
-
-
-def outputs_environment(topology: Topology, outputs_file: str | Path,
-                        **client_kwargs: Any) -> Environment:
-    """A deployed stack as a drill environment: the topology's own endpoints (regions,
-    URLs, profiles) and the stack outputs saved as JSON (``pulumi stack output --json``, or
-    the outputs of ``georesil provision``). No lab: ``lab.*`` steps are refused.
-
-    Raises:
-        InvalidInput: the file is missing or not a JSON object.
-    """
-    import json
-
-    from georesil.cloud import SiteClients
-    from georesil.provision.outputs import StackOutputs
-
-    path = Path(outputs_file)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InvalidInput(f"{path}: cannot read stack outputs ({exc}); give the JSON of "
-                           "`pulumi stack output --json`", path=str(path)) from exc
-    if not isinstance(data, dict):
-        raise InvalidInput(f"{path}: stack outputs must be a JSON object of key: value",
-                           path=str(path))
-    plain = {k: v["value"] if isinstance(v, dict) and set(v) <= {"value", "secret"} else v
-             for k, v in data.items()}
-    return Environment(topology, SiteClients(topology, **client_kwargs), StackOutputs(plain))
+__all__ = ["DrillContext"]
 
 
 @dataclass
@@ -195,7 +112,7 @@ class DrillContext:
 
     def bucket(self, service: str, site: str) -> str | None:
         """The bucket of ``service`` at ``site``, ``None`` when it has none there."""
-        key = f"bucket.{service}.{site}.name"
+        key = bucket_name_key(service, site)
         return str(self.outputs.get(key)) if key in self.outputs else None
 
     def endpoint_url(self, site: str) -> str | None:

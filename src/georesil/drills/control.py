@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from georesil.errors import CloudError, SafetyViolation, Unavailable
+from georesil.errors import CloudError, NotFound, SafetyViolation, Unavailable
 from georesil.provision.outputs import CONTROL_HASH_KEY
 from georesil.provision.outputs import register_key as active_key
 
@@ -81,8 +81,6 @@ class ControlPlane:
 
     def parameter_site(self, service: str) -> str | None:
         """The serving site in ``service``'s SSM parameter, ``None`` when it is absent."""
-        from georesil.errors import NotFound
-
         name = self.outputs.parameter_name(service)
         try:
             got = self.clients.call(self.site, "ssm", "get_parameter", Name=name)

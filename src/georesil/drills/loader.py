@@ -248,7 +248,7 @@ class _Validator:
                         f"{quoted_list(self.registry, 40)}" + did_you_mean(spec.name,
                                                                            self.registry))
             return None
-        if definition.kind.value != spec.kind:
+        if definition.kind is not Kind(spec.kind):
             other = "action" if spec.kind == "probe" else "probe"
             self.report([*loc, spec.kind], f"{spec.name!r} is a registered {other}, not "
                         f"{_a(spec.kind)}; write `{other}: {spec.name}`", key=True)
@@ -349,7 +349,7 @@ class _Validator:
 
     # -- what the mode allows --------------------------------------------------------------
     def _mode(self, resolved: dict[str, list[Step | None]]) -> None:
-        if self.raw.get("mode") != Mode.TEST.value:
+        if self.raw.get("mode") != Mode.TEST:
             return
         for step in resolved["method"]:
             if step is not None and step.definition.mutating:

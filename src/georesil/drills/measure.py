@@ -42,9 +42,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from georesil.drills import _world
+from georesil.analysis.reference import evaluate
+from georesil.drills import observe
 from georesil.drills.runbook import Mode
+from georesil.drills.writer import ledger_path
 from georesil.errors import CloudError, GeoresilError
+from georesil.mirror import list_versions
+from georesil.model import FailureSet
 from georesil.model.schema import ServiceKind
 
 if TYPE_CHECKING:
@@ -92,7 +96,7 @@ def measure_rpo(ctx: DrillContext, service: str, old_site: str | None, new_site:
     if spec.kind is not ServiceKind.OBJECT_STORAGE or old_site is None:
         return result(None, "unmeasured")
     new_has = _signatures(ctx, service, new_site)
-    if _world.site_healthy(ctx, old_site):
+    if observe.site_healthy(ctx, old_site):
         try:
             return result(_missing(_listed(ctx, service, old_site), new_has), "listing")
         except CloudError:
@@ -106,8 +110,6 @@ def measure_rpo(ctx: DrillContext, service: str, old_site: str | None, new_site:
 
 
 def _signatures(ctx: DrillContext, service: str, site: str) -> dict[str, set[str | None]]:
-    from georesil.mirror import list_versions
-
     bucket = ctx.bucket(service, site)
     history = list_versions(ctx.clients, site, bucket) if bucket else {}
     return {k: {v.etag for v in versions if not v.is_delete_marker}
@@ -115,8 +117,6 @@ def _signatures(ctx: DrillContext, service: str, site: str) -> dict[str, set[str
 
 
 def _listed(ctx: DrillContext, service: str, site: str) -> list[_Write]:
-    from georesil.mirror import list_versions
-
     bucket = ctx.bucket(service, site)
     history = list_versions(ctx.clients, site, bucket) if bucket else {}
     return [_Write(v.key, v.etag, v.size, v.last_modified.timestamp())
@@ -124,7 +124,7 @@ def _listed(ctx: DrillContext, service: str, site: str) -> list[_Write]:
 
 
 def _missing(writes: list[_Write], new_has: Mapping[str, set[str | None]]) -> list[_Write]:
-    return [w for w in writes if not w.key.startswith(_world.CANARY_PREFIX)
+    return [w for w in writes if not w.key.startswith(observe.CANARY_PREFIX)
             and w.etag not in new_has.get(w.key, set())]
 
 
@@ -152,8 +152,6 @@ def _from_verify(service: str, old: str, new: str, probe: Mapping[str, Any]) -> 
 
 def ledger_writes(workdir: Path, service: str, site: str) -> list[_Write] | None:
     """Writes the demo writer recorded at ``site``, or ``None`` when it kept no ledger."""
-    from georesil.drills.writer import ledger_path
-
     path = ledger_path(workdir, service)
     if not path.exists():
         return None
@@ -184,11 +182,11 @@ def recovered(ctx: DrillContext, service: str, *, through_control_plane: bool = 
             active = ctx.control.active(service).site
             if active != site:
                 return False, {"reason": f"control plane names {active!r}"}
-            if _world.has_dns(ctx, service):
-                serving = _world.serving_site(ctx, service)["value"]
+            if observe.has_dns(ctx, service):
+                serving = observe.serving_site(ctx, service)["value"]
                 if serving != site:
                     return False, {"reason": f"DNS resolves to {serving!r}"}
-        return True, _world.canary_read_write(ctx, service, site)
+        return True, observe.canary_read_write(ctx, service, site)
     except GeoresilError as exc:
         return False, {"reason": str(exc)}
 
@@ -210,9 +208,6 @@ def predict(runbook: Runbook) -> Prediction:
     state: :meth:`Topology.with_primary`). A planned drill freezes writes and syncs the
     mirror before it cuts over, so its predicted data loss is 0 whatever the lag.
     """
-    from georesil.analysis.reference import evaluate
-    from georesil.model import FailureSet
-
     topology = runbook.topology
     for svc in runbook.doc.services:
         sites = {r.site for r in topology.service(svc).replicas}

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from georesil.drills import _world
+from georesil.drills import observe
 from georesil.drills.context import DrillContext
 from georesil.drills.registry import StepArgs, probe
 from georesil.drills.runbook import FROM, TO
 from georesil.errors import InvalidInput
+from georesil.mirror import verify
 from georesil.model.schema import ServiceKind
 
 __all__ = ["ActiveSiteArgs", "EndpointArgs", "MirrorLagArgs", "ReadWriteArgs",
@@ -32,7 +33,7 @@ class ReadWriteArgs(StepArgs):
 @probe("s3.read_write", ReadWriteArgs)
 def s3_read_write(ctx: DrillContext, args: ReadWriteArgs) -> dict[str, Any]:
     """Write a canary object to the service's bucket at a site and read it back."""
-    results = {svc: _world.canary_read_write(ctx, svc, ctx.site(args.site, svc))
+    results = {svc: observe.canary_read_write(ctx, svc, ctx.site(args.site, svc))
                for svc in _stores(ctx, args.service)}
     return {"value": all(r["value"] for r in results.values()), "services": results}
 
@@ -50,13 +51,11 @@ class MirrorLagArgs(StepArgs):
 @probe("mirror.lag", MirrorLagArgs)
 def mirror_lag(ctx: DrillContext, args: MirrorLagArgs) -> dict[str, Any]:
     """The mirror's verify as a probe: value = objects the to-site lacks (0 = in sync)."""
-    from georesil.mirror import verify
-
     out: dict[str, Any] = {}
     for svc in _stores(ctx, args.service):
         src, dst = ctx.site(args.from_site, svc), ctx.site(args.to_site, svc)
-        report = verify(_world.with_primary(ctx.topology, svc, src), svc, ctx.clients,
-                        _world.buckets_of(ctx, svc), to=dst, now=ctx.now())
+        report = verify(ctx.topology.with_primary(svc, src), svc, ctx.clients,
+                        observe.buckets_of(ctx, svc), to=dst, now=ctx.now())
         sec = report.secondaries[dst]
         out[svc] = {"from": src, "to": dst, "missing": sec.missing + sec.differing,
                     "missing_bytes": sec.missing_bytes + sec.differing_bytes,
@@ -79,8 +78,8 @@ def dns_serving_site(ctx: DrillContext, args: ServingSiteArgs) -> dict[str, Any]
     ``value``: the serving site (``None`` when services disagree); ``consistent``: DNS sends
     every service to the site the control plane names as active.
     """
-    svcs = [s for s in ctx.services_for(args.service) if _world.has_dns(ctx, s)]
-    results = {svc: _world.serving_site(ctx, svc) for svc in svcs}
+    svcs = [s for s in ctx.services_for(args.service) if observe.has_dns(ctx, s)]
+    results = {svc: observe.serving_site(ctx, svc) for svc in svcs}
     for svc, r in results.items():
         r["active"] = ctx.control.active(svc).site
     return {"value": _common(r["value"] for r in results.values()),
@@ -120,7 +119,7 @@ class EndpointArgs(StepArgs):
 def endpoint_reachable(ctx: DrillContext, args: EndpointArgs) -> dict[str, Any]:
     """Whether a site's endpoint answers (georesil's own health evaluation)."""
     sites = ctx.sites_for(args.site, None)
-    healthy = {s: _world.site_healthy(ctx, s) for s in sites}
+    healthy = {s: observe.site_healthy(ctx, s) for s in sites}
     return {"value": all(healthy.values()), "sites": healthy}
 
 

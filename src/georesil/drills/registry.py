@@ -2,7 +2,8 @@
 
 Runbooks name steps from this table only; nothing in a YAML file is ever imported. The table
 is filled by the decorators below in :mod:`georesil.drills.probes` and
-:mod:`georesil.drills.actions`, which :func:`steps` imports — explicitly, by name.
+:mod:`georesil.drills.actions`, which the package (:mod:`georesil.drills`) imports — explicitly,
+by name — so the table is complete whenever any part of drills is in use.
 
 Each step function is called as ``fn(ctx, args)`` with a :class:`~georesil.drills.context.
 DrillContext` and an instance of its args model, and returns a JSON-ready ``dict`` (a probe's
@@ -12,7 +13,6 @@ result has a ``value`` key that tolerances look at by default).
 from __future__ import annotations
 
 import enum
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from georesil.drills.context import DrillContext
 
 __all__ = ["Kind", "StepArgs", "StepDef", "get_step", "steps"]
-
-_MODULES = ("georesil.drills.probes", "georesil.drills.actions")
 
 
 class Kind(enum.StrEnum):
@@ -111,8 +109,6 @@ def _first_line(fn: Callable[..., Any]) -> str:
 
 def steps() -> Mapping[str, StepDef]:
     """Every registered step, by name (sorted)."""
-    for module in _MODULES:
-        importlib.import_module(module)
     return MappingProxyType(dict(sorted(_REGISTRY.items())))
 
 

@@ -27,7 +27,8 @@ from typing import Any
 from structlog.contextvars import bound_contextvars
 
 from georesil.drills import measure, safety
-from georesil.drills.context import Clock, DrillContext, Environment, SystemClock
+from georesil.drills.context import DrillContext
+from georesil.drills.environment import Clock, Environment, SystemClock
 from georesil.drills.journal import Journal, JournalView
 from georesil.drills.loader import Runbook, load_runbook
 from georesil.drills.runbook import Mode

@@ -27,13 +27,21 @@ from structlog.contextvars import bound_contextvars
 
 from georesil._atomic import open_private
 from georesil.drills import measure, safety
-from georesil.drills.context import Clock, DrillContext, Environment, SystemClock
-from georesil.drills.execution import execute_step, probe_recovery
+from georesil.drills.context import DrillContext
+from georesil.drills.environment import Clock, Environment, SystemClock
 from georesil.drills.journal import Journal
 from georesil.drills.loader import Runbook, Step
+from georesil.drills.run_state import Approver, DrillRun, StepOutcome
 from georesil.drills.runbook import Mode, RollbackPolicy
-from georesil.drills.state import Approver, DrillRun, StepOutcome
-from georesil.errors import DrillError, GeoresilError, SafetyViolation
+from georesil.drills.step_execution import execute_step, probe_recovery
+from georesil.errors import (
+    DrillError,
+    DrillInterrupted,
+    GeoresilError,
+    RollbackFailed,
+    SafetyViolation,
+    StepFailed,
+)
 
 __all__ = ["Approver", "DrillRun", "StepOutcome", "finish_run", "raise_for_status",
            "run_drill", "run_method", "run_rollbacks", "run_steady_state", "start_run"]
@@ -346,8 +354,6 @@ def _summary(run: DrillRun) -> dict[str, Any]:
 
 def raise_for_status(run: DrillRun) -> None:
     """Raise the :class:`DrillError` that matches a run that did not complete."""
-    from georesil.errors import DrillInterrupted, RollbackFailed, StepFailed
-
     if run.status == "completed" and not run.rollback_failed:
         return
     message = f"drill {run.runbook.name} ({run.run_id}) {run.status}: {run.error or ''}".strip()

@@ -25,18 +25,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
 from georesil._atomic import open_private, private_dir
+from georesil.cloud import SiteClients, retry_policy
 from georesil.drills.control import ControlPlane
 from georesil.errors import CloudError, Unavailable
-from georesil.lab import lab_clients
-
-if TYPE_CHECKING:
-    from georesil.cloud import SiteClients
-    from georesil.provision.outputs import StackOutputs
+from georesil.lab import lab_clients, require_state
+from georesil.provision.outputs import StackOutputs
 
 __all__ = ["Writer", "WriterStats", "ledger_path"]
 
@@ -152,17 +150,12 @@ class Writer:
 
 def single_attempt_clients(workdir: str | Path = ".") -> SiteClients:
     """Lab clients that never retry and give up on a dead site quickly."""
-    from georesil.cloud import retry_policy
-
     return lab_clients(workdir, policy=partial(retry_policy, attempts=1),
                        connect_timeout_s=1.0, read_timeout_s=5.0)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m georesil.drills.writer``: write to a lab service until stopped."""
-    from georesil.lab.state import require_state
-    from georesil.provision.outputs import StackOutputs
-
     parser = argparse.ArgumentParser(prog="python -m georesil.drills.writer")
     parser.add_argument("--service", required=True)
     parser.add_argument("--interval", type=float, default=0.05)

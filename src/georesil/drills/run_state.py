@@ -1,5 +1,5 @@
 """The state of one drill run, shared by the phase functions (:mod:`georesil.drills.runner`)
-and the step execution (:mod:`georesil.drills.execution`)."""
+and the step execution (:mod:`georesil.drills.step_execution`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Reading the world for probes, actions and measurements: endpoint health, the failover
-records, canary reads and writes, and topology views with another primary."""
+"""Observing the deployed world for probes, actions and measurements: endpoint health, the
+failover records, canary reads and writes, the buckets of a service."""
 
 from __future__ import annotations
 
@@ -11,24 +11,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from georesil.errors import InvalidInput, StepFailed
-from georesil.model.schema import ReplicaRole, ServiceKind
+from georesil.lab.faults import HEALTH_PATH
+from georesil.model.schema import ServiceKind
+from georesil.provision.outputs import database_table_key, record_name_key
+from georesil.provision.stack import dns_zone_of
 
 if TYPE_CHECKING:
     from georesil.drills.context import DrillContext
-    from georesil.model import Topology
 
 __all__ = [
     "CANARY_PREFIX",
     "FailoverRecords",
+    "buckets_of",
     "canary_read_write",
     "failover_records",
+    "has_dns",
+    "serving_site",
     "site_healthy",
-    "with_primary",
 ]
 
 #: Canary objects live here; measurements and mirror comparisons of drills ignore them.
 CANARY_PREFIX = "_georesil/canary/"
-HEALTH_PATH = "/_georesil/health"
 
 
 def site_healthy(ctx: DrillContext, site: str, timeout_s: float = 2.0) -> bool:
@@ -62,13 +65,12 @@ class FailoverRecords:
 
 
 def has_dns(ctx: DrillContext, service: str) -> bool:
-    return f"dns.{service}.name" in ctx.outputs
+    """Whether the stack exported failover records for ``service``."""
+    return record_name_key(service) in ctx.outputs
 
 
 def failover_records(ctx: DrillContext, service: str) -> FailoverRecords:
     """The failover records of ``service`` as Route 53 holds them now."""
-    from georesil.provision.stack import dns_zone_of
-
     if not has_dns(ctx, service):
         raise InvalidInput(f"service {service!r} has no failover DNS record (no 'dns_name' "
                            "in the topology)", service=service)
@@ -119,7 +121,7 @@ def canary_read_write(ctx: DrillContext, service: str, site: str) -> dict[str, A
         body = ctx.clients.run(site, "s3", "get_object", lambda c: c.get_object(
             Bucket=bucket, Key=key)["Body"].read())
         ok, where = body == token.encode(), {"bucket": bucket, "key": key}
-    elif kind is ServiceKind.DATABASE and f"database.{service}.{site}.table" in ctx.outputs:
+    elif kind is ServiceKind.DATABASE and database_table_key(service, site) in ctx.outputs:
         table = ctx.outputs.database_table(service, site)
         item = {"pk": {"S": "_georesil#canary"}, "sk": {"S": token}}
         ctx.clients.call(site, "dynamodb", "put_item", TableName=table, Item=item)
@@ -133,32 +135,6 @@ def canary_read_write(ctx: DrillContext, service: str, site: str) -> dict[str, A
                          "written", service=service, site=site)
     return {"value": True, "site": site, "service": service,
             "duration_ms": round((time.monotonic() - started) * 1000, 1), **where}
-
-
-def with_primary(topology: Topology, service: str, site: str) -> Topology:
-    """A view of ``topology`` in which ``site`` is the primary of ``service``.
-
-    Mirror verify and sync copy from the topology's primary; after a failover the data flows
-    the other way, from the site that serves now.
-    """
-    from georesil.model import topology_from_dict
-
-    if topology.primary(service).site == site:
-        return topology
-    doc = topology.to_dict()
-    for svc in doc["services"]:
-        if svc["id"] != service:
-            continue
-        for replica in svc["replicas"]:
-            if replica["site"] == site:
-                replica["role"] = ReplicaRole.PRIMARY.value
-                replica.pop("replication", None)
-                replica.pop("lag_s", None)
-            elif replica["role"] == ReplicaRole.PRIMARY.value:
-                replica["role"] = ReplicaRole.SECONDARY.value
-                replica.setdefault("replication", "async")
-                replica.setdefault("lag_s", 0)
-    return topology_from_dict(doc, topology.source)
 
 
 def buckets_of(ctx: DrillContext, service: str) -> dict[str, str]:

@@ -13,8 +13,8 @@ import structlog
 from georesil.drills import measure
 from georesil.drills.context import DrillContext
 from georesil.drills.loader import Step
+from georesil.drills.run_state import DrillRun, StepOutcome
 from georesil.drills.runbook import FROM, TO, Mode, Tolerance
-from georesil.drills.state import DrillRun, StepOutcome
 from georesil.errors import GeoresilError
 
 __all__ = ["execute_step", "probe_recovery", "within"]
