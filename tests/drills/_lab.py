@@ -18,6 +18,7 @@ from georesil.drills.control import ControlPlane
 from georesil.drills.environment import Environment, lab_environment
 from georesil.drills.loader import Runbook
 from georesil.drills.runbook import Mode
+from tests.drills._stack import promote
 
 RUNBOOKS = Path(__file__).parent.parent.parent / "runbooks"
 
@@ -43,10 +44,12 @@ def reset_world(env: Environment, workdir: Path) -> None:
     for svc in topology.services:
         primary = topology.primary(svc).site
         current = cp.active(svc)
+        lock = cp.read_lock(svc)
+        if lock is not None:
+            cp.release_lock(svc, lock.run_id)
         if cp.active_sites(svc) != {primary}:
-            cp.set_active(svc, primary, expect_epoch=current.epoch, run_id="test-reset")
+            promote(cp, svc, primary, "test-reset", expect_epoch=current.epoch)
         cp.set_frozen(svc, False, "test-reset")
-        cp.ddb("delete_item", Key={"pk": {"S": f"lock#{svc}"}})
         if f"dns.{svc}.name" in env.outputs:
             ctx = DrillContext(env, "test-reset", (svc,), {svc: primary}, primary,
                                Mode.PLANNED, workdir)

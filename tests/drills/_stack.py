@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from georesil.cloud import Credentials, SiteClients, retry_policy
+from georesil.drills.control import ControlPlane
 from georesil.drills.environment import Environment
+from georesil.drills.safety import acquire_lock, release_lock
 from georesil.model import Topology, topology_from_dict
 from georesil.provision import outputs as keys
 from georesil.provision.outputs import StackOutputs
@@ -128,3 +131,16 @@ def mini_env(clients: SiteClients, tag: str) -> Environment:
     """A fresh stack for the mini topology, sharing ``clients`` (client creation is slow)."""
     return Environment(clients.topology, clients, build_stack(clients, clients.topology, tag),
                        FakeLab())
+
+
+def promote(cp: ControlPlane, service: str, site: str, run_id: str,
+            expect_epoch: int | None = None) -> None:
+    """Move ``service`` the way a drill does: take its lock, write the register, release."""
+    now = time.time()
+    acquire_lock(cp, service, run_id, now=now)
+    try:
+        cp.set_active(service, site, run_id=run_id, now=now,
+                      expect_epoch=cp.active(service).epoch if expect_epoch is None
+                      else expect_epoch)
+    finally:
+        release_lock(cp, service, run_id)

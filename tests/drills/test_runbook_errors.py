@@ -113,5 +113,8 @@ def test_a_non_mapping_is_refused() -> None:
 @pytest.mark.parametrize("path", sorted((ROOT / "runbooks").glob("*.yaml")),
                          ids=lambda p: p.name)
 def test_shipped_runbooks_are_valid(path: Path) -> None:
-    """Every runbook shipped in runbooks/ validates against the reference topology."""
-    assert load_runbook(path).method
+    """Every runbook shipped in runbooks/ validates against the reference topology (the
+    failback runbook with the parameters `drill failback` gives it)."""
+    params = ({"services": "model-store", "from": "tainan-ngcc", "to": "taipei-neihu"}
+              if path.stem == "failback" else {})
+    assert load_runbook(path, parameters=params).method

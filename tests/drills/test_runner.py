@@ -18,7 +18,7 @@ from georesil.drills.resume import resume_drill
 from georesil.drills.runner import run_drill
 from georesil.drills.safety import acquire_lock, read_lock
 from georesil.errors import SafetyViolation
-from tests.drills._stack import mini_topology
+from tests.drills._stack import mini_topology, promote
 
 PLANNED = """
 version: 1
@@ -183,8 +183,7 @@ def test_stop_condition_trips_the_drill(env: Environment, workdir: Path) -> None
 
 def test_wrong_starting_site_is_refused(env: Environment, workdir: Path) -> None:
     """A service not active at a from-site (already moved) is refused."""
-    ControlPlane(env.clients, env.outputs).set_active("store", "south", expect_epoch=0,
-                                                      run_id="earlier")
+    promote(ControlPlane(env.clients, env.outputs), "store", "south", "earlier")
     run = run_drill(_runbook(), env, workdir=workdir)
     assert run.status == "refused" and "not at a from-site" in (run.error or "")
 

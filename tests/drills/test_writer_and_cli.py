@@ -10,6 +10,7 @@ from georesil.cli.main import main
 from georesil.drills.control import ControlPlane
 from georesil.drills.environment import Environment
 from georesil.drills.writer import Writer
+from tests.drills._stack import promote
 
 RUNBOOKS = Path(__file__).parent.parent.parent / "runbooks"
 
@@ -28,8 +29,7 @@ def test_writer_follows_the_active_site(env: Environment, workdir: Path) -> None
     """After a switch in the control plane the writer writes to the new site's bucket."""
     writer = Writer(env.clients, env.outputs, "store", workdir=workdir)
     assert writer.write_once()["site"] == "north"
-    ControlPlane(env.clients, env.outputs).set_active("store", "south", expect_epoch=0,
-                                                      run_id="t")
+    promote(ControlPlane(env.clients, env.outputs), "store", "south", "t")
     entry = writer.write_once()
     assert (entry["site"], entry["bucket"]) == ("south", env.outputs.bucket("store", "south").name)
 
@@ -59,7 +59,7 @@ def test_plan_calls_no_cloud_api(monkeypatch: pytest.MonkeyPatch,
     ("runbook", "expected"),
     [
         ("storage-failback.yaml", (600, 0)),  # starts from Tainan as primary, not the model's
-        ("storage-failover-unplanned.yaml", (1800, 3600)),  # dataset-store: the async lag is lost
+        ("storage-failover-unplanned.yaml", (600, 900)),  # model-store: the async lag is lost
     ],
 )
 def test_plan_predicts_from_where_the_drill_starts(

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from georesil.drills import observe
 from georesil.drills.context import DrillContext
-from georesil.drills.probes import _stores
+from georesil.drills.probes import stores
 from georesil.drills.registry import StepArgs, action
 from georesil.drills.runbook import FROM, TO
 from georesil.errors import DrillInterrupted, InvalidInput
@@ -74,7 +74,7 @@ class SyncArgs(StepArgs):
 def mirror_sync(ctx: DrillContext, args: SyncArgs) -> dict[str, Any]:
     """Copy the objects the to-site lacks (georesil's mirror: moto never replicates)."""
     out = {}
-    for svc in _stores(ctx, args.service):
+    for svc in stores(ctx, args.service):
         src, dst = ctx.site(args.from_site, svc), ctx.site(args.to_site, svc)
         result = sync(ctx.topology.with_primary(svc, src), svc, ctx.clients,
                       observe.buckets_of(ctx, svc), to=dst, workers=args.workers,
@@ -103,7 +103,7 @@ def control_set_active_site(ctx: DrillContext, args: SetActiveArgs) -> dict[str,
         expect = ctx.site(args.expect, svc) if args.expect else None
         before = ctx.control.active(svc)
         record = ctx.control.set_active(svc, site, expect_epoch=ctx.epochs.get(svc, before.epoch),
-                                        run_id=ctx.run_id, expect_site=expect)
+                                        run_id=ctx.run_id, now=ctx.now(), expect_site=expect)
         ctx.epochs[svc] = record.epoch
         out[svc] = {"site": site, "previous": before.site, "epoch": record.epoch}
         if before.site != site:
@@ -168,15 +168,19 @@ def _change(verb: str, ctx: DrillContext, svc: str, site: str, role: str,
 
 
 class LabSiteArgs(StepArgs):
-    """``lab.kill_site`` / ``lab.revive_site``: ``site`` (default ``$from``: every from-site)."""
+    """``lab.kill_site`` / ``lab.revive_site``: ``site`` (default ``$from``: every from-site);
+    ``only_if: false`` makes the step do nothing (a parameterised runbook's switch)."""
 
     site_fields = ("site",)
     site: str = FROM
+    only_if: bool = True
 
 
 @action("lab.kill_site", LabSiteArgs, idempotent=True, lab_only=True)
 def lab_kill_site(ctx: DrillContext, args: LabSiteArgs) -> dict[str, Any]:
     """Take a lab site out for real: its endpoint refuses connections (the fault)."""
+    if not args.only_if:
+        return {"faults": [], "skipped": True}
     lab = _lab(ctx)
     faults = []
     for site in ctx.sites_for(args.site, None):
@@ -190,6 +194,8 @@ def lab_kill_site(ctx: DrillContext, args: LabSiteArgs) -> dict[str, Any]:
 @action("lab.revive_site", LabSiteArgs, idempotent=True, lab_only=True)
 def lab_revive_site(ctx: DrillContext, args: LabSiteArgs) -> dict[str, Any]:
     """Bring a lab site back with its data."""
+    if not args.only_if:
+        return {"revived": [], "skipped": True}
     lab = _lab(ctx)
     sites = ctx.sites_for(args.site, None)
     for site in sites:

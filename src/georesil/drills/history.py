@@ -24,7 +24,8 @@ from georesil.drills.journal import Journal, JournalView
 from georesil.drills.safety import drills_dir
 from georesil.errors import InvalidInput
 
-__all__ = ["HISTORY_KEYS", "drill_history", "journal_paths", "summarise"]
+__all__ = ["HISTORY_KEYS", "drill_history", "find_run", "history_of_directory",
+           "journal_paths", "summarise"]
 
 HISTORY_KEYS = ("run_id", "runbook", "mode", "status", "started_at", "rto_s", "rpo_s",
                 "rpo_objects", "rto_target_s", "rpo_target_s", "predicted_rto_s",
@@ -73,12 +74,58 @@ def summarise(view: JournalView) -> dict[str, Any]:
     }
 
 
+def _views(paths: list[Path]) -> list[JournalView]:
+    views = []
+    for path in paths:
+        try:
+            views.append(Journal.load(path))
+        except InvalidInput:  # not a journal (or unreadable): skipped
+            continue
+    return views
+
+
+def _history(paths: list[Path]) -> list[dict[str, Any]]:
+    entries = [summarise(view) for view in _views(paths)]
+    return sorted(entries, key=lambda e: (e["started_at"], e["run_id"]))
+
+
 def drill_history(workdir: str | Path = ".") -> list[dict[str, Any]]:
     """Every run in ``workdir``, oldest first (unreadable journals are skipped)."""
-    entries = []
-    for path in journal_paths(workdir):
-        try:
-            entries.append(summarise(Journal.load(path)))
-        except InvalidInput:
-            continue
-    return sorted(entries, key=lambda e: (e["started_at"], e["run_id"]))
+    return _history(journal_paths(workdir))
+
+
+def history_of_directory(directory: str | Path) -> list[dict[str, Any]]:
+    """The history held in ``directory``: a working directory (its ``.georesil/drills``), or
+    a directory of journals (``*.jsonl``, e.g. copied from CI).
+
+    Raises:
+        InvalidInput: ``directory`` is not a directory.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise InvalidInput(f"{str(root)!r} is not a directory of drill journals",
+                           path=str(root))
+    if drills_dir(root).is_dir():
+        return drill_history(root)
+    return _history([p for p in sorted(root.glob("*.jsonl")) if p.name != "index.jsonl"])
+
+
+def find_run(run_id: str, workdir: str | Path = ".") -> JournalView:
+    """The journal of run ``run_id`` (a unique prefix will do) in ``workdir``.
+
+    Raises:
+        InvalidInput: no such run, or the prefix names several.
+    """
+    views = _views(journal_paths(workdir))
+    found = [v for v in views if v.run_id == run_id] or [
+        v for v in views if v.run_id.startswith(run_id)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise InvalidInput(f"run id {run_id!r} is ambiguous: it starts "
+                           f"{', '.join(sorted(v.run_id for v in found))}; give more of it",
+                           run_id=run_id)
+    known = [v.run_id for v in views]
+    raise InvalidInput(f"no drill run {run_id!r} in {drills_dir(workdir)}; recorded runs: "
+                       f"{', '.join(known[-8:]) or 'none'} (see `georesil drill history`)",
+                       run_id=run_id)

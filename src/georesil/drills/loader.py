@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from georesil._read import RUNBOOK, read_text
+from georesil.drills.parameters import bind_parameters
 from georesil.drills.registry import Kind, StepArgs, StepDef, steps
 from georesil.drills.runbook import PLACEHOLDERS, Mode, RunbookDoc, StepSpec, Tolerance
 from georesil.errors import InputRefused, InvalidRunbook, InvalidTopology, Problem
@@ -70,6 +71,7 @@ class Runbook:
     path: Path | None
     topology: Topology
     sha256: str
+    parameters: Mapping[str, Any]
     stop_conditions: tuple[Step, ...]
     steady_state: tuple[Step, ...]
     method: tuple[Step, ...]
@@ -93,12 +95,14 @@ class Runbook:
         return min(self.topology.service(s).rpo_s for s in self.doc.services)
 
 
-def load_runbook(path: str | Path, topology: Topology | None = None) -> Runbook:
+def load_runbook(path: str | Path, topology: Topology | None = None,
+                 parameters: Mapping[str, str] | None = None) -> Runbook:
     """Load and validate a runbook file.
 
     Args:
         path: The runbook (YAML or JSON).
         topology: Use this topology instead of the one the runbook names (the lab's).
+        parameters: Values for the runbook's parameters (``--set NAME=VALUE``), as text.
 
     Raises:
         InvalidRunbook: every problem found, each with file, line and column.
@@ -114,12 +118,16 @@ def load_runbook(path: str | Path, topology: Topology | None = None) -> Runbook:
     except OSError as exc:
         raise InvalidRunbook([Problem(str(path), None, None, "", f"cannot read: {exc}")],
                              str(path)) from exc
-    return parse_runbook(text, str(path), topology=topology)
+    return parse_runbook(text, str(path), topology=topology, parameters=parameters)
 
 
-def parse_runbook(text: str, path: str | None = None, *,
-                  topology: Topology | None = None) -> Runbook:
-    """Parse and validate runbook text; ``path`` places messages and relative topologies."""
+def parse_runbook(text: str, path: str | None = None, *, topology: Topology | None = None,
+                  parameters: Mapping[str, str] | None = None) -> Runbook:
+    """Parse and validate runbook text; ``path`` places messages and relative topologies.
+
+    ``parameters`` bind the runbook's declared parameters (see
+    :mod:`georesil.drills.parameters`); the others take their defaults.
+    """
     try:
         root, locator = parse_document(text, path)
     except InvalidTopology as exc:  # the YAML parser speaks of topologies
@@ -128,13 +136,14 @@ def parse_runbook(text: str, path: str | None = None, *,
         raise InvalidRunbook([Problem(path, 1, 1, "", "a runbook is a mapping with 'version', "
                                       f"'name', 'services', 'method', ...; got "
                                       f"{kind_of(to_plain(root))}")], path)
-    return _Validator(to_plain(root), locator, path, topology).run()
+    return _Validator(to_plain(root), locator, path, topology, parameters or {}).run()
 
 
 class _Validator:
     def __init__(self, raw: dict[str, Any], locator: Locator, path: str | None,
-                 topology: Topology | None) -> None:
+                 topology: Topology | None, overrides: Mapping[str, str]) -> None:
         self.raw = raw
+        self.overrides = overrides
         self.locator = locator
         self.path = path
         self.topology = topology
@@ -142,13 +151,20 @@ class _Validator:
         self.registry = steps()
         self.arg_refs: list[tuple[list[str | int], StepDef, dict[str, Any]]] = []
 
-    def report(self, loc: Sequence[str | int], message: str, *, key: bool = False) -> None:
+    def report(self, loc: Sequence[str | int] | None, message: str, *,
+               key: bool = False) -> None:
+        if loc is None:  # the command line (--set), not the file
+            self.problems.append(Problem(self.path, None, None, "", message))
+            return
         line, col = self.locator.at(loc, key=key)
         self.problems.append(Problem(self.path, line, col, field_path(loc), message))
 
     def run(self) -> Runbook:
-        doc = self._document()
         topology = self._topology()
+        bound = bind_parameters(self.raw, self.overrides, topology, self.report)
+        if self.problems:  # a bad parameter would echo through every field it fills
+            raise InvalidRunbook(self.problems, self.path)
+        doc = self._document()
         resolved = {phase: self._steps(phase) for phase in PHASES}
         if topology is not None:
             self._references(topology, resolved)
@@ -159,7 +175,7 @@ class _Validator:
         kept = {p: tuple(s for s in resolved[p] if s is not None) for p in PHASES}
         return Runbook(doc, Path(self.path) if self.path else None, topology,
                        hashlib.sha256(json.dumps(self.raw, sort_keys=True).encode()).hexdigest(),
-                       kept["stop_conditions"], kept["steady_state"], kept["method"],
+                       bound, kept["stop_conditions"], kept["steady_state"], kept["method"],
                        kept["rollback"])
 
     # -- the document's shape --------------------------------------------------------------

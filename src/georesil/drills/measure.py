@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from georesil.analysis.impact import ServiceImpact, Status
 from georesil.analysis.reference import evaluate
 from georesil.drills import observe
 from georesil.drills.runbook import Mode
@@ -55,7 +56,8 @@ if TYPE_CHECKING:
     from georesil.drills.context import DrillContext
     from georesil.drills.loader import Runbook
 
-__all__ = ["Prediction", "RpoMeasurement", "measure_rpo", "predict", "recovered"]
+__all__ = ["Prediction", "RpoMeasurement", "ServicePrediction", "measure_rpo", "predict",
+           "recovered"]
 
 
 @dataclass(frozen=True)
@@ -192,38 +194,87 @@ def recovered(ctx: DrillContext, service: str, *, through_control_plane: bool = 
 
 
 @dataclass(frozen=True)
+class ServicePrediction:
+    """The analysis model's outcome for one service under the runbook's mode.
+
+    Attributes:
+        status: ``ok``, ``failover``, ``breach`` or ``down`` — judged against the service's
+            targets (the runbook's where it sets them) with the mode's data loss.
+        recovery_s: Predicted recovery time.
+        data_loss_s: Predicted data loss: 0 for a planned drill (writes frozen, mirror synced
+            before the switch), else the chosen secondary's lag.
+        rto_target_s / rpo_target_s: What the status was judged against.
+    """
+
+    service: str
+    from_site: str | None
+    to_site: str
+    status: str
+    serving_site: str | None
+    recovery_s: float | None
+    data_loss_s: float | None
+    rto_target_s: float
+    rpo_target_s: float
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Prediction:
     """The analysis model's recovery time and data loss when the from-sites fail."""
 
     rto_s: float | None
     rpo_s: float | None
-    services: dict[str, dict[str, Any]]
+    services: dict[str, ServicePrediction]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rto_s": self.rto_s, "rpo_s": self.rpo_s,
+                "services": {k: v.to_json() for k, v in self.services.items()}}
 
 
 def predict(runbook: Runbook) -> Prediction:
-    """Predicted RTO/RPO from :func:`georesil.analysis.reference.evaluate`.
+    """Predicted RTO/RPO per service from :func:`georesil.analysis.reference.evaluate`,
+    under the runbook's mode.
 
     The model is evaluated with the from-sites failed, each service's primary placed at its
     from-site first when it is not there already (a failback starts from the failed-over
     state: :meth:`Topology.with_primary`). A planned drill freezes writes and syncs the
-    mirror before it cuts over, so its predicted data loss is 0 whatever the lag.
+    mirror before it cuts over, so its predicted data loss is 0 whatever the lag, and its
+    status is judged again with that loss: within both targets it is ``failover``.
     """
     topology = runbook.topology
+    starts: dict[str, str | None] = {}
     for svc in runbook.doc.services:
         sites = {r.site for r in topology.service(svc).replicas}
         start = next((s for s in runbook.doc.from_sites if s in sites), None)
+        starts[svc] = start
         if start is not None:
             topology = topology.with_primary(svc, start)
     impact = evaluate(topology, FailureSet(sites=frozenset(runbook.doc.from_sites)))
-    graceful = runbook.doc.mode is Mode.PLANNED
-    per: dict[str, dict[str, Any]] = {}
-    for svc in runbook.doc.services:
-        out = impact.services[svc]
-        loss = 0.0 if graceful and out.data_loss_s is not None else out.data_loss_s
-        per[svc] = {"status": out.status.value, "serving_site": out.serving_site,
-                    "recovery_s": out.recovery_s, "data_loss_s": loss,
-                    "reason": out.reason + ("; planned: writes frozen and mirror synced first"
-                                            if graceful and out.data_loss_s else "")}
-    rto = [p["recovery_s"] for p in per.values() if p["recovery_s"] is not None]
-    rpo = [p["data_loss_s"] for p in per.values() if p["data_loss_s"] is not None]
+    per = {svc: _under_mode(runbook, svc, starts[svc], impact.services[svc])
+           for svc in runbook.doc.services}
+    rto = [p.recovery_s for p in per.values() if p.recovery_s is not None]
+    rpo = [p.data_loss_s for p in per.values() if p.data_loss_s is not None]
     return Prediction(max(rto) if rto else None, max(rpo) if rpo else None, per)
+
+
+def _under_mode(runbook: Runbook, service: str, start: str | None,
+                out: ServiceImpact) -> ServicePrediction:
+    spec = runbook.topology.service(service)
+    rto_target = runbook.doc.targets.rto_s if runbook.doc.targets.rto_s is not None \
+        else spec.rto_s
+    rpo_target = runbook.doc.targets.rpo_s if runbook.doc.targets.rpo_s is not None \
+        else spec.rpo_s
+    status, loss, reason = out.status, out.data_loss_s, out.reason
+    if runbook.doc.mode is Mode.PLANNED and loss is not None:
+        if loss:
+            reason += "; planned: writes frozen and mirror synced first, so no data loss"
+        loss = 0.0
+    if status in (Status.BREACH, Status.FAILOVER) and out.recovery_s is not None:
+        within = out.recovery_s <= rto_target and (loss or 0.0) <= rpo_target
+        status = Status.FAILOVER if within else Status.BREACH
+    return ServicePrediction(service, start, runbook.doc.to_site, status.value,
+                             out.serving_site, out.recovery_s, loss, rto_target, rpo_target,
+                             reason)

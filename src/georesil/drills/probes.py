@@ -17,7 +17,7 @@ from georesil.errors import InvalidInput
 from georesil.mirror import verify
 from georesil.model.schema import ServiceKind
 
-__all__ = ["ActiveSiteArgs", "EndpointArgs", "MirrorLagArgs", "ReadWriteArgs",
+__all__ = ["ActiveSiteArgs", "EndpointArgs", "MirrorLagArgs", "ReadWriteArgs", "stores",
            "ServingSiteArgs"]
 
 
@@ -34,7 +34,7 @@ class ReadWriteArgs(StepArgs):
 def s3_read_write(ctx: DrillContext, args: ReadWriteArgs) -> dict[str, Any]:
     """Write a canary object to the service's bucket at a site and read it back."""
     results = {svc: observe.canary_read_write(ctx, svc, ctx.site(args.site, svc))
-               for svc in _stores(ctx, args.service)}
+               for svc in stores(ctx, args.service)}
     return {"value": all(r["value"] for r in results.values()), "services": results}
 
 
@@ -52,7 +52,7 @@ class MirrorLagArgs(StepArgs):
 def mirror_lag(ctx: DrillContext, args: MirrorLagArgs) -> dict[str, Any]:
     """The mirror's verify as a probe: value = objects the to-site lacks (0 = in sync)."""
     out: dict[str, Any] = {}
-    for svc in _stores(ctx, args.service):
+    for svc in stores(ctx, args.service):
         src, dst = ctx.site(args.from_site, svc), ctx.site(args.to_site, svc)
         report = verify(ctx.topology.with_primary(svc, src), svc, ctx.clients,
                         observe.buckets_of(ctx, svc), to=dst, now=ctx.now())
@@ -123,13 +123,14 @@ def endpoint_reachable(ctx: DrillContext, args: EndpointArgs) -> dict[str, Any]:
     return {"value": all(healthy.values()), "sites": healthy}
 
 
-def _stores(ctx: DrillContext, service: str | None) -> list[str]:
-    """The object-storage services among those named (an error when there is none)."""
+def stores(ctx: DrillContext, service: str | None) -> list[str]:
+    """The object-storage services among those meant: the one named (an error when it is not
+    object storage), or those of the runbook's services that are (possibly none)."""
     named = ctx.services_for(service)
     found = [s for s in named if ctx.topology.service(s).kind is ServiceKind.OBJECT_STORAGE]
-    if not found:
-        raise InvalidInput(f"no object-storage service among {list(named)}; this step works "
-                           "on object storage", service=service)
+    if service is not None and not found:
+        raise InvalidInput(f"{service!r} is not object storage; this step works on object "
+                           "storage", service=service)
     return found
 
 

@@ -54,7 +54,8 @@ def resume_drill(journal_path: str | Path, env: Environment, *, clock: Clock | N
     """
     view = Journal.load(journal_path)
     _refuse_unless_resumable(view)
-    runbook = load_runbook(view.started["runbook"], topology=env.topology)
+    runbook = load_runbook(view.started["runbook"], topology=env.topology,
+                           parameters=_as_text(view.started.get("parameters") or {}))
     if runbook.sha256 != view.started.get("runbook_sha256"):
         raise _refusal(view, f"the runbook {view.started['runbook']} changed since the run "
                        "started; resume needs the same runbook")
@@ -82,6 +83,12 @@ def resume_drill(journal_path: str | Path, env: Environment, *, clock: Clock | N
             run_rollbacks(run)
             finish_run(run)
     return run
+
+
+def _as_text(bound: dict[str, Any]) -> dict[str, str]:
+    """Bound parameter values as ``--set`` would give them (lists comma-joined)."""
+    return {k: ",".join(v) if isinstance(v, list) else str(v).lower()
+            if isinstance(v, bool) else str(v) for k, v in bound.items() if v is not None}
 
 
 def _refuse_unless_resumable(view: JournalView) -> None:

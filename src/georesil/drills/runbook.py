@@ -17,12 +17,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from georesil.drills.parameters import ParamType
+
 __all__ = [
     "ACTIVE",
     "FROM",
     "PLACEHOLDERS",
     "TO",
     "Mode",
+    "ParameterSpec",
     "RollbackPolicy",
     "RollbackSpec",
     "RunbookDoc",
@@ -92,6 +95,14 @@ class Tolerance(_Model):
         return self
 
 
+class ParameterSpec(_Model):
+    """A declared runbook parameter (:mod:`georesil.drills.parameters` binds it)."""
+
+    type: ParamType = ParamType.STRING
+    default: Any = None
+    description: str | None = None
+
+
 class StepSpec(_Model):
     """One step: a registered probe or action with its arguments."""
 
@@ -142,6 +153,7 @@ class RunbookDoc(_Model):
     version: Literal[1]
     name: Id
     description: str | None = None
+    parameters: dict[Id, ParameterSpec] = Field(default_factory=dict)
     topology: str | None = None
     services: Annotated[tuple[str, ...], Field(min_length=1)]
     from_sites: Annotated[tuple[str, ...], Field(alias="from", min_length=1)]

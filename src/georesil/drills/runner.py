@@ -57,10 +57,14 @@ PAUSE_AFTER_ENV = "GEORESIL_DRILL_TEST_PAUSE_AFTER_STEP"
 # -- composing the phases ------------------------------------------------------------------
 def run_drill(runbook: Runbook, env: Environment, *, workdir: str | Path = ".",
               journal_path: str | Path | None = None, run_id: str | None = None,
-              clock: Clock | None = None, approve: Approver | None = None) -> DrillRun:
-    """Run ``runbook`` against ``env`` and return the finished run (see ``run.status``)."""
+              clock: Clock | None = None, approve: Approver | None = None,
+              failback_of: str | None = None) -> DrillRun:
+    """Run ``runbook`` against ``env`` and return the finished run (see ``run.status``).
+
+    ``failback_of`` names the run this one reverses (recorded in the journal).
+    """
     run = start_run(runbook, env, workdir=workdir, journal_path=journal_path, run_id=run_id,
-                    clock=clock, approve=approve)
+                    clock=clock, approve=approve, failback_of=failback_of)
     with bound_contextvars(run_id=run.run_id, drill=runbook.name), \
             run.stop.catching_signals():
         try:
@@ -86,7 +90,8 @@ def _run_phases(run: DrillRun, start_index: int) -> str:
 
 def start_run(runbook: Runbook, env: Environment, *, workdir: str | Path = ".",
               journal_path: str | Path | None = None, run_id: str | None = None,
-              clock: Clock | None = None, approve: Approver | None = None) -> DrillRun:
+              clock: Clock | None = None, approve: Approver | None = None,
+              failback_of: str | None = None) -> DrillRun:
     """Open the journal, take the locks, and record the world the drill starts from."""
     clock = clock or SystemClock()
     run_id = run_id or uuid.uuid4().hex[:12]
@@ -110,13 +115,25 @@ def start_run(runbook: Runbook, env: Environment, *, workdir: str | Path = ".",
         active = _starting_world(run)
     except SafetyViolation as exc:
         run.status, run.error = "refused", str(exc)
-    except GeoresilError as exc:  # e.g. the control site does not answer
-        run.status, run.error = "failed", f"cannot start: {exc}"
-    run.record("drill.started", **_started_fields(run, active, dict(ctx.epochs)))
+    except GeoresilError as exc:  # the witness does not answer: no drill without a register
+        run.status, run.error = "refused", _unreachable(run, exc)
+    run.record("drill.started", **_started_fields(run, active, dict(ctx.epochs)),
+               failback_of=failback_of)
     for info in locks:
         run.record("lock.acquired", service=info.service, run_id=run_id,
                    expires_at=info.expires_at)
     return run
+
+
+def _unreachable(run: DrillRun, exc: GeoresilError) -> str:
+    cp = run.ctx.control
+    try:
+        where = run.ctx.endpoint_url(cp.site) or cp.site
+    except GeoresilError:
+        where = cp.site
+    return (f"the control plane at {cp.site!r} ({where}) does not answer ({exc}); drills "
+            "refuse to start without the register and the locks — bring it back (in the lab: "
+            f"`georesil lab revive {cp.site}`) and run the drill again")
 
 
 def default_journal_path(workdir: Path, run_id: str, ts: float) -> Path:
@@ -150,10 +167,12 @@ def _starting_world(run: DrillRun) -> dict[str, str | None]:
         elif doc.mode is Mode.TEST and len(doc.from_sites) == 1:
             ctx.from_sites[svc] = doc.from_sites[0]
         else:
+            back = (f"fail it back with `georesil drill failback {record.by}`"
+                    if record.by else "see `georesil drill history`")
             raise SafetyViolation(
                 f"{svc} is active at {record.site!r}, not at a from-site of the runbook "
-                f"({', '.join(doc.from_sites)}); it may already have been moved — run the "
-                "failback runbook or check `georesil drill history`", service=svc,
+                f"({', '.join(doc.from_sites)}); it was moved by {record.by or 'provisioning'}"
+                f" — {back}, or give the runbook `--set from={record.site}`", service=svc,
                 site=record.site)
     return active
 
@@ -163,12 +182,12 @@ def _started_fields(run: DrillRun, active: dict[str, Any], epochs: dict[str, int
     rb = run.runbook
     try:
         pred = measure.predict(rb)
-        predicted: dict[str, Any] = {"rto_s": pred.rto_s, "rpo_s": pred.rpo_s,
-                                     "services": pred.services}
+        predicted: dict[str, Any] = pred.to_json()
     except GeoresilError as exc:  # the analysis cannot say: record why
         predicted = {"rto_s": None, "rpo_s": None, "error": str(exc)}
     return {"run_id": run.run_id, "runbook": str(rb.path.resolve()) if rb.path else None,
-            "runbook_sha256": rb.sha256, "name": rb.name, "mode": rb.doc.mode.value,
+            "runbook_sha256": rb.sha256, "parameters": dict(rb.parameters), "name": rb.name,
+            "mode": rb.doc.mode.value,
             "services": list(rb.doc.services), "from_sites": dict(run.ctx.from_sites),
             "to_site": rb.doc.to_site,
             "targets": {"rto_s": rb.rto_target_s, "rpo_s": rb.rpo_target_s},
@@ -201,7 +220,7 @@ def run_method(run: DrillRun, start_index: int = 0) -> str:
         reason = run.stop.reason
         if reason is not None:
             run.record("drill.interrupted", reason=reason, before_step=step.id)
-            return "aborted" if reason == "abort" else "interrupted"
+            return _stopped(run, reason, f"before step {step.id!r}")
         broken = _check_invariant(run, f"before step {step.id!r}", renew=True)
         if broken:
             return broken
@@ -216,7 +235,7 @@ def run_method(run: DrillRun, start_index: int = 0) -> str:
         reason = run.stop.reason
         if outcome.status != "succeeded" and reason is not None:  # e.g. a wait cut short
             run.record("drill.interrupted", reason=reason, during_step=step.id)
-            return "aborted" if reason == "abort" else "interrupted"
+            return _stopped(run, reason, f"during step {step.id!r}")
         if outcome.status == "failed":
             run.error = outcome.error
             return "failed"
@@ -228,6 +247,13 @@ def run_method(run: DrillRun, start_index: int = 0) -> str:
             return broken
         _test_hooks(run, step)
     return _await_recovery(run)
+
+
+def _stopped(run: DrillRun, reason: str, where: str) -> str:
+    """Record why the drill stopped (an abort request or a signal); its status."""
+    by = "`georesil drill abort`" if reason == "abort" else reason
+    run.error = f"stopped by {by} {where}"
+    return "aborted" if reason == "abort" else "interrupted"
 
 
 def _check_invariant(run: DrillRun, where: str, *, renew: bool = False) -> str | None:
@@ -267,9 +293,11 @@ def _await_recovery(run: DrillRun) -> str:
             return "completed"
         if run.ctx.now() >= deadline or not run.ctx.sleep(0.2):
             pending = [s for s in run.runbook.doc.services if s not in run.recovered_ts]
+            if run.stop.reason is not None:
+                return _stopped(run, run.stop.reason, "while waiting for recovery")
             run.error = (f"not recovered within {run.runbook.doc.recovery_timeout_s:g} s: "
                          f"{', '.join(pending)}")
-            return "failed" if run.stop.reason is None else "interrupted"
+            return "failed"
 
 def _test_hooks(run: DrillRun, step: Step) -> None:
     number = str(step.index + 1)
@@ -317,6 +345,8 @@ def finish_run(run: DrillRun) -> None:
     """Release the locks, write ``drill.finished`` and the summary log line."""
     if run.status == "running":
         run.status = "failed"
+    if run.method_ts is not None:
+        _verify_control_plane(run)
     for svc in run.runbook.doc.services:  # conditional on our run id: never another's lock
         try:
             safety.release_lock(run.ctx.control, svc, run.run_id)
@@ -329,6 +359,34 @@ def finish_run(run: DrillRun) -> None:
                                                       "duration_s", "split_brain")})
     run.journal.close()
     safety.unregister_running(run.ctx.workdir, run.run_id)
+
+
+def _verify_control_plane(run: DrillRun, attempts: int = 3) -> None:
+    """The control plane after the drill, for the record: consistent, split, or unknown.
+
+    A control plane that cannot be read after the method started is recorded as a split
+    brain (fail safe: nobody may assume one site serves) until ``drill repair`` shows the
+    register and the parameter agree.
+    """
+    services = run.runbook.doc.services
+    for attempt in range(attempts):
+        try:
+            run.control_plane = safety.control_plane_state(run.ctx.control, services)
+            safety.check_split_brain(run.ctx.control, services, "after the drill")
+            return
+        except SafetyViolation as exc:
+            _unsafe(run, exc)
+            return
+        except GeoresilError as exc:
+            if attempt + 1 < attempts:
+                run.ctx.clock.sleep(1.0)
+                continue
+            run.split_brain = True
+            run.control_plane = {"unreachable": str(exc)}
+            fix = " ".join(f"`georesil drill repair {svc}`" for svc in services)
+            run.error = (f"{run.error + '; ' if run.error else ''}the control plane could not "
+                         f"be read after the drill ({exc}): treat it as split until {fix} "
+                         "shows register and parameter agree")
 
 
 def _summary(run: DrillRun) -> dict[str, Any]:
@@ -346,6 +404,7 @@ def _summary(run: DrillRun) -> dict[str, Any]:
                      for s in run.runbook.doc.services},
         "duration_s": round(run.ctx.now() - run.started_ts, 3),
         "split_brain": run.split_brain,
+        "control_plane": run.control_plane,
         "rolled_back": run.rolled_back,
         "rollback_failed": run.rollback_failed,
         "error": run.error,
@@ -353,14 +412,17 @@ def _summary(run: DrillRun) -> dict[str, Any]:
 
 
 def raise_for_status(run: DrillRun) -> None:
-    """Raise the :class:`DrillError` that matches a run that did not complete."""
-    if run.status == "completed" and not run.rollback_failed:
+    """Raise the :class:`DrillError` that matches a run that did not complete; its message
+    always says why after the colon and names what to do next."""
+    if run.status == "completed" and not run.rollback_failed and not run.split_brain:
         return
-    message = f"drill {run.runbook.name} ({run.run_id}) {run.status}: {run.error or ''}".strip()
+    outcome = run.outcome()
+    message = outcome.message
+    if run.split_brain:
+        raise SafetyViolation(message, run_id=run.run_id, state=run.control_plane)
     if run.rollback_failed:
-        raise RollbackFailed(message + "; a rollback step failed: the world may be in between",
-                             run_id=run.run_id)
-    if run.status in ("refused",) or run.split_brain:
+        raise RollbackFailed(message, run_id=run.run_id)
+    if run.status == "refused":
         raise SafetyViolation(message, run_id=run.run_id)
     if run.status in ("aborted", "interrupted"):
         raise DrillInterrupted(message, run_id=run.run_id)

@@ -1,7 +1,8 @@
 """Safety: the drill lock, the split-brain invariant, and the ways to stop a drill.
 
-- **Lock** per service: a conditional put of ``lock#SERVICE`` in the control table with the
-  owner (host and pid), the run id and an expiry. It succeeds when there is no lock, when the
+- **Lock** per service: a conditional update of the service's register item
+  (:mod:`georesil.drills.control`) with the owner (host and pid), the run id, its journal and
+  an expiry. It succeeds when there is no lock, when the
   lock has expired (a stale lock is taken over only then), or when it is this run's own lock
   (a resumed run keeps its run id). Otherwise :class:`SafetyViolation` names the holder's run.
 - **Split-brain invariant**: at every step boundary each service is active at one site at most
@@ -20,16 +21,13 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from georesil._atomic import write_atomic
 from georesil._process import pid_alive as _alive
-from georesil.drills.control import ControlPlane
-from georesil.errors import CloudError, InvalidInput, SafetyViolation
-from georesil.provision.outputs import CONTROL_HASH_KEY
+from georesil.drills.control import ControlPlane, LockInfo
+from georesil.errors import InvalidInput, SafetyViolation
 
 __all__ = [
     "DEFAULT_LOCK_TTL_S",
@@ -38,8 +36,10 @@ __all__ = [
     "abort_requested",
     "acquire_lock",
     "check_split_brain",
+    "control_plane_state",
     "drills_dir",
-    "lock_key",
+    "holder_running",
+    "owner_id",
     "read_lock",
     "register_running",
     "release_lock",
@@ -50,11 +50,6 @@ __all__ = [
 
 #: Seconds a lock lives unless renewed; the runner renews it at every step boundary.
 DEFAULT_LOCK_TTL_S = 600.0
-_CONDITION_FAILED = "ConditionalCheckFailedException"
-
-
-def lock_key(service: str) -> str:
-    return f"lock#{service}"
 
 
 def drills_dir(workdir: str | Path = ".") -> Path:
@@ -62,32 +57,14 @@ def drills_dir(workdir: str | Path = ".") -> Path:
     return (Path(workdir) / ".georesil" / "drills").resolve()
 
 
-@dataclass(frozen=True)
-class LockInfo:
-    """Who holds a service's drill lock."""
-
-    service: str
-    run_id: str
-    owner: str
-    expires_at: float
-    journal: str | None = None
-
-    def describe(self) -> str:
-        when = datetime.fromtimestamp(self.expires_at, UTC).isoformat(timespec="seconds")
-        return f"run {self.run_id} (owner {self.owner}, expires {when})"
-
-
 def owner_id() -> str:
+    """``host:pid`` of this process, as locks record it."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def read_lock(cp: ControlPlane, service: str) -> LockInfo | None:
     """The current lock on ``service``, expired or not; ``None`` when there is none."""
-    item = cp.item(lock_key(service))
-    if not item:
-        return None
-    return LockInfo(service, str(item["run_id"]), str(item.get("owner", "?")),
-                    float(item.get("expires_at", 0)), item.get("journal"))
+    return cp.read_lock(service)
 
 
 def acquire_lock(cp: ControlPlane, service: str, run_id: str, *, now: float,
@@ -95,45 +72,50 @@ def acquire_lock(cp: ControlPlane, service: str, run_id: str, *, now: float,
     """Take (or renew) the drill lock on ``service`` for ``run_id``.
 
     Raises:
-        SafetyViolation: another run holds an unexpired lock; ``holder`` is its run id.
+        SafetyViolation: another run holds an unexpired lock; ``holder`` is its run id and
+            the message names a command that works: ``drill abort`` while the holder runs,
+            ``drill repair`` when its process is gone.
     """
     info = LockInfo(service, run_id, owner_id(), now + ttl_s, journal)
-    item = {CONTROL_HASH_KEY: {"S": lock_key(service)}, "run_id": {"S": run_id},
-            "owner": {"S": info.owner}, "expires_at": {"N": repr(info.expires_at)}}
-    if journal:
-        item["journal"] = {"S": journal}
+    if cp.try_lock(service, run_id, owner=info.owner, now=now, expires_at=info.expires_at,
+                   journal=journal):
+        return info
+    holder = cp.read_lock(service)
+    who = holder.describe() if holder else "another run"
+    rid = holder.run_id if holder else "RUN_ID"
+    if holder is not None and holder_running(holder):
+        what = (f"wait for it to finish, or stop it with `georesil drill abort --run-id "
+                f"{rid}`")
+    else:
+        what = (f"its process is gone: continue it with `georesil drill resume "
+                f"{holder.journal}` or release the lock with `georesil drill repair {service}`"
+                if holder is not None and holder.journal and _resumable(holder.journal)
+                else f"its run is over: release the lock with `georesil drill repair "
+                f"{service}`")
+    raise SafetyViolation(f"{service}: another drill holds the lock: {who}; {what}",
+                          service=service, holder=holder.run_id if holder else None)
+
+
+def holder_running(lock: LockInfo) -> bool:
+    """Whether the run holding ``lock`` is alive (its process, on this host, runs)."""
+    host, _, pid = lock.owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another host: it cannot be checked from here, so assume it runs
+    return _alive(int(pid))
+
+
+def _resumable(journal: str) -> bool:
+    """A journal with no ``drill.finished`` (the run crashed)."""
     try:
-        cp.ddb(
-            "put_item", idempotent=False, Item=item,
-            ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR run_id = :rid",
-            ExpressionAttributeValues={":now": {"N": repr(now)}, ":rid": {"S": run_id}},
-        )
-    except CloudError as exc:
-        if getattr(exc, "code", None) != _CONDITION_FAILED:
-            raise
-        holder = read_lock(cp, service)
-        who = holder.describe() if holder else "another run"
-        raise SafetyViolation(
-            f"{service}: another drill holds the lock: {who}; wait for it to finish, stop it "
-            f"with `georesil drill abort --run-id {holder.run_id if holder else '...'}`, or — "
-            "if its process died — continue it with `georesil drill resume "
-            f"{(holder.journal if holder else None) or 'JOURNAL'}`",
-            service=service, holder=holder.run_id if holder else None,
-        ) from exc
-    return info
+        text = Path(journal).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return '"event": "drill.finished"' not in text
 
 
 def release_lock(cp: ControlPlane, service: str, run_id: str) -> bool:
     """Release ``run_id``'s lock on ``service``; ``False`` when it was not ours (any more)."""
-    try:
-        cp.ddb("delete_item", Key={CONTROL_HASH_KEY: {"S": lock_key(service)}},
-               ConditionExpression="run_id = :rid",
-               ExpressionAttributeValues={":rid": {"S": run_id}})
-    except CloudError as exc:
-        if getattr(exc, "code", None) != _CONDITION_FAILED:
-            raise
-        return False
-    return True
+    return cp.release_lock(service, run_id)
 
 
 def active_sites(cp: ControlPlane, services: Iterable[str]) -> dict[str, list[str]]:
@@ -153,12 +135,26 @@ def check_split_brain(cp: ControlPlane, services: Iterable[str],
     if split:
         listed = "; ".join(f"{svc} at {', '.join(map(repr, sites))}"
                            for svc, sites in split.items())
+        fix = " ".join(f"`georesil drill repair {svc}`" for svc in split)
         raise SafetyViolation(
             f"split brain {where}: {listed} — two sites are active for one service in the "
-            "control plane; the drill stops and rolls back",
+            f"control plane (register and serving-site parameter disagree); make them agree "
+            f"with {fix}",
             split=split, where=where, split_brain=True,
         )
     return seen
+
+
+def control_plane_state(cp: ControlPlane, services: Iterable[str]) -> dict[str, Any]:
+    """The exact state of each service's control-plane entry, for the record."""
+    out: dict[str, Any] = {}
+    for svc in services:
+        record = cp.active(svc)
+        lock = cp.read_lock(svc)
+        out[svc] = {"register": record.site, "epoch": record.epoch, "by": record.by,
+                    "parameter": cp.parameter_site(svc),
+                    "lock": lock.run_id if lock else None}
+    return out
 
 
 # -- stopping a drill -------------------------------------------------------------------------
