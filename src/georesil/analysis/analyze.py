@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 
 from georesil.analysis._sweep import MAX_SETS, Progress, sweep
+from georesil.analysis.control_plane import ControlPlaneFinding, control_plane_findings
 from georesil.analysis.cut_sets import minimal_cut_sets
 from georesil.analysis.impact import Impact
 from georesil.analysis.kernel import compile_topology
@@ -44,6 +45,7 @@ class Analysis:
     nk: tuple[NkEntry, ...]
     scenarios: Mapping[str, Impact]
     network: NetworkAnalysis | None = None
+    control_plane: tuple[ControlPlaneFinding, ...] = ()
 
     @property
     def exact(self) -> bool:
@@ -61,6 +63,7 @@ class Analysis:
             "nk": [e.to_json() for e in self.nk],
             "scenarios": {sid: impact.to_json() for sid, impact in self.scenarios.items()},
             "network": None if self.network is None else self.network.to_json(),
+            "control_plane": [f.to_json() for f in self.control_plane],
         }
 
 
@@ -108,6 +111,7 @@ def analyze(topology: Topology, max_order: int = 2, top: int = 20, *,
         scenarios={sid: run_scenario(topology, sid) for sid in topology.scenarios},
         network=network_analysis(topology, max_order, top)
         if network or not with_services else None,
+        control_plane=tuple(control_plane_findings(topology)),
     )
     log.info("analysis.finished", topology=topology.name, max_order=max_order,
              sets=sum(len(level.combos) for level in result.levels),
