@@ -91,7 +91,7 @@ def test_analyze_json_has_every_section(capsys, topo_file) -> None:  # type: ign
     data = json.loads(out)
     assert code == 0
     assert list(data) == ["exact", "spofs", "cut_sets", "shared_risks", "region_cuts", "nk",
-                          "scenarios", "network"]
+                          "scenarios", "network", "control_plane"]
     assert data["cut_sets"]["dns"] == [["site:north", "site:south"]]
     assert {"element": "srlg:west", "down": [], "breach": []} not in data["shared_risks"]
 
