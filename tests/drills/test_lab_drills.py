@@ -164,7 +164,7 @@ def test_abort_from_another_process_rolls_back_to_the_start(lab: Path) -> None:
     journal.unlink(missing_ok=True)
     proc = drill_process(lab, "run", str(RUNBOOKS / "storage-failover-planned.yaml"), "--yes",
                          "--journal", str(journal), env={PAUSE_AFTER_ENV: "5:60"})
-    wait_for_event(journal, succeeded("point-dns-at-tainan"))
+    wait_for_event(journal, succeeded("point-dns-at-to-site"))
     aborter = drill_process(lab, "abort")
     assert aborter.communicate(timeout=60)[0].startswith("abort requested")
     out, _ = proc.communicate(timeout=120)
