@@ -21,9 +21,10 @@
     │   ├── Unavailable
     │   ├── AccessDenied
     │   └── NotFound
-    └── ProvisionError                 provisioning failed or a policy check failed (exit code 3)
-        ├── PolicyViolation
-        └── ToolMissing                a required tool (the Pulumi CLI) is absent (exit code 2)
+    ├── ProvisionError                 provisioning failed or a policy check failed (exit code 3)
+    │   ├── PolicyViolation
+    │   └── ToolMissing                a required tool (the Pulumi CLI) is absent (exit code 2)
+    └── Interrupted                    a workflow stopped by Ctrl-C or SIGTERM (exit code 130)
 
 Exceptions carry their context as keyword attributes so that the CLI and the logs never parse
 message strings.
@@ -40,6 +41,7 @@ __all__ = [
     "CloudError",
     "DrillError",
     "DrillInterrupted",
+    "Interrupted",
     "GeoresilError",
     "InvalidHazard",
     "InvalidInput",
@@ -231,3 +233,10 @@ class ToolMissing(ProvisionError):
     """A required external tool is not installed."""
 
     exit_code = 2
+
+
+class Interrupted(GeoresilError):
+    """A workflow (e.g. ``georesil demo``) stopped by Ctrl-C or SIGTERM; the message names
+    the drill run in flight and what to do next."""
+
+    exit_code = 130

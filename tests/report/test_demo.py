@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from georesil.app import DemoSettings, find_runbook, run_demo
+from georesil.app import DemoSettings, run_demo
 from georesil.drills import load_runbook
+from georesil.drills.catalog import find_runbook
 from georesil.errors import InvalidInput
 from georesil.lab.state import load_state
 
@@ -65,7 +66,7 @@ def test_failed_stage_still_takes_the_lab_down(tmp_path: Path) -> None:
     """A drill stage that fails after the lab is up leaves no server process behind."""
     work = tmp_path / "demo"
     settings = DemoSettings(trials=6400, years=100, runbooks=("no-such-runbook",))
-    with pytest.raises(InvalidInput, match="runbook 'no-such-runbook' is not shipped"):
+    with pytest.raises(InvalidInput, match="no runbook named 'no-such-runbook'"):
         run_demo(work, settings=settings)
     assert load_state(work) is None
     assert _processes_mentioning(str(work)) == []

@@ -8,7 +8,7 @@ analysis, simulations, drill history), and the wiring of a local lab for a workf
 
 from __future__ import annotations
 
-from georesil.app.demo import DemoDrill, DemoResult, DemoSettings, find_runbook, run_demo
+from georesil.app.demo import DemoDrill, DemoResult, DemoSettings, run_demo
 from georesil.app.environment import LabSettings, LabWorld, close_lab, open_lab
 from georesil.app.report import Stage, collect_inputs, drill_evidence, report_inputs
 
@@ -22,7 +22,6 @@ __all__ = [
     "close_lab",
     "collect_inputs",
     "drill_evidence",
-    "find_runbook",
     "open_lab",
     "report_inputs",
     "run_demo",

@@ -10,12 +10,17 @@ into the report; each runbook is loaded once; the lab state is read once, by
 
 Each stage is a function named after it; :func:`run_demo` runs them in order, shows one
 progress line per stage, and always takes the lab down — on success, on error and on Ctrl-C —
-so no server process outlives the demo.
+so no server process outlives the demo. Ctrl-C or SIGTERM during a drill lets the drill roll
+back (the drill runner turns the signal into a stop request), then the demo stops: no further
+stage, the lab taken down, no report, :class:`~georesil.errors.Interrupted` (exit 130) naming
+the drill's run id and what to do next. Outside a drill the signal ends the demo the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,16 +33,17 @@ from georesil.analysis import Analysis, analyze
 from georesil.app.environment import LabSettings, LabWorld, close_lab, open_lab
 from georesil.app.report import drill_evidence, report_inputs
 from georesil.drills import Runbook, load_runbook
+from georesil.drills.catalog import find_runbook
+from georesil.drills.run_state import DrillRun
 from georesil.drills.runbook import Mode
 from georesil.drills.runner import run_drill
-from georesil.drills.state import DrillRun
 from georesil.drills.writer import Writer
-from georesil.errors import InvalidInput
+from georesil.errors import Interrupted
 from georesil.model import Topology, load_topology
 from georesil.report import write_report
 from georesil.risk import AnnualResult, SnapshotResult, simulate_snapshot, simulate_years
 
-__all__ = ["DemoDrill", "DemoResult", "DemoSettings", "find_runbook", "run_demo"]
+__all__ = ["DemoDrill", "DemoResult", "DemoSettings", "run_demo"]
 
 log = structlog.get_logger(__name__)
 
@@ -89,22 +95,6 @@ class DemoResult:
     report_html: Path
     drills: tuple[DemoDrill, ...] = ()
     timings_s: dict[str, float] = field(default_factory=dict)
-
-
-def find_runbook(name: str) -> Path:
-    """A shipped runbook by name: ``runbooks/NAME.yaml`` of the package or the source tree.
-
-    Raises:
-        InvalidInput: no such runbook is shipped.
-    """
-    here = Path(__file__).resolve()
-    candidates = [here.parents[1] / "data" / "runbooks" / f"{name}.yaml",  # installed
-                  here.parents[3] / "runbooks" / f"{name}.yaml"]  # source checkout
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise InvalidInput(f"runbook {name!r} is not shipped with this installation; looked in "
-                       + ", ".join(str(p.parent) for p in candidates), value=name)
 
 
 class _Stages:
@@ -171,9 +161,11 @@ def run_demo(directory: Path, *, console: Console | None = None,
         snapshot = simulate_snapshot(topology, settings.trials, settings.seed)
         annual = simulate_years(topology, settings.years, settings.seed)
     try:
-        with stages.stage("lab_up", "starting the lab (one S3/DynamoDB server per site)"):
+        with _sigterm_as_interrupt(), \
+                stages.stage("lab_up", "starting the lab (one S3/DynamoDB server per site)"):
             world = open_lab(topology, directory, settings.lab)
-        runs = _drills(stages, world, settings)
+        with _sigterm_as_interrupt():
+            runs = _drills(stages, world, settings)
     finally:
         with stages.stage("lab_down", "stopping the lab"):
             close_lab(directory)
@@ -194,7 +186,37 @@ def _drills(stages: _Stages, world: LabWorld, settings: DemoSettings) -> tuple[D
                    if runbook.doc.mode is Mode.UNPLANNED else _run(runbook, world))
             runs.append(_outcome(stages, run))
             note(runs[-1].status)
+        _stop_if_interrupted(run)
     return tuple(runs)
+
+
+def _stop_if_interrupted(run: DrillRun) -> None:
+    """A signal stopped the drill (it rolled back): the demo stops too, saying which run."""
+    outcome = run.outcome()
+    if outcome.interrupted:
+        raise Interrupted(f"demo interrupted during drill {outcome.runbook} (run "
+                          f"{outcome.run_id}): {outcome.reason}; the drill rolled back, the "
+                          "lab is down and no report was written — see `georesil drill "
+                          f"history` in the demo directory, or run `georesil demo` again",
+                          run_id=outcome.run_id)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the demo like Ctrl-C (KeyboardInterrupt), so the lab is taken down; a
+    drill in flight overrides this with its own stop flag for its duration."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _describe(runbook: Runbook) -> str:

@@ -1,7 +1,7 @@
 """Wiring a local lab for a workflow: start it once, and build everything from that one state.
 
 :func:`open_lab` starts (or replaces) the lab and returns a :class:`LabWorld`: the recorded
-:class:`~georesil.lab.LabState` and a drill :class:`~georesil.drills.context.Environment`
+:class:`~georesil.lab.LabState` and a drill :class:`~georesil.drills.Environment`
 built from it and from the topology already in memory — the state file is read once and the
 topology is never dumped and parsed back. Settings are passed in explicitly; nothing here
 reads or writes ``os.environ``.
@@ -14,8 +14,8 @@ from functools import partial
 from pathlib import Path
 
 from georesil.cloud import Credentials, SiteClients, retry_policy
-from georesil.drills._lab import WorkdirLab
-from georesil.drills.context import Environment
+from georesil.drills import Environment
+from georesil.drills.environment import WorkdirLab
 from georesil.lab import LabState, lab_down, lab_up
 from georesil.model import Topology
 from georesil.provision.outputs import StackOutputs

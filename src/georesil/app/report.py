@@ -13,9 +13,7 @@ from pathlib import Path
 
 from georesil.advice import advise
 from georesil.analysis import Analysis, analyze
-from georesil.drills.history import drill_history, summarise
-from georesil.drills.journal import Journal
-from georesil.drills.safety import drills_dir
+from georesil.drills.history import drill_history, history_of_directory
 from georesil.errors import InvalidInput
 from georesil.model import Topology
 from georesil.report.inputs import DrillEvidence, ReportInputs
@@ -84,17 +82,7 @@ def drill_evidence(journals: Path | None = None,
     if not journals.is_dir():
         raise InvalidInput(f"--journals: {str(journals)!r} is not a directory",
                            field="journals", value=str(journals))
-    if drills_dir(journals).is_dir():
-        return _evidence(drill_history(journals))
-    entries = []
-    for path in sorted(journals.glob("*.jsonl")):
-        if path.name == "index.jsonl":
-            continue
-        try:
-            entries.append(summarise(Journal.load(path)))
-        except InvalidInput:  # not a journal: skipped, as drill history does
-            continue
-    return _evidence(entries)
+    return _evidence(history_of_directory(journals))
 
 
 def _evidence(records: list[dict[str, object]]) -> tuple[DrillEvidence, ...]:
