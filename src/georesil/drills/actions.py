@@ -123,7 +123,8 @@ class DnsArgs(StepArgs):
 
 @action("dns.set_primary", DnsArgs, idempotent=True)
 def dns_set_primary(ctx: DrillContext, args: DnsArgs) -> dict[str, Any]:
-    """UPSERT the failover records: PRIMARY to the site, SECONDARY to the previous primary."""
+    """Make the site first in the failover chain (the others keep their order), in one
+    ``ChangeResourceRecordSets`` batch; nothing when it already is first."""
     out = {}
     for svc in ctx.services_for(args.service):
         if not observe.has_dns(ctx, svc):
@@ -131,40 +132,67 @@ def dns_set_primary(ctx: DrillContext, args: DnsArgs) -> dict[str, Any]:
         site = ctx.site(args.site, svc)
         records = observe.failover_records(ctx, svc)
         if records.primary == site:
-            out[svc] = {"primary": site, "changed": False}
+            out[svc] = {"primary": site, "chain": list(records.chain), "changed": False}
             continue
-        secondary = records.primary or records.secondary
-        changes = [_change("UPSERT", ctx, svc, site, "PRIMARY", records)]
-        if secondary and secondary != site:
-            changes.append(_change("UPSERT", ctx, svc, secondary, "SECONDARY", records))
-        keep = {f"{svc}-{site}", f"{svc}-{secondary}"}
-        changes += [{"Action": "DELETE", "ResourceRecordSet": r} for r in records.raw
-                    if r.get("SetIdentifier") not in keep]
+        order = [site, *(s for s in records.chain if s != site)]
+        changes = _rewrite_chain(ctx, svc, records, order)
         ctx.clients.call(ctx.control.site, "route53", "change_resource_record_sets",
                          HostedZoneId=records.zone_id,
                          ChangeBatch={"Comment": f"georesil drill {ctx.run_id}",
                                       "Changes": changes})
-        out[svc] = {"primary": site, "secondary": secondary, "changed": True}
+        out[svc] = {"primary": site, "secondary": order[1] if len(order) > 1 else None,
+                    "chain": order, "changed": True}
     return {"services": out}
 
 
-def _change(verb: str, ctx: DrillContext, svc: str, site: str, role: str,
-            records: observe.FailoverRecords) -> dict[str, Any]:
-    existing = next((r for r in records.raw if r.get("SetIdentifier") == f"{svc}-{site}"), None)
+def _rewrite_chain(ctx: DrillContext, svc: str, records: observe.FailoverRecords,
+                   order: list[str]) -> list[dict[str, Any]]:
+    """The changes that make the chain over ``records.names`` follow ``order``: name i's
+    PRIMARY is ``order[i]``; its SECONDARY an alias to name i+1, or the last site."""
+    names = list(records.names)
+    first, _, zone = names[0].partition(".")
+    while len(names) < max(1, len(order) - 1):  # a site new to the chain needs one more link
+        names.append(f"{first}-failover-{len(names)}.{zone}")
+    names = names[:max(1, len(order) - 1)]
+    wanted: list[dict[str, Any]] = []
+    for level, name in enumerate(names):
+        wanted.append(_site_record(ctx, svc, order[level], name, "PRIMARY", records))
+        rest = order[level + 1:]
+        if rest and level + 1 < len(names):
+            alias = next((r for r in records.raw if "AliasTarget" in r), None)
+            wanted.append({"Name": name, "Type": wanted[-1]["Type"],
+                           "SetIdentifier": f"{svc}-{rest[0]}", "Failover": "SECONDARY",
+                           "AliasTarget": {"HostedZoneId": (alias or {}).get(
+                               "AliasTarget", {}).get("HostedZoneId", records.zone_id),
+                               "DNSName": names[level + 1], "EvaluateTargetHealth": True}})
+        elif rest:
+            wanted.append(_site_record(ctx, svc, rest[0], name, "SECONDARY", records))
+    keep = {(w["Name"], w["SetIdentifier"]) for w in wanted}
+    stale = [{"Action": "DELETE", "ResourceRecordSet": r} for r in records.raw
+             if (r["Name"].rstrip(".").lower(), r.get("SetIdentifier")) not in keep]
+    return stale + [{"Action": "UPSERT", "ResourceRecordSet": w} for w in wanted]
+
+
+def _site_record(ctx: DrillContext, svc: str, site: str, name: str, role: str,
+                 records: observe.FailoverRecords) -> dict[str, Any]:
+    """A failover record for ``site`` at ``name``: a copy of its existing record anywhere in
+    the chain, else one pointing at the site's endpoint host."""
+    existing = next((r for r in records.raw if r.get("SetIdentifier") == f"{svc}-{site}"
+                     and "AliasTarget" not in r), None)
     if existing is not None:
-        rrset = {k: v for k, v in existing.items() if k != "Failover"}
+        rrset = {k: v for k, v in existing.items() if k not in ("Failover", "Name")}
     else:
         host = urlsplit(ctx.endpoint_url(site) or "").hostname
         if not host:
             raise InvalidInput(f"cannot point {svc}'s record at {site!r}: the site has no "
                                "endpoint host and no record to copy", service=svc, site=site)
         is_ip = host.replace(".", "").isdigit()
-        rrset = {"Name": records.name, "Type": "A" if is_ip else "CNAME", "TTL": 60,
+        rrset = {"Type": "A" if is_ip else "CNAME", "TTL": 60,
                  "SetIdentifier": f"{svc}-{site}", "ResourceRecords": [{"Value": host}]}
         hc = health_check_key(svc, site)
         if hc in ctx.outputs:
             rrset["HealthCheckId"] = str(ctx.outputs.get(hc))
-    return {"Action": verb, "ResourceRecordSet": {**rrset, "Failover": role}}
+    return {"Name": name, **rrset, "Failover": role}
 
 
 class LabSiteArgs(StepArgs):

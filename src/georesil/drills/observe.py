@@ -55,13 +55,28 @@ def site_healthy(ctx: DrillContext, site: str, timeout_s: float = 2.0) -> bool:
 
 @dataclass(frozen=True)
 class FailoverRecords:
-    """A service's failover record set: the sites behind PRIMARY and SECONDARY."""
+    """A service's failover records: the chain of sites clients fail over along.
+
+    Route 53 allows one PRIMARY and one SECONDARY per name, so a service with more than one
+    secondary has a **chain**: its name's SECONDARY is an alias to a second name with its
+    own PRIMARY and SECONDARY, and so on (docs/provisioning.md). ``chain`` is the sites in
+    failover order (the first healthy one serves); ``names`` the record names walked, the
+    service's own first; ``raw`` every failover record of those names, as Route 53 lists them.
+    """
 
     zone_id: str
     name: str
-    primary: str | None
-    secondary: str | None
+    chain: tuple[str, ...]
+    names: tuple[str, ...]
     raw: tuple[dict[str, Any], ...]
+
+    @property
+    def primary(self) -> str | None:
+        return self.chain[0] if self.chain else None
+
+    @property
+    def secondary(self) -> str | None:
+        return self.chain[1] if len(self.chain) > 1 else None
 
 
 def has_dns(ctx: DrillContext, service: str) -> bool:
@@ -70,18 +85,54 @@ def has_dns(ctx: DrillContext, service: str) -> bool:
 
 
 def failover_records(ctx: DrillContext, service: str) -> FailoverRecords:
-    """The failover records of ``service`` as Route 53 holds them now."""
+    """The failover chain of ``service`` as Route 53 holds it now."""
     if not has_dns(ctx, service):
         raise InvalidInput(f"service {service!r} has no failover DNS record (no 'dns_name' "
                            "in the topology)", service=service)
     name = ctx.outputs.record_name(service)
     zone_id = ctx.outputs.zone_id(dns_zone_of(name))
-    got = ctx.clients.call(ctx.control.site, "route53", "list_resource_record_sets",
-                           HostedZoneId=zone_id, StartRecordName=name)
-    mine = tuple(r for r in got["ResourceRecordSets"]
-                 if r["Name"].rstrip(".") == name.rstrip(".") and r.get("Failover"))
-    roles = {r["Failover"]: _site_of(service, r.get("SetIdentifier", "")) for r in mine}
-    return FailoverRecords(zone_id, name, roles.get("PRIMARY"), roles.get("SECONDARY"), mine)
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for record in _zone_records(ctx, zone_id):
+        if record.get("Failover"):
+            by_name.setdefault(_bare(record["Name"]), []).append(record)
+    chain: list[str] = []
+    names: list[str] = []
+    raw: list[dict[str, Any]] = []
+    current: str | None = _bare(name)
+    while current is not None and current not in names:  # a loop would be a broken chain
+        names.append(current)
+        here = by_name.get(current, [])
+        raw += here
+        roles = {r["Failover"]: r for r in here}
+        current = None
+        if "PRIMARY" in roles:
+            chain.append(_site_of(service, roles["PRIMARY"].get("SetIdentifier", "")))
+        second = roles.get("SECONDARY")
+        if second is not None and "AliasTarget" in second:
+            current = _bare(second["AliasTarget"]["DNSName"])
+        elif second is not None:
+            chain.append(_site_of(service, second.get("SetIdentifier", "")))
+    return FailoverRecords(zone_id, name, tuple(dict.fromkeys(chain)), tuple(names),
+                           tuple(raw))
+
+
+def _zone_records(ctx: DrillContext, zone_id: str) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    start: dict[str, Any] = {}
+    while True:
+        got = ctx.clients.call(ctx.control.site, "route53", "list_resource_record_sets",
+                               HostedZoneId=zone_id, **start)
+        records += got["ResourceRecordSets"]
+        if not got.get("IsTruncated"):
+            return records
+        start = {"StartRecordName": got["NextRecordName"],
+                 "StartRecordType": got["NextRecordType"]}
+        if got.get("NextRecordIdentifier"):
+            start["StartRecordIdentifier"] = got["NextRecordIdentifier"]
+
+
+def _bare(name: str) -> str:
+    return name.rstrip(".").lower()
 
 
 def _site_of(service: str, set_identifier: str) -> str:
@@ -90,12 +141,13 @@ def _site_of(service: str, set_identifier: str) -> str:
 
 
 def serving_site(ctx: DrillContext, service: str) -> dict[str, Any]:
-    """What the failover records resolve to, with georesil's own health evaluation."""
+    """What the failover chain resolves to: its first site that georesil's own health
+    evaluation finds healthy (moto's Route 53 health checks always say healthy)."""
     records = failover_records(ctx, service)
-    healthy = {s: site_healthy(ctx, s) for s in (records.primary, records.secondary) if s}
-    serving = next((s for s in (records.primary, records.secondary) if s and healthy[s]), None)
+    healthy = {s: site_healthy(ctx, s) for s in records.chain}
+    serving = next((s for s in records.chain if healthy[s]), None)
     return {"value": serving, "primary": records.primary, "secondary": records.secondary,
-            "healthy": healthy, "record": records.name}
+            "chain": list(records.chain), "healthy": healthy, "record": records.name}
 
 
 def canary_read_write(ctx: DrillContext, service: str, site: str) -> dict[str, Any]:
