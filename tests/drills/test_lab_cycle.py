@@ -147,19 +147,63 @@ def test_drill_refuses_to_start_without_the_witness(lab: Path) -> None:
     assert _one_site_each(env, ("model-store",)) == {"model-store": "taipei-neihu"}
 
 
+SECOND_SECONDARY = """
+version: 1
+name: second-secondary
+description: The primary and the first secondary both lost; clients must reach the second.
+services: [inference-api]
+from: hsinchu-hq
+to: tainan-ngcc
+mode: unplanned
+method:
+  - id: lose-the-primary
+    action: lab.kill_site
+    args: {site: $from}
+  - id: lose-the-first-secondary
+    action: lab.kill_site
+    args: {site: taoyuan-dc}
+  - id: dns-already-reaches-the-second-secondary
+    probe: dns.serving_site
+    tolerance: {equals: $to}
+  - id: promote-the-second-secondary
+    action: control.set_active_site
+    args: {site: $to, expect: $from}
+  - id: point-dns-at-it
+    action: dns.set_primary
+    args: {site: $to}
+rollback:
+  steps:
+    - action: lab.revive_site
+      args: {site: $from}
+    - action: lab.revive_site
+      args: {site: taoyuan-dc}
+    - action: control.set_active_site
+      args: {site: $from}
+"""
+
+
 def test_failover_to_the_second_secondary(lab: Path) -> None:
-    """Two secondaries, the first down as well: the drill fails over to the second."""
+    """inference-api has two secondaries (taoyuan, tainan): with the primary and the first
+    secondary down, the failover chain already sends clients to the second, and the drill
+    promotes it; the failback restores the provisioned chain."""
     env = fast_env(lab)
-    first, second = "taoyuan-dc", "tainan-ngcc"  # inference-api's secondaries, in order
-    assert env.lab is not None
-    env.lab.kill(first)
+    (lab / "runbooks").mkdir(exist_ok=True)
+    (lab / "runbooks" / "second-secondary.yaml").write_text(SECOND_SECONDARY)
     try:
-        run = run_drill(_runbook(env, "dns-failover", to=second), env, workdir=lab)
+        run = run_drill(_runbook(env, "second-secondary"), env, workdir=lab)
     finally:
-        env.lab.revive(first)
+        revive_site("taoyuan-dc", lab)
+        (lab / "runbooks" / "second-secondary.yaml").unlink()
     _check(run, env)
-    result = run.outcomes[-1].result or {}
-    assert result.get("value") == second
+    probe = next(o for o in run.outcomes if o.id == "dns-already-reaches-the-second-secondary")
+    assert probe.result is not None and probe.result["value"] == "tainan-ngcc"
+    assert probe.result["services"]["inference-api"]["chain"] == [
+        "hsinchu-hq", "taoyuan-dc", "tainan-ngcc"]
+    back = run_failback(plan_failback(find_run(run.run_id, lab), env, lab), env, workdir=lab)
+    assert [_check(r, env).status for r in back] == ["completed"]
+    final = back[0].outcomes[-1].result or {}
+    assert final["services"]["inference-api"]["chain"] == [
+        "hsinchu-hq", "taoyuan-dc", "tainan-ngcc"]
 
 
 # -- the control plane failing at chosen moments ------------------------------------------------

@@ -123,7 +123,8 @@ class DnsArgs(StepArgs):
 
 @action("dns.set_primary", DnsArgs, idempotent=True)
 def dns_set_primary(ctx: DrillContext, args: DnsArgs) -> dict[str, Any]:
-    """Make the site first in the failover chain (the others keep their order), in one
+    """Make the site first in the failover chain, the others after it in the topology's
+    replica order (so a failback restores the provisioned chain), in one
     ``ChangeResourceRecordSets`` batch; nothing when it already is first."""
     out = {}
     for svc in ctx.services_for(args.service):
@@ -134,7 +135,7 @@ def dns_set_primary(ctx: DrillContext, args: DnsArgs) -> dict[str, Any]:
         if records.primary == site:
             out[svc] = {"primary": site, "chain": list(records.chain), "changed": False}
             continue
-        order = [site, *(s for s in records.chain if s != site)]
+        order = [site, *_topology_order(ctx, svc, [s for s in records.chain if s != site])]
         changes = _rewrite_chain(ctx, svc, records, order)
         ctx.clients.call(ctx.control.site, "route53", "change_resource_record_sets",
                          HostedZoneId=records.zone_id,
@@ -143,6 +144,12 @@ def dns_set_primary(ctx: DrillContext, args: DnsArgs) -> dict[str, Any]:
         out[svc] = {"primary": site, "secondary": order[1] if len(order) > 1 else None,
                     "chain": order, "changed": True}
     return {"services": out}
+
+
+def _topology_order(ctx: DrillContext, svc: str, sites: list[str]) -> list[str]:
+    """``sites`` in the order the topology lists the service's replicas (others last)."""
+    rank = {r.site: i for i, r in enumerate(ctx.topology.service(svc).replicas)}
+    return sorted(sites, key=lambda s: (rank.get(s, len(rank)), sites.index(s)))
 
 
 def _rewrite_chain(ctx: DrillContext, svc: str, records: observe.FailoverRecords,
