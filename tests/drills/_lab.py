@@ -33,8 +33,8 @@ def fast_env(workdir: Path, **policy: Any) -> Environment:
                                                              **policy))
 
 
-def shipped(name: str, env: Environment) -> Runbook:
-    return load_runbook(RUNBOOKS / name, topology=env.topology)
+def shipped(name: str, env: Environment, **sets: str) -> Runbook:
+    return load_runbook(RUNBOOKS / name, topology=env.topology, parameters=sets)
 
 
 def reset_world(env: Environment, workdir: Path) -> None:

@@ -91,7 +91,9 @@ def test_unplanned_rpo_is_what_really_was_not_replicated(lab: Path) -> None:
         time.sleep(0.5)  # let the writer write
         sync(env.topology, "dataset-store", env.clients, buckets, workdir=lab)
         time.sleep(0.5)  # these writes are not replicated
-        run = run_drill(shipped("storage-failover-unplanned.yaml", env), env, workdir=lab)
+        run = run_drill(shipped("storage-failover-unplanned.yaml", env,
+                                service="dataset-store", **{"from": "taoyuan-dc"}),
+                        env, workdir=lab)
     finally:
         writer.stop()
         revive_site("taoyuan-dc", lab)
