@@ -3,6 +3,7 @@ plan statuses under the mode, and honest messages when a drill stops."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -12,7 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from georesil.app.demo import _Stages
 from georesil.drills import parse_runbook
 from georesil.drills.catalog import BUNDLED_DIR, find_runbook, list_runbooks
 from georesil.drills.control import ControlPlane
@@ -354,3 +357,12 @@ def test_plan_through_a_pipe_never_cuts_ids() -> None:
 def test_reference_topology_loads() -> None:
     """The bundled topology is the one the bundled runbooks name."""
     assert "model-store" in load_topology().services
+
+
+def test_demo_progress_lines_are_never_cut_mid_path() -> None:
+    """A demo progress line longer than 80 columns reaches a pipe in one piece."""
+    out = io.StringIO()
+    stages = _Stages(Console(file=out, width=80, force_terminal=False))
+    path = "/tmp/" + "/".join(["a-rather-long-directory-name"] * 4) + "/journal.jsonl"
+    stages.say(f"storage-failover-planned: completed, journal {path}")
+    assert path in out.getvalue()

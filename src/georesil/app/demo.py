@@ -130,12 +130,14 @@ class _Stages:
             if self.console is not None:
                 mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
                 said = f" — {outcome['status']}" if outcome["status"] else ""
-                self.console.print(f"{mark} {text}{said} [dim]({took:.1f} s)[/dim]")
+                self.console.print(f"{mark} {text}{said} [dim]({took:.1f} s)[/dim]",
+                                   soft_wrap=True)
             log.info("demo.stage_finished", stage=name, ok=ok, duration_s=round(took, 2))
 
     def say(self, text: str) -> None:
         if self.console is not None:
-            self.console.print(f"  [dim]{text}[/dim]")
+            # soft_wrap: a journal path is never cut into two lines (pipes, CI logs, 80 columns)
+            self.console.print(f"  [dim]{text}[/dim]", soft_wrap=True)
 
 
 def run_demo(directory: Path, *, console: Console | None = None,
