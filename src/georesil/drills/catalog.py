@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from georesil.errors import InvalidInput, InvalidRunbook, InvalidTopology
+from georesil._read import RUNBOOK, read_text
+from georesil.errors import InvalidInput
 from georesil.model._positions import did_you_mean, quoted_list, to_plain
 from georesil.model.loader import parse_document
 
@@ -102,8 +103,8 @@ def list_runbooks(workdir: str | Path = ".") -> list[RunbookEntry]:
 
 def _entry(name: str, path: Path, source: str) -> RunbookEntry:
     try:
-        root, _ = parse_document(path.read_text(encoding="utf-8"), str(path))
-    except (OSError, UnicodeDecodeError, InvalidTopology, InvalidRunbook) as exc:
+        root, _ = parse_document(read_text(path, RUNBOOK), str(path))
+    except (OSError, UnicodeDecodeError, InvalidInput) as exc:
         return RunbookEntry(name, path, source, None, None, {}, str(exc).splitlines()[0])
     plain = to_plain(root)
     doc: dict[str, Any] = plain if isinstance(plain, dict) else {}

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from georesil._read import JOURNAL, read_text
 from georesil.drills.journal import Journal, JournalView
 from georesil.drills.safety import drills_dir
 from georesil.errors import InvalidInput
@@ -38,7 +39,7 @@ def journal_paths(workdir: str | Path = ".") -> list[Path]:
     found: dict[Path, None] = {}
     index = root / "index.jsonl"
     if index.exists():
-        for line in index.read_text(encoding="utf-8").splitlines():
+        for line in read_text(index, JOURNAL).splitlines():
             try:
                 found[Path(json.loads(line)["journal"]).resolve()] = None
             except (ValueError, KeyError):

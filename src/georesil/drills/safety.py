@@ -26,6 +26,7 @@ from typing import Any
 
 from georesil._atomic import write_atomic
 from georesil._process import pid_alive as _alive
+from georesil._read import JOURNAL, read_text
 from georesil.drills.control import ControlPlane, LockInfo
 from georesil.errors import InvalidInput, SafetyViolation
 
@@ -107,8 +108,8 @@ def holder_running(lock: LockInfo) -> bool:
 def _resumable(journal: str) -> bool:
     """A journal with no ``drill.finished`` (the run crashed)."""
     try:
-        text = Path(journal).read_text(encoding="utf-8")
-    except OSError:
+        text = read_text(journal, JOURNAL)
+    except (OSError, UnicodeDecodeError, InvalidInput):
         return False
     return '"event": "drill.finished"' not in text
 
