@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from georesil.drills.failback import plan_failback, run_failback
 from georesil.drills.history import drill_history, find_run
 from georesil.drills.journal import Journal
 from georesil.drills.measure import predict
-from georesil.drills.parameters import parse_assignments
+from georesil.drills.parameters import as_text, parse_assignments
 from georesil.drills.repair import plan_repair, repair_service
 from georesil.drills.runner import raise_for_status, run_drill
 from georesil.drills.safety import StopFlag, acquire_lock, request_abort
@@ -366,3 +367,21 @@ def test_demo_progress_lines_are_never_cut_mid_path() -> None:
     path = "/tmp/" + "/".join(["a-rather-long-directory-name"] * 4) + "/journal.jsonl"
     stages.say(f"storage-failover-planned: completed, journal {path}")
     assert path in out.getvalue()
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_bound_values_survive_the_journal_round_trip(workdir: Path, seed: int) -> None:
+    """Values bound from --set, recorded and turned back into text, bind to the same values
+    (what `drill resume` relies on): random values against the declared types."""
+    rng = random.Random(seed)
+    text = PARAM.replace("  drain: {type: number, default: 0}\n",
+                         "  drain: {type: number, default: 0}\n"
+                         "  flag: {type: boolean, default: false}\n"
+                         "  many: {type: sites, default: [north]}\n"
+                         "  count: {type: integer, default: 1}\n")
+    sets = {"drain": repr(round(rng.uniform(0, 5), rng.randint(0, 3))),
+            "flag": rng.choice(["true", "no", "1", "off"]),
+            "many": ",".join(rng.sample(["north", "south"], rng.randint(1, 2))),
+            "count": str(rng.randint(-3, 99))}
+    first = _bind(text, **sets).parameters
+    assert _bind(text, **as_text(first)).parameters == first

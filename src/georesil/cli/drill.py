@@ -147,8 +147,7 @@ def failback(
     from georesil.drills.runner import raise_for_status
 
     view = find_run(run_id, Path.cwd())
-    rb_path = Path(view.started["runbook"])
-    env = _env_for(rb_path.parent, outputs, None)
+    env = _env_for(outputs, None)
     plans = plan_failback(view, env, Path.cwd())
     for p in plans:
         _say(f"failback of {view.run_id}: {', '.join(p.services)} from {p.from_site} to "
@@ -180,12 +179,15 @@ def resume(
     fmt: Format | None = FormatOpt,
 ) -> None:
     """Continue a drill whose orchestrator died, if the world still matches its journal."""
+    from georesil.drills import load_runbook
     from georesil.drills.journal import Journal
+    from georesil.drills.parameters import as_text
     from georesil.drills.resume import resume_drill
     from georesil.drills.runner import raise_for_status
 
     started = Journal.load(journal).started
-    env = _env_for(Path(started["runbook"]).parent, outputs, None)
+    rb = load_runbook(started["runbook"], parameters=as_text(started.get("parameters") or {}))
+    env = _env_for(outputs, rb)
     result = resume_drill(journal, env, approve=_approver(yes))
     _render(result, fmt)
     raise_for_status(result)
@@ -202,7 +204,7 @@ def repair(
     the register (the last committed epoch) and release drill locks of runs that are over."""
     from georesil.drills.repair import plan_repair, repair_service
 
-    env = _env_for(Path.cwd(), outputs, None)
+    env = _env_for(outputs, None)
     plan_ = plan_repair(env, service, Path.cwd())
     if not as_json:
         for line in plan_.describe():
@@ -251,7 +253,7 @@ def _load(ref: str, sets: list[str], topology: Any = None) -> Runbook:
     return load_runbook(find_runbook(ref, Path.cwd()), topology=topology, parameters=params)
 
 
-def _env_for(where: Path, outputs: Path | None, rb: Runbook | None) -> Environment:
+def _env_for(outputs: Path | None, rb: Runbook | None) -> Environment:
     """The lab here, or a deployed stack (``--outputs``, for ``rb``'s topology)."""
     from georesil.drills import lab_environment, outputs_environment
     from georesil.model import load_topology
@@ -267,8 +269,8 @@ def _environment(ref: str, sets: list[str], outputs: Path | None) -> tuple[Runbo
 
     rb = _load(ref, sets)
     if outputs is not None:
-        return rb, _env_for(Path.cwd(), outputs, rb)
-    env = _env_for(Path.cwd(), None, rb)
+        return rb, _env_for(outputs, rb)
+    env = _env_for(None, rb)
     if env.topology.name != rb.topology.name:
         raise InvalidInput(f"{ref}: the runbook is for topology {rb.topology.name!r} but the "
                            f"lab here runs {env.topology.name!r}; start a lab for it with "

@@ -29,7 +29,7 @@ from typing import Any
 from georesil.model import Topology
 from georesil.model._positions import did_you_mean, quoted_list
 
-__all__ = ["REFERENCE", "ParamType", "bind_parameters", "parse_assignments"]
+__all__ = ["REFERENCE", "ParamType", "as_text", "bind_parameters", "parse_assignments"]
 
 #: ``${name}``: a reference to a parameter.
 REFERENCE = re.compile(r"\$\{([A-Za-z0-9_.-]*)\}")
@@ -75,6 +75,22 @@ def parse_assignments(items: Sequence[str]) -> dict[str, str]:
             raise ValueError(f"--set {item!r}: expected NAME=VALUE, e.g. --set "
                              "service=dataset-store")
         out[name.strip()] = value
+    return out
+
+
+def as_text(bound: Mapping[str, Any]) -> dict[str, str]:
+    """Bound values (as a journal records them) back as ``--set`` text: lists comma-joined,
+    booleans ``true``/``false``; what :func:`bind_parameters` turns into the same values."""
+    out: dict[str, str] = {}
+    for name, value in bound.items():
+        if value is None:
+            continue
+        if isinstance(value, list):
+            out[name] = ",".join(map(str, value))
+        elif isinstance(value, bool):
+            out[name] = str(value).lower()
+        else:
+            out[name] = str(value)
     return out
 
 

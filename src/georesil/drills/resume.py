@@ -31,6 +31,7 @@ from georesil.drills.context import DrillContext
 from georesil.drills.environment import Clock, Environment, SystemClock
 from georesil.drills.journal import Journal, JournalView
 from georesil.drills.loader import Runbook, load_runbook
+from georesil.drills.parameters import as_text
 from georesil.drills.runbook import Mode
 from georesil.drills.runner import (
     Approver,
@@ -55,7 +56,7 @@ def resume_drill(journal_path: str | Path, env: Environment, *, clock: Clock | N
     view = Journal.load(journal_path)
     _refuse_unless_resumable(view)
     runbook = load_runbook(view.started["runbook"], topology=env.topology,
-                           parameters=_as_text(view.started.get("parameters") or {}))
+                           parameters=as_text(view.started.get("parameters") or {}))
     if runbook.sha256 != view.started.get("runbook_sha256"):
         raise _refusal(view, f"the runbook {view.started['runbook']} changed since the run "
                        "started; resume needs the same runbook")
@@ -83,12 +84,6 @@ def resume_drill(journal_path: str | Path, env: Environment, *, clock: Clock | N
             run_rollbacks(run)
             finish_run(run)
     return run
-
-
-def _as_text(bound: dict[str, Any]) -> dict[str, str]:
-    """Bound parameter values as ``--set`` would give them (lists comma-joined)."""
-    return {k: ",".join(v) if isinstance(v, list) else str(v).lower()
-            if isinstance(v, bool) else str(v) for k, v in bound.items() if v is not None}
 
 
 def _refuse_unless_resumable(view: JournalView) -> None:
