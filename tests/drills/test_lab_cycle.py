@@ -312,6 +312,8 @@ CASES = [  # (runbook, parameters, moment, kill or blackhole, needs a failover f
     ("dns-failover", {}, "after-promotion", "blackhole", False),
     ("north-evacuation", {}, "after-promotion", "kill", False),
     ("storage-failback", {}, "after-register-write", "blackhole", True),
+    ("failback", {"services": "model-store", "from": "tainan-ngcc", "to": "taipei-neihu"},
+     "after-promotion", "kill", True),
 ]
 
 
