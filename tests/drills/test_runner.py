@@ -290,6 +290,23 @@ def test_resume_repeats_an_idempotent_step_in_flight(env: Environment, workdir: 
     assert ControlPlane(env.clients, env.outputs).frozen("store") is False
 
 
+def test_resume_completes_its_own_promotion_cut_in_half(env: Environment,
+                                                        workdir: Path) -> None:
+    """Killed between the register write and the parameter write: resume recognises the
+    run's own write, finishes it (no new epoch, no split-brain record) and completes."""
+    journal = workdir / "j.jsonl"
+    first = run_drill(_runbook(), env, workdir=workdir, journal_path=journal)
+    _crash_during(journal, "switch")
+    cp = ControlPlane(env.clients, env.outputs)
+    env.clients.call("north", "ssm", "put_parameter", Name=env.outputs.parameter_name("store"),
+                     Value="north", Type="String", Overwrite=True)  # the copy never written
+    assert cp.active_sites("store") == {"north", "south"}
+    run = resume_drill(journal, env)
+    assert run.status == "completed", run.error
+    assert cp.active_sites("store") == {"south"} and not run.split_brain
+    assert (cp.active("store").epoch, cp.active("store").by) == (1, first.run_id)
+
+
 def test_resume_refuses_a_step_in_flight_that_is_not_safe_to_repeat(env: Environment,
                                                                    workdir: Path) -> None:
     """A step in flight marked not safe to repeat makes resume refuse, naming the step."""

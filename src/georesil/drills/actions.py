@@ -109,6 +109,9 @@ def control_set_active_site(ctx: DrillContext, args: SetActiveArgs) -> dict[str,
         if before.site != site:
             cutovers.append({"service": svc, "from_site": before.site, "to_site": site,
                              "ts": ctx.now()})
+        elif before.by == ctx.run_id:  # its own earlier write (a resumed run): the cutover
+            cutovers.append({"service": svc, "from_site": ctx.from_sites.get(svc),
+                             "to_site": site, "ts": ctx.now()})
     return {"services": out, "cutovers": cutovers}
 
 

@@ -122,6 +122,11 @@ def _check_world(view: JournalView, run: DrillRun, start_index: int) -> None:
         if record.site == expected.get(svc) and record.epoch == epochs.get(svc, record.epoch):
             continue
         if own_write and record.by == run.run_id:
+            if record.site is not None and len(sites) > 1:
+                # Died between the register write and its derived copy: finish the write
+                # (the register is this run's own; no new epoch is written).
+                control.set_active(svc, record.site, expect_epoch=record.epoch,
+                                   run_id=run.run_id, now=run.ctx.now())
             run.ctx.epochs[svc] = record.epoch
             continue
         raise _refusal(view, f"the world no longer matches the journal: {svc} is active at "
