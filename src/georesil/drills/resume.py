@@ -59,7 +59,8 @@ def resume_drill(journal_path: str | Path, env: Environment, *, clock: Clock | N
                            parameters=as_text(view.started.get("parameters") or {}))
     if runbook.sha256 != view.started.get("runbook_sha256"):
         raise _refusal(view, f"the runbook {view.started['runbook']} changed since the run "
-                       "started; resume needs the same runbook")
+                       "started; resume needs the same runbook — put it back, or release the "
+                       f"run's locks with {_repairs(view)} and start a new drill")
     start_index = _next_step(view, runbook)
     run = _rebuild(view, runbook, env, clock or SystemClock(), approve)
     try:
@@ -92,7 +93,9 @@ def _refuse_unless_resumable(view: JournalView) -> None:
         raise _refusal(view, "the drill is still running; stop it with `georesil drill "
                        "abort` first")
     if view.finished is not None:
-        raise _refusal(view, f"the drill already finished ({status}); nothing to resume")
+        raise _refusal(view, f"the drill already finished ({status}); nothing to resume — "
+                       f"see `georesil drill history`, or `georesil drill failback "
+                       f"{view.run_id}` to reverse it")
 
 
 def _next_step(view: JournalView, runbook: Runbook) -> int:
@@ -103,7 +106,8 @@ def _next_step(view: JournalView, runbook: Runbook) -> int:
         if not step.safe_to_repeat:
             raise _refusal(view, f"step {step.id!r} ({step.definition.name}) was in flight "
                            "when the drill died and is not safe to repeat; check its effect "
-                           "by hand, then run the rest of the runbook yourself")
+                           f"by hand, release the run's locks with {_repairs(view)}, then run "
+                           "the rest of the runbook yourself")
         return step.index
     return max(done) + 1 if done else 0
 
@@ -118,7 +122,8 @@ def _check_world(view: JournalView, run: DrillRun, start_index: int) -> None:
         sites = control.active_sites(svc)
         record = control.active(svc)
         if len(sites) > 1 and not own_write:
-            raise _refusal(view, f"split brain: {svc} is active at {sorted(sites)}")
+            raise _refusal(view, f"split brain: {svc} is active at {sorted(sites)}; make the "
+                           f"control plane consistent with `georesil drill repair {svc}`")
         if record.site == expected.get(svc) and record.epoch == epochs.get(svc, record.epoch):
             continue
         if own_write and record.by == run.run_id:
@@ -133,7 +138,8 @@ def _check_world(view: JournalView, run: DrillRun, start_index: int) -> None:
                        f"{record.site!r} (epoch {record.epoch}, changed by "
                        f"{record.by or 'provisioning'}), the journal says {expected.get(svc)!r}"
                        f" (epoch {epochs.get(svc)}) after step {start_index}; someone moved "
-                       "it — check the control table before going on")
+                       f"it — release this run's locks with {_repairs(view)}; `georesil drill "
+                       "history` shows who moved it")
 
 
 def _rebuild(view: JournalView, runbook: Runbook, env: Environment, clock: Clock,
@@ -167,6 +173,12 @@ def _replay_measurements(view: JournalView, run: DrillRun) -> None:
             run.rpo[e["service"]] = measure.RpoMeasurement(**fields)
         elif kind == "measurement" and e.get("what") == "rto":
             run.recovered_ts[e["service"]] = float(e["recovered_ts"])
+
+
+def _repairs(view: JournalView) -> str:
+    services = view.started.get("services") or []
+    return " and ".join(f"`georesil drill repair {svc}`" for svc in services) or \
+        "`georesil drill repair SERVICE`"
 
 
 def _refusal(view: JournalView, why: str) -> SafetyViolation:
