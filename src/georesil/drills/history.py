@@ -86,8 +86,9 @@ def _views(paths: list[Path]) -> list[JournalView]:
 
 
 def _history(paths: list[Path]) -> list[dict[str, Any]]:
-    entries = [summarise(view) for view in _views(paths)]
-    return sorted(entries, key=lambda e: (e["started_at"], e["run_id"]))
+    """Oldest first by the start time to the microsecond (``started_at`` shows seconds)."""
+    views = sorted(_views(paths), key=lambda v: (float(v.started.get("ts", 0.0)), v.run_id))
+    return [summarise(view) for view in views]
 
 
 def drill_history(workdir: str | Path = ".") -> list[dict[str, Any]]:
