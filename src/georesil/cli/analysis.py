@@ -195,11 +195,11 @@ def _render_analysis(topology: Topology, result: Analysis) -> None:
         out.print(table)
         for f in findings:  # full sentences read better than a narrow wrapped column
             out.print(f"  • {sentence(topology, f)}", soft_wrap=True)
-    for f in result.control_plane:
-        out.print(f"[bold red]control plane[/] at {f.control} shares "
-                  f"{', '.join(f.shared)} with {f.service}'s primary {f.primary}: a failure "
-                  "there takes the register its failover needs"
-                  + ("" if f.declared else " (no `control:` in the topology: declare a "
+    for shared in result.control_plane:
+        out.print(f"[bold red]control plane[/] at {shared.control} shares "
+                  f"{', '.join(shared.shared)} with {shared.service}'s primary "
+                  f"{shared.primary}: a failure there takes the register its failover needs"
+                  + ("" if shared.declared else " (no `control:` in the topology: declare a "
                      "witness outside the primaries' failure domains)"), soft_wrap=True)
     if topology.services:
         out.print(_cut_table(result))
