@@ -128,7 +128,7 @@ def test_analyze_json_has_the_documented_keys() -> None:
                  scenarios=[{"id": "cut", "fail": ["link:ab"]}])
     data = analyze(topo).to_json()
     assert list(data) == ["exact", "spofs", "cut_sets", "shared_risks", "region_cuts", "nk",
-                          "scenarios", "network"]
+                          "scenarios", "network", "control_plane"]
     assert data["exact"] is True and data["network"] is None
     assert data["scenarios"]["cut"]["failed"] == ["link:ab"]
 
