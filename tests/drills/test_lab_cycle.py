@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from tenacity import wait_none
 
-from georesil.cloud import SiteClients, retry_policy
+from georesil.cloud import Credentials, SiteClients, retry_policy
 from georesil.drills import load_runbook
 from georesil.drills.catalog import find_runbook
 from georesil.drills.control import ControlPlane
@@ -274,10 +274,10 @@ def _chaos_env(lab: Path, trigger: Trigger, how: str) -> tuple[Environment, Call
     base = fast_env(lab)
     control = base.outputs.control_site
     lab_control = WorkdirLab(lab)
-    clients = ChaosClients.from_lab(lab, policy=functools.partial(retry_policy,
-                                                                  wait=wait_none(),
-                                                                  attempts=2))
-    assert isinstance(clients, ChaosClients)
+    state = require_state(lab)
+    clients = ChaosClients(state.topology(), state.endpoints(),
+                           credentials=Credentials(*state.credentials),
+                           policy=functools.partial(retry_policy, wait=wait_none(), attempts=2))
     clients.trigger, clients.control, clients.seen, clients.fired = trigger, control, [], False
 
     def kill() -> None:

@@ -164,31 +164,35 @@ def _rewrite_chain(ctx: DrillContext, svc: str, records: observe.FailoverRecords
     while len(names) < max(1, len(order) - 1):  # a site new to the chain needs one more link
         names.append(f"{first}-failover-{len(names)}.{zone}")
     names = names[:max(1, len(order) - 1)]
+    alias_zone = next((r["AliasTarget"].get("HostedZoneId") for r in records.raw
+                       if "AliasTarget" in r), None) or records.zone_id
     wanted: list[dict[str, Any]] = []
     for level, name in enumerate(names):
-        wanted.append(_site_record(ctx, svc, order[level], name, "PRIMARY", records))
+        wanted.append(_site_record(ctx, svc, order[level], name, level, "PRIMARY", records))
         rest = order[level + 1:]
         if rest and level + 1 < len(names):
-            alias = next((r for r in records.raw if "AliasTarget" in r), None)
             wanted.append({"Name": name, "Type": wanted[-1]["Type"],
-                           "SetIdentifier": f"{svc}-{rest[0]}", "Failover": "SECONDARY",
-                           "AliasTarget": {"HostedZoneId": (alias or {}).get(
-                               "AliasTarget", {}).get("HostedZoneId", records.zone_id),
-                               "DNSName": names[level + 1], "EvaluateTargetHealth": True}})
+                           "SetIdentifier": observe.set_identifier(svc, level, rest[0]),
+                           "Failover": "SECONDARY",
+                           "AliasTarget": {"HostedZoneId": alias_zone,
+                                           "DNSName": names[level + 1],
+                                           "EvaluateTargetHealth": True}})
         elif rest:
-            wanted.append(_site_record(ctx, svc, rest[0], name, "SECONDARY", records))
+            wanted.append(_site_record(ctx, svc, rest[0], name, level, "SECONDARY", records))
     keep = {(w["Name"], w["SetIdentifier"]) for w in wanted}
     stale = [{"Action": "DELETE", "ResourceRecordSet": r} for r in records.raw
              if (r["Name"].rstrip(".").lower(), r.get("SetIdentifier")) not in keep]
     return stale + [{"Action": "UPSERT", "ResourceRecordSet": w} for w in wanted]
 
 
-def _site_record(ctx: DrillContext, svc: str, site: str, name: str, role: str,
+def _site_record(ctx: DrillContext, svc: str, site: str, name: str, level: int, role: str,
                  records: observe.FailoverRecords) -> dict[str, Any]:
-    """A failover record for ``site`` at ``name``: a copy of its existing record anywhere in
-    the chain, else one pointing at the site's endpoint host."""
-    existing = next((r for r in records.raw if r.get("SetIdentifier") == f"{svc}-{site}"
-                     and "AliasTarget" not in r), None)
+    """A failover record for ``site`` at chain ``level``: a copy of its existing record
+    anywhere in the chain, else one pointing at the site's endpoint host."""
+    levels = {n.rstrip(".").lower(): i for i, n in enumerate(records.names)}
+    existing = next((r for r in records.raw if "AliasTarget" not in r and observe.site_of(
+        svc, r.get("SetIdentifier", ""), levels.get(r["Name"].rstrip(".").lower(), 0)) == site),
+        None)
     if existing is not None:
         rrset = {k: v for k, v in existing.items() if k not in ("Failover", "Name")}
     else:
@@ -198,10 +202,11 @@ def _site_record(ctx: DrillContext, svc: str, site: str, name: str, role: str,
                                "endpoint host and no record to copy", service=svc, site=site)
         is_ip = host.replace(".", "").isdigit()
         rrset = {"Type": "A" if is_ip else "CNAME", "TTL": 60,
-                 "SetIdentifier": f"{svc}-{site}", "ResourceRecords": [{"Value": host}]}
+                 "ResourceRecords": [{"Value": host}]}
         hc = health_check_key(svc, site)
         if hc in ctx.outputs:
             rrset["HealthCheckId"] = str(ctx.outputs.get(hc))
+    rrset["SetIdentifier"] = observe.set_identifier(svc, level, site)
     return {"Name": name, **rrset, "Failover": role}
 
 

@@ -27,7 +27,9 @@ __all__ = [
     "failover_records",
     "has_dns",
     "serving_site",
+    "set_identifier",
     "site_healthy",
+    "site_of",
 ]
 
 #: Canary objects live here; measurements and mirror comparisons of drills ignore them.
@@ -104,14 +106,15 @@ def failover_records(ctx: DrillContext, service: str) -> FailoverRecords:
         here = by_name.get(current, [])
         raw += here
         roles = {r["Failover"]: r for r in here}
+        level = len(names) - 1
         current = None
         if "PRIMARY" in roles:
-            chain.append(_site_of(service, roles["PRIMARY"].get("SetIdentifier", "")))
+            chain.append(site_of(service, roles["PRIMARY"].get("SetIdentifier", ""), level))
         second = roles.get("SECONDARY")
         if second is not None and "AliasTarget" in second:
             current = _bare(second["AliasTarget"]["DNSName"])
         elif second is not None:
-            chain.append(_site_of(service, second.get("SetIdentifier", "")))
+            chain.append(site_of(service, second.get("SetIdentifier", ""), level))
     return FailoverRecords(zone_id, name, tuple(dict.fromkeys(chain)), tuple(names),
                            tuple(raw))
 
@@ -135,9 +138,18 @@ def _bare(name: str) -> str:
     return name.rstrip(".").lower()
 
 
-def _site_of(service: str, set_identifier: str) -> str:
-    prefix = f"{service}-"
-    return set_identifier[len(prefix):] if set_identifier.startswith(prefix) else set_identifier
+def set_identifier(service: str, level: int, site: str) -> str:
+    """A failover record's set identifier as provisioning writes it: ``<service>-<site>`` on
+    the service's own name (level 0), ``<service>-<level>-<site>`` further down the chain."""
+    return f"{service}-{site}" if level == 0 else f"{service}-{level}-{site}"
+
+
+def site_of(service: str, identifier: str, level: int) -> str:
+    """The site a set identifier at chain ``level`` names (see :func:`set_identifier`)."""
+    for prefix in (f"{service}-{level}-" if level else None, f"{service}-"):
+        if prefix and identifier.startswith(prefix):
+            return identifier[len(prefix):]
+    return identifier
 
 
 def serving_site(ctx: DrillContext, service: str) -> dict[str, Any]:
