@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "lab",
     "mirror",
     "drill",
+    "readiness",
     "report",
 )
 

@@ -84,9 +84,23 @@ History = dict[str, list[Version]]
 
 def list_versions(clients: SiteClients, site: str, bucket: str, prefix: str = "") -> History:
     """Every version and delete marker in ``bucket`` at ``site``, per key, oldest first."""
+    return sample_versions(clients, site, bucket, None, prefix)[0]
+
+
+def sample_versions(clients: SiteClients, site: str, bucket: str, max_versions: int | None,
+                    prefix: str = "") -> tuple[History, bool]:
+    """The complete history of the first keys of ``bucket``, reading a bounded number of pages.
+
+    Listing stops after the page that reaches ``max_versions`` versions (so at most
+    ``ceil(max_versions / 1000)`` requests); the last key, whose history may be cut, is then
+    left out. Returns the histories and whether they cover every key (nothing was cut).
+    """
     objects: dict[str, list[Version]] = {}
     markers: dict[str, list[Version]] = {}
+    seen = 0
+    cut = False
     for page in _pages(clients, site, bucket, prefix):
+        seen += len(page.get("Versions", ())) + len(page.get("DeleteMarkers", ()))
         for v in page.get("Versions", ()):
             objects.setdefault(v["Key"], []).append(Version(
                 v["Key"], str(v.get("VersionId") or "null"), v["LastModified"], False,
@@ -95,8 +109,13 @@ def list_versions(clients: SiteClients, site: str, bucket: str, prefix: str = ""
             markers.setdefault(m["Key"], []).append(Version(
                 m["Key"], str(m.get("VersionId") or "null"), m["LastModified"], True,
                 is_latest=bool(m.get("IsLatest"))))
-    return {key: _merge(objects.get(key, []), markers.get(key, []))
-            for key in sorted(objects.keys() | markers.keys())}
+        if max_versions is not None and seen >= max_versions and page.get("IsTruncated"):
+            cut = True
+            break
+    keys = sorted(objects.keys() | markers.keys())
+    if cut and keys:
+        keys.pop()
+    return {key: _merge(objects.get(key, []), markers.get(key, [])) for key in keys}, not cut
 
 
 def _pages(clients: SiteClients, site: str, bucket: str, prefix: str) -> Iterator[Any]:

@@ -28,7 +28,9 @@ __all__ = [
     "ReplicaRole",
     "ReplicaSpec",
     "Replication",
+    "DEFAULT_MAX_DRILL_AGE_DAYS",
     "RESOURCES",
+    "ReadinessPolicy",
     "ScenarioQuake",
     "ScenarioSpec",
     "SeismicSource",
@@ -410,6 +412,25 @@ class SeismicSpec(_Model):
     default_repair_h: NonNeg = 72.0
 
 
+#: Days since the last successful drill before readiness fails it, by service tier (1 = most
+#: critical): at least annually for every tier (NIST SP 800-34 Rev. 1, docs/sources.md#nist-sp800-34),
+#: quarterly and half-yearly for tiers 1 and 2 (georesil's choice; docs/readiness.md).
+DEFAULT_MAX_DRILL_AGE_DAYS: dict[int, float] = {1: 90.0, 2: 180.0, 3: 365.0, 4: 365.0}
+
+
+class ReadinessPolicy(_Model):
+    """What ``georesil readiness`` holds the deployment to."""
+
+    max_drill_age_days: dict[Annotated[int, Field(ge=1, le=4)], Positive] = Field(
+        default_factory=lambda: dict(DEFAULT_MAX_DRILL_AGE_DAYS))
+    lag_sample_keys: Annotated[int, Field(ge=1, le=100_000)] = 1000
+
+    def drill_age_limit_s(self, tier: int) -> float:
+        """The longest a tier-``tier`` service may go without a successful drill, seconds."""
+        days = self.max_drill_age_days.get(tier, DEFAULT_MAX_DRILL_AGE_DAYS[tier])
+        return days * 86400.0
+
+
 class TopologyDoc(_Model):
     """A whole topology file."""
 
@@ -423,3 +444,4 @@ class TopologyDoc(_Model):
     scenarios: tuple[ScenarioSpec, ...] = ()
     seismic: SeismicSpec | None = None
     control: ControlSpec | None = None
+    readiness: ReadinessPolicy = ReadinessPolicy()

@@ -15,6 +15,7 @@ import re
 
 __all__ = [
     "bucket_name",
+    "bucket_prefix",
     "control_table_name",
     "database_table_name",
     "parameter_name",
@@ -75,3 +76,8 @@ def role_name(topology: str, stack: str, service: str) -> str:
     """An IAM role name (at most 64 characters) for a service's replication role."""
     pieces = ["grs", _clean(stack, "a-z0-9"), _clean(service, "a-z0-9"), "repl"]
     return _fit(pieces, _digest("role", topology, stack, service), 64)
+
+
+def bucket_prefix(stack: str) -> str:
+    """The start every bucket name of ``stack`` shares (drift detection looks for it)."""
+    return _clean(stack, "a-z0-9") + "-"

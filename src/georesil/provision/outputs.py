@@ -231,6 +231,16 @@ class StackOutputs:
     def zone_id(self, zone: str) -> str:
         return str(self.get(zone_id_key(zone)))
 
+    def zone_ids(self) -> dict[str, str]:
+        """Every hosted zone the stack exported: zone name -> zone id."""
+        head, tail = zone_id_key("\0").split("\0")
+        return {k[len(head):-len(tail)]: str(v) for k, v in self._data.items()
+                if k.startswith(head) and k.endswith(tail)}
+
+    def has_record(self, service: str) -> bool:
+        """Whether the stack has a failover record for ``service``."""
+        return record_name_key(service) in self._data
+
     def record_name(self, service: str) -> str:
         return str(self.get(record_name_key(service)))
 
