@@ -1,4 +1,4 @@
-"""DNS checks: failover records and their health checks exist, point where the control plane
+"""DNS checks (Route 53 lives with the control plane): failover records and their health checks exist, point where the control plane
 says the service is served, and the health checks are green — as Route 53 sees them, or by
 georesil's own probe where Route 53 cannot probe (the lab, private addresses)."""
 
@@ -85,7 +85,8 @@ def _owner(ctx: ReadinessContext, service: str, health_check: str | None) -> str
     return None
 
 
-@check("dns.health", "every replica's health check exists and is green")
+@check("dns.health", "every replica's health check exists and is green",
+       needs_control=True)
 def health(ctx: ReadinessContext) -> Iterator[CheckResult]:
     for service in _dns_services(ctx):
         for site in _replica_sites(ctx, service):

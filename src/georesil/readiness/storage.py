@@ -201,14 +201,17 @@ def lag(ctx: ReadinessContext) -> Iterator[CheckResult]:
         rpo = float(ctx.topology.service(service).rpo_s)
         source_bucket = ctx.outputs.bucket(service, primary).name
         dest_bucket = ctx.outputs.bucket(service, secondary).name
-        listed = attempt("storage.lag", service, secondary, lambda p=primary, s=secondary: (
-            *sample_versions(ctx.clients, p, source_bucket, limit),
-            *sample_versions(ctx.clients, s, dest_bucket, limit)),
-            what=f"object versions of {source_bucket} and {dest_bucket}")
-        if listed.result or listed.missing:
-            yield listed.result or _skipped("storage.lag", service, secondary, dest_bucket)
+        listed = [attempt("storage.lag", service, site,
+                          lambda site=site, b=bucket: sample_versions(ctx.clients, site, b, limit),
+                          what=f"object versions of {bucket} at {site}")
+                  for site, bucket in ((primary, source_bucket), (secondary, dest_bucket))]
+        trouble = next((got for got in listed if got.result or got.missing), None)
+        if trouble is not None:
+            yield trouble.result or _skipped("storage.lag", service, secondary, dest_bucket)
             continue
-        yield _lag_row(ctx, service, primary, secondary, *listed.value, rpo=rpo, limit=limit)
+        (source, source_whole), (dest, dest_whole) = (got.value for got in listed)
+        yield _lag_row(ctx, service, primary, secondary, source, source_whole, dest,
+                       dest_whole, rpo=rpo, limit=limit)
 
 
 def _lag_row(ctx: ReadinessContext, service: str, primary: str, secondary: str,
