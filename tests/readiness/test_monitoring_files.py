@@ -68,7 +68,7 @@ def test_dashboard_panels_query_exported_metrics() -> None:
     for panel in dash["panels"]:
         assert {"id", "type", "title", "gridPos", "targets"} <= set(panel), panel.get("title")
         assert set(panel["gridPos"]) == {"x", "y", "w", "h"}
-        assert 0 <= panel["gridPos"]["x"] and panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24
+        assert panel["gridPos"]["x"] >= 0 and panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24
         for target in panel["targets"]:
             names = metric_names(target["expr"])
             assert names <= set(METRIC_NAMES), (panel["title"], names - set(METRIC_NAMES))

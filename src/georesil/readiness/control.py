@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 from georesil._atomic import write_atomic
+from georesil.drills.control import ActiveRecord
 from georesil.drills.safety import read_lock
 from georesil.provision.outputs import parameter_name_key
 from georesil.readiness._calls import attempt
@@ -46,7 +48,7 @@ def register(ctx: ReadinessContext) -> Iterator[CheckResult]:
         if parameter_name_key(service) not in ctx.outputs:
             continue
         got = attempt("control.register", service, None,
-                      lambda s=service: (ctx.control.active(s), ctx.control.parameter_site(s)),
+                      partial(_register_entry, ctx, service),
                       what=f"the register entry of {service}")
         if got.result:
             yield got.result
@@ -56,6 +58,10 @@ def register(ctx: ReadinessContext) -> Iterator[CheckResult]:
                               seen.get(service))
         seen[service] = max(record.epoch, seen.get(service, 0))
     _save_epochs(ctx.workdir, seen)
+
+
+def _register_entry(ctx: ReadinessContext, service: str) -> tuple[ActiveRecord, str | None]:
+    return ctx.control.active(service), ctx.control.parameter_site(service)
 
 
 def _judge_register(ctx: ReadinessContext, service: str, site: str | None,
@@ -97,7 +103,7 @@ def _save_epochs(workdir: Path, epochs: dict[str, int]) -> None:
 @check("control.locks", "no drill lock is left behind", needs_control=True)
 def locks(ctx: ReadinessContext) -> Iterator[CheckResult]:
     for service in ctx.topology.services:
-        got = attempt("control.locks", service, None, lambda s=service: read_lock(ctx.control, s),
+        got = attempt("control.locks", service, None, partial(read_lock, ctx.control, service),
                       what=f"the drill lock of {service}")
         if got.result:
             yield got.result

@@ -1,10 +1,12 @@
-"""DNS checks (Route 53 lives with the control plane): failover records and their health checks exist, point where the control plane
+"""DNS checks: failover records and their health checks exist, point where the control plane
 says the service is served, and the health checks are green — as Route 53 sees them, or by
-georesil's own probe where Route 53 cannot probe (the lab, private addresses)."""
+georesil's own probe where Route 53 cannot probe (the lab, private addresses). Route 53 lives
+with the control plane, so these checks are skipped when it cannot be reached."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from georesil.readiness._calls import attempt
@@ -42,7 +44,7 @@ def failover_records(ctx: ReadinessContext, service: str) -> list[dict[str, Any]
        needs_control=True)
 def records(ctx: ReadinessContext) -> Iterator[CheckResult]:
     for service in _dns_services(ctx):
-        got = attempt("dns.records", service, None, lambda s=service: failover_records(ctx, s),
+        got = attempt("dns.records", service, None, partial(failover_records, ctx, service),
                       what=f"the failover records of {service}")
         if got.result or got.missing:
             yield got.result or CheckResult("dns.records", CheckStatus.FAIL, service, None,
@@ -91,8 +93,9 @@ def health(ctx: ReadinessContext) -> Iterator[CheckResult]:
     for service in _dns_services(ctx):
         for site in _replica_sites(ctx, service):
             hc = ctx.outputs.health_check_id(service, site)
-            got = attempt("dns.health", service, site, lambda h=hc: ctx.clients.call(
-                ctx.outputs.control_site, "route53", "get_health_check", HealthCheckId=h),
+            got = attempt("dns.health", service, site, partial(
+                ctx.clients.call, ctx.outputs.control_site, "route53", "get_health_check",
+                HealthCheckId=hc),
                 what=f"health check {hc}")
             if got.result or got.missing:
                 yield got.result or CheckResult(

@@ -5,6 +5,7 @@ secondary keeps within the service's RPO — by S3 replication (AWS pairs) or ge
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from georesil.mirror.sync import checkpoint_path
@@ -54,7 +55,7 @@ def _bucket_config(ctx: ReadinessContext, check_id: str, operation: str, what: s
                    ) -> Iterator[tuple[str, str, str, Any, CheckResult | None, bool]]:
     for service, site, bucket in _replicas(ctx):
         got = attempt(check_id, service, site,
-                      lambda s=site, b=bucket: ctx.clients.call(s, "s3", operation, Bucket=b),
+                      partial(ctx.clients.call, site, "s3", operation, Bucket=bucket),
                       what=f"{what} of bucket {bucket}")
         yield service, site, bucket, got.value, got.result, got.missing
 
@@ -202,7 +203,7 @@ def lag(ctx: ReadinessContext) -> Iterator[CheckResult]:
         source_bucket = ctx.outputs.bucket(service, primary).name
         dest_bucket = ctx.outputs.bucket(service, secondary).name
         listed = [attempt("storage.lag", service, site,
-                          lambda site=site, b=bucket: sample_versions(ctx.clients, site, b, limit),
+                          partial(sample_versions, ctx.clients, site, bucket, limit),
                           what=f"object versions of {bucket} at {site}")
                   for site, bucket in ((primary, source_bucket), (secondary, dest_bucket))]
         trouble = next((got for got in listed if got.result or got.missing), None)
