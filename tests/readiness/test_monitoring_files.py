@@ -75,3 +75,20 @@ def test_dashboard_panels_query_exported_metrics() -> None:
             used |= names
     # The dashboard shows every exported metric.
     assert used == set(METRIC_NAMES)
+
+
+def test_readiness_doc_lists_every_check_and_metric() -> None:
+    import re
+
+    from georesil.readiness import REGISTRY
+
+    text = (DOCS.parent / "readiness.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \|", text, flags=re.M))
+    assert rows == set(REGISTRY)
+    metrics = set(re.findall(r"^\| `(georesil_[a-z_]+)` \|", text, flags=re.M))
+    assert metrics == set(METRIC_NAMES)
+    example = json.loads(re.search(r"```json\n(.*?)```", text, flags=re.S).group(1))  # type: ignore[union-attr]
+    assert set(example) == {"topology", "started_at", "duration_s", "exit_code", "counts",
+                            "checks", "drift"}
+    assert set(example["checks"][0]) == {"check", "status", "service", "site", "evidence",
+                                         "fix", "value"}
