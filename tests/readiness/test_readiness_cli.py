@@ -52,3 +52,17 @@ def test_exit_codes(statuses: tuple[CheckStatus, ...], code: int) -> None:
     assert report.exit_code == code
     assert json.loads(json.dumps(report.to_json()))["exit_code"] == code
     assert sum(report.counts().values()) == len(statuses)
+
+
+def test_runs_are_kept_bounded_and_read_back(tmp_path: Path) -> None:
+    from georesil.readiness.history import KEEP_RUNS, load_latest, load_runs, save_run
+
+    assert load_latest(tmp_path) is None and load_runs(tmp_path) == []
+    results = (CheckResult("storage.lag", CheckStatus.WARN, "s", "b", "late", "sync", 12.5),)
+    for i in range(KEEP_RUNS + 3):
+        save_run(ReadinessReport("t", float(i), 0.25, results, ()), tmp_path)
+    latest = load_latest(tmp_path)
+    assert latest is not None and latest.started_at == KEEP_RUNS + 2
+    assert latest.results == results
+    runs = load_runs(tmp_path)
+    assert len(runs) == KEEP_RUNS and runs[0].started_at == 3.0

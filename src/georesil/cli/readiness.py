@@ -59,9 +59,12 @@ def readiness(
     3 when a site could not be reached.
     """
     from georesil.readiness import run_readiness
+    from georesil.readiness.history import save_run
 
     ctx = _context(topology, outputs, lab)
     report = run_readiness(ctx, only or ())
+    if not only:  # a partial run is not "the latest readiness" of the deployment
+        save_run(report, ctx.workdir)
     if as_json:
         print_json(report.to_json())
     else:
@@ -131,10 +134,13 @@ def _snapshot(topology: Path | None, outputs: Path | None, lab: bool,
               predicted: dict[str, float]) -> Snapshot:
     from georesil.readiness import run_readiness
     from georesil.readiness.drill_age import last_drills
+    from georesil.readiness.history import save_run
     from georesil.readiness.metrics import Snapshot
 
     ctx = _context(topology, outputs, lab)  # fresh: the lab's endpoints change on revive
-    return Snapshot(ctx.topology, run_readiness(ctx), last_drills(ctx), predicted)
+    report = run_readiness(ctx)
+    save_run(report, ctx.workdir)
+    return Snapshot(ctx.topology, report, last_drills(ctx), predicted)
 
 
 def _predicted(ctx: ReadinessContext, trials: int) -> dict[str, float]:
