@@ -63,7 +63,7 @@ def test_map_criticality_is_scaled_to_one(data: ReportData) -> None:
 def test_absent_inputs_are_named(bare_inputs: ReportInputs) -> None:
     """With no producer output the report still builds and says what is missing."""
     data = build_report_data(bare_inputs, generated_at=WHEN)
-    assert set(data.missing) == {"analysis", "simulate", "years", "drills"}
+    assert set(data.missing) == {"analysis", "simulate", "years", "drills", "readiness"}
     assert data.risks == () and data.importance == ()
     assert "No drills recorded yet" in data.missing["drills"]
 

@@ -56,8 +56,8 @@ def test_every_section_is_present(html: str) -> None:
 
 
 def test_figures_are_inline_svg(html: str) -> None:
-    """Map, heat map, N-k, availability, PGA and drill figures are inlined."""
-    for name in ("map", "impact", "nk", "availability", "pga", "drills"):
+    """Map, heat map, N-k, availability, PGA, drill and readiness figures are inlined."""
+    for name in ("map", "impact", "nk", "availability", "pga", "drills", "readiness"):
         assert f'id="fig-{name}-' in html, name
 
 
@@ -111,6 +111,7 @@ def test_absent_data_is_said_in_words(bare_report_dir: Path) -> None:
     assert "No analysis was supplied" in html
     assert "No snapshot simulation was supplied" in html
     assert "No annual-risk simulation was supplied" in html
+    assert "No readiness run recorded" in html
     for sid in SECTION_IDS:
         assert f'<section id="{sid}">' in html
 

@@ -65,7 +65,7 @@ def test_json_carries_the_ranked_risks(report_dir: Path) -> None:
 def test_json_with_no_inputs_says_what_is_missing(bare_report_dir: Path) -> None:
     """The bare report's JSON names every missing input and embeds nulls."""
     doc = json.loads((bare_report_dir / "report.json").read_text("utf-8"))
-    assert set(doc["missing"]) == {"analysis", "simulate", "years", "drills"}
+    assert set(doc["missing"]) == {"analysis", "simulate", "years", "drills", "readiness"}
     assert doc["inputs"] == {"analysis": None, "simulate": None, "years": None, "drills": None}
 
 

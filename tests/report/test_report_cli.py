@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from georesil.model import load_topology
 from georesil.report import ReportInputs, build, parse_formats, write_report
+from tests.report.conftest import WHEN, readiness_runs, save_readiness_runs
 
 
 def georesil(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -31,6 +33,21 @@ def test_report_command_writes_every_format(tmp_path: Path) -> None:
     assert doc["inputs"]["simulate"]["trials"] == 6400
     assert doc["inputs"]["years"]["years"] == 200
     assert "drills" in doc["missing"]  # no journals in a fresh directory
+    assert "readiness" in doc["missing"] and doc["readiness"] is None  # nor readiness runs
+
+
+def test_report_command_reads_saved_readiness_runs(tmp_path: Path) -> None:
+    """georesil report shows the readiness runs saved in its working directory."""
+    topology = load_topology()
+    runs = readiness_runs(topology.name, WHEN.timestamp(), 3)
+    save_readiness_runs(tmp_path, runs)
+    out = tmp_path / "rep"
+    result = georesil("report", "-o", str(out), "--format", "json", "--trials", "0",
+                      "--years", "0", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((out / "report.json").read_text("utf-8"))
+    assert [r["started_at"] for r in doc["readiness"]["runs"]] == [r.started_at for r in runs]
+    assert doc["readiness"]["counts"] == runs[-1].counts()
 
 
 def test_unknown_format_exits_2(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from rich.console import Console
 
 from georesil.analysis import Analysis, analyze
 from georesil.app.environment import LabSettings, LabWorld, close_lab, open_lab
-from georesil.app.report import drill_evidence, report_inputs
+from georesil.app.report import drill_evidence, readiness_evidence, report_inputs
 from georesil.drills import Runbook, load_runbook
 from georesil.drills.catalog import find_runbook
 from georesil.drills.run_state import DrillRun
@@ -262,7 +262,8 @@ def _outcome(stages: _Stages, run: DrillRun) -> DemoDrill:
 def _report(topology: Topology, directory: Path, analysis: Analysis,
             snapshot: SnapshotResult, annual: AnnualResult) -> Path:
     inputs = report_inputs(topology, analysis, snapshot, annual,
-                           drill_evidence(workdir=directory))
+                           drill_evidence(workdir=directory),
+                           readiness=readiness_evidence(topology, directory))
     return write_report(inputs, directory / "report")["html"]
 
 

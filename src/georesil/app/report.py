@@ -1,9 +1,13 @@
-"""Collect what a report shows: run the analysis and the simulations, read the drill journals.
+"""Collect what a report shows: run the analysis and the simulations, read the drill journals
+and the saved readiness runs.
 
 The same functions behind ``georesil analyze/simulate/drill history --json``, called once
 each; their typed results go into :class:`~georesil.report.inputs.ReportInputs` with the
-advice derived from them (:func:`georesil.advice.advise`). JSON is read only from the drill
-journals (files) and written only by the report's JSON renderer.
+advice derived from them (:func:`georesil.advice.advise`). The readiness runs that
+``georesil readiness`` and ``georesil serve`` saved (:mod:`georesil.readiness.history`) are
+copied into the report's own :class:`~georesil.report.inputs.ReadinessEvidence`. JSON is read
+only from files (drill journals, saved readiness runs) and written only by the report's JSON
+renderer.
 """
 
 from __future__ import annotations
@@ -16,12 +20,22 @@ from georesil.analysis import Analysis, analyze
 from georesil.drills.history import drill_history, history_of_directory
 from georesil.errors import InvalidInput
 from georesil.model import Topology
-from georesil.report.inputs import DrillEvidence, ReportInputs
+from georesil.readiness import CheckResult, CheckStatus, ReadinessReport
+from georesil.readiness.history import load_latest, load_runs
+from georesil.report.inputs import (
+    DrillEvidence,
+    ReadinessDrift,
+    ReadinessEvidence,
+    ReadinessRow,
+    ReadinessRun,
+    ReportInputs,
+)
 from georesil.risk import AnnualResult, SnapshotResult, simulate_snapshot, simulate_years
 
-__all__ = ["Stage", "collect_inputs", "drill_evidence", "report_inputs"]
+__all__ = ["Stage", "collect_inputs", "drill_evidence", "readiness_evidence", "report_inputs"]
 
-#: Called with a stage name ("analyze", "simulate", "years", "drills") as it starts.
+#: Called with a stage name ("analyze", "simulate", "years", "drills", "readiness") as it
+#: starts.
 Stage = Callable[[str], None]
 
 
@@ -37,7 +51,8 @@ def collect_inputs(
         years: Simulated years for the annual risk (0 skips it).
         seed: Seed of both simulations.
         journals: Directory of drill journals (default: ``WORKDIR/.georesil/drills``).
-        workdir: The working directory (default: the current one).
+        workdir: The working directory (default: the current one); its saved readiness runs
+            (``WORKDIR/.georesil/readiness/``) are read too.
         stage: Called with each stage's name as it starts (for a progress display).
 
     Raises:
@@ -54,15 +69,55 @@ def collect_inputs(
     annual = simulate_years(topology, years, seed) if years else None
     tell("drills")
     drills = drill_evidence(journals, workdir)
-    return report_inputs(topology, analysis, snapshot, annual, drills)
+    tell("readiness")
+    readiness = readiness_evidence(topology, workdir)
+    return report_inputs(topology, analysis, snapshot, annual, drills, readiness=readiness)
 
 
 def report_inputs(topology: Topology, analysis: Analysis | None,
                   snapshot: SnapshotResult | None, annual: AnnualResult | None,
-                  drills: tuple[DrillEvidence, ...] | None) -> ReportInputs:
+                  drills: tuple[DrillEvidence, ...] | None, *,
+                  readiness: ReadinessEvidence | None = None) -> ReportInputs:
     """The report's inputs from results already computed, with the advice derived from them."""
     return ReportInputs(topology, analysis, snapshot, annual, drills,
-                        advise(topology, analysis, snapshot))
+                        advise(topology, analysis, snapshot), readiness)
+
+
+def readiness_evidence(topology: Topology,
+                       workdir: Path | None = None) -> ReadinessEvidence | None:
+    """The latest saved readiness run of ``topology`` and the trend of every saved one.
+
+    Runs of another topology saved in the same directory are left out. ``None`` when no run
+    of ``topology`` was saved (``georesil readiness`` saves every full run).
+
+    Args:
+        topology: The model the report is about.
+        workdir: The working directory holding ``.georesil/readiness/`` (default: the current
+            one).
+    """
+    where = workdir or Path.cwd()
+    runs = [r for r in load_runs(where) if r.topology == topology.name]
+    latest = load_latest(where)
+    if latest is None or latest.topology != topology.name:
+        latest = runs[-1] if runs else None
+    if latest is None:
+        return None
+    return ReadinessEvidence(
+        topology=latest.topology, latest=_run(latest), duration_s=latest.duration_s,
+        rows=tuple(_row(r) for r in (*latest.failing(), *(
+            r for r in latest.results if r.status is CheckStatus.SKIPPED))),
+        drift=tuple(ReadinessDrift(d.kind, d.resource, d.name, d.site, d.detail)
+                    for d in latest.drift),
+        runs=tuple(_run(r) for r in runs))
+
+
+def _run(report: ReadinessReport) -> ReadinessRun:
+    return ReadinessRun(report.started_at, report.counts(), len(report.drift))
+
+
+def _row(result: CheckResult) -> ReadinessRow:
+    return ReadinessRow(result.check, result.status.value, result.subject, result.evidence,
+                        result.fix)
 
 
 def drill_evidence(journals: Path | None = None,

@@ -2,8 +2,8 @@
 
 The renderers (HTML, Markdown, JSON) read one :class:`ReportData` and decide nothing. It is
 made from one :class:`~georesil.report.inputs.ReportInputs` — the topology, the analysis, the
-snapshot and annual simulations, the drill evidence and the advice, all typed — by arranging
-them per section; nothing is recomputed here.
+snapshot and annual simulations, the drill evidence, the readiness evidence and the advice, all
+typed — by arranging them per section; nothing is recomputed here.
 
 Any input may be absent: the section that needs it then carries a sentence saying what is
 missing and how to produce it (``ReportData.missing``).
@@ -26,7 +26,7 @@ from georesil.advice import (
 from georesil.analysis import NkEntry, RegionCut, ServiceImpact, Status
 from georesil.model.schema import ReplicaRole, ReplicaSpec, Replication
 from georesil.report import _format
-from georesil.report.inputs import DrillEvidence, ReportInputs
+from georesil.report.inputs import DrillEvidence, ReadinessEvidence, ReportInputs
 from georesil.risk import Importance
 from georesil.risk.engine import ServiceRisk
 
@@ -37,6 +37,8 @@ __all__ = [
     "ServiceRow",
     "annual_highlights",
     "build_report_data",
+    "drill_trend_note",
+    "readiness_checked",
 ]
 
 #: Availability objective per service tier (Uptime Institute Tier IV 99.995 %, Tier III
@@ -54,6 +56,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("seismic", "Seismic scenarios and loss exceedance"),
     ("importance", "Importance ranking and recommendations"),
     ("drills", "Drill evidence"),
+    ("readiness", "Readiness: can it fail over now?"),
     ("method", "Method and sources"),
 )
 
@@ -65,6 +68,8 @@ _MISSING = {
              "--json`.",
     "drills": "No drills recorded yet: run one with `georesil drill run RUNBOOK` (journals are "
               "read from .georesil/drills/ or --journals DIR).",
+    "readiness": "No readiness run recorded: run `georesil readiness` (each full run is kept "
+                 "in .georesil/readiness/ of the working directory).",
 }
 
 
@@ -126,6 +131,8 @@ class ReportData:
     importance: tuple[Importance, ...]
     recommendations: tuple[Recommendation, ...]
     drills: tuple[DrillEvidence, ...]
+    readiness: ReadinessEvidence | None
+    readiness_age_s: float | None
     map_criticality: Mapping[str, float]
     missing: Mapping[str, str]
     inputs: ReportInputs
@@ -149,8 +156,12 @@ def build_report_data(inputs: ReportInputs, *,
     """
     topology, advice = inputs.topology, inputs.advice
     present = {"analysis": inputs.analysis, "simulate": inputs.snapshot,
-               "years": inputs.annual, "drills": inputs.drills or None}
-    when = (generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
+               "years": inputs.annual, "drills": inputs.drills or None,
+               "readiness": inputs.readiness}
+    now = generated_at or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:  # a naive time stamp is taken as UTC, as it is shown
+        now = now.replace(tzinfo=dt.UTC)
+    when = now.strftime("%Y-%m-%d %H:%M UTC")
     return ReportData(
         title=f"Resilience report: {topology.name}",
         topology_name=topology.name,
@@ -173,6 +184,9 @@ def build_report_data(inputs: ReportInputs, *,
         importance=advice.importance,
         recommendations=advice.recommendations,
         drills=tuple(sorted(inputs.drills or (), key=lambda d: (d.started_at, d.run_id))),
+        readiness=inputs.readiness,
+        readiness_age_s=(now.timestamp() - inputs.readiness.latest.started_at
+                         if inputs.readiness else None),
         map_criticality=advice.map_criticality,
         missing={k: text for k, text in _MISSING.items() if present[k] is None},
         inputs=inputs,
@@ -191,6 +205,47 @@ def annual_highlights(data: ReportData) -> list[str]:
             out.append(f"{top.id} (tier {top.tier}) has the highest chance of {what} in a "
                        f"year: {_format.probability((top.years or {})[key])}.")
     return out
+
+
+def readiness_checked(data: ReportData) -> str:
+    """When the latest readiness run was, how long before the report, and what it found."""
+    ready, age = data.readiness, data.readiness_age_s
+    if ready is None or age is None:
+        return ""
+    at = _utc(ready.latest.started_at)
+    rel = (f"{_format.duration(round(age))} before this report" if age >= 0
+           else f"{_format.duration(round(-age))} after this report's time stamp")
+    found = ", ".join(f"{n} {status}" for status, n in ready.latest.counts.items() if n)
+    drift = len(ready.drift)
+    return (f"Last checked {at} ({rel}) against topology {ready.topology!r}, in "
+            f"{ready.duration_s:.1f} s: {ready.latest.total} results — {found or 'none'}; "
+            f"{drift} drift item{'' if drift == 1 else 's'}.")
+
+
+def drill_trend_note(data: ReportData) -> str:
+    """Where the trend of drill results over time is shown (the drill evidence section)."""
+    number = next(i for i, (key, _) in enumerate(SECTIONS, start=1) if key == "drills")
+    measured = [d for d in data.drills if d.rto_s is not None or d.rpo_s is not None]
+    if not data.drills:
+        return (f"No drill results over time yet (§{number}): the `drills.recent` rows say "
+                "which drills are due.")
+    if not measured:
+        return (f"The {len(data.drills)} drills on record (§{number}) measured no RTO or RPO, "
+                "so there is no trend of drill results yet.")
+    books = sorted({d.runbook for d in measured})
+    # As the drill figure draws it: a trend line where a runbook has two measured values.
+    trend = [b for b in books if any(
+        sum(getattr(d, key) is not None for d in measured if d.runbook == b) >= 2
+        for key in ("rto_s", "rpo_s"))]
+    line = (f"Drill results over time are in §{number}: the measured RTO and RPO of each of "
+            f"the {len(data.drills)} drills against target and prediction")
+    if trend:
+        return line + f", with a least-squares trend for {', '.join(trend)}."
+    return line + " (a trend appears once a runbook has two measured runs)."
+
+
+def _utc(epoch_s: float) -> str:
+    return dt.datetime.fromtimestamp(epoch_s, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _service_rows(inputs: ReportInputs) -> tuple[ServiceRow, ...]:

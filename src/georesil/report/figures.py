@@ -11,6 +11,7 @@ This module imports matplotlib: the CLI imports the report package only when it 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import re
@@ -24,6 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from georesil.analysis import NkEntry
 from georesil.model import Topology
@@ -78,6 +80,8 @@ def render_figures(data: ReportData, topology: Topology) -> dict[str, ReportFigu
          "the site's fragility median.", _pga),
         ("drills", "Measured RTO and RPO of each drill against the target and the prediction.",
          _drills),
+        ("readiness", "Failing and warning readiness results in each saved run over time "
+         "(each count holds until the next run).", _readiness),
     ]
     out: dict[str, ReportFigure] = {}
     map_svg, map_caption = _map_svg(data, topology)
@@ -359,6 +363,41 @@ def _drill_panel(ax: Any, runs: list[DrillEvidence], key: str, title: str) -> No
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+#: Readiness statuses drawn in the trend, with their colours; ``unreachable`` only when seen.
+_READINESS_LINES = (("fail", _BAD), ("warn", _ACCENT2), ("unreachable", "#8e5ea2"))
+
+
+def _readiness(data: ReportData) -> Figure | None:
+    runs = data.readiness.runs if data.readiness else ()
+    if len(runs) < 2:  # one run is no trend: the counts beside it say it all
+        return None
+    # Concise date ticks (matplotlib picks the date converter from rcParams when it plots).
+    with rc_context(_rc("readiness") | {"date.converter": "concise"}):
+        fig = _figure(9.0, 3.0)
+        ax = fig.add_subplot()
+        when = np.array([dt.datetime.fromtimestamp(r.started_at, dt.UTC).replace(tzinfo=None)
+                         for r in runs], dtype="datetime64[s]")
+        top = 1
+        for status, color in _READINESS_LINES:
+            counts = [r.counts[status] for r in runs]
+            if status == "unreachable" and not any(counts):
+                continue
+            top = max(top, *counts)
+            ax.step(when, counts, where="post", color=color, linewidth=1.8, label=status)
+            ax.plot(when, counts, "o", color=color, markersize=3.5)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(-0.1 * top, top * 1.15)
+        ax.set_ylabel("results")
+        ax.set_xlabel(f"readiness run started (UTC); {len(runs)} runs")
+        ax.legend(fontsize=7.5, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0),
+                  ncols=3)
+        ax.grid(axis="y", color=_GRID, linewidth=0.8)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    return fig
 
 
 def _when(started_at: Any) -> str:

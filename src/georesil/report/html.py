@@ -15,7 +15,14 @@ from markupsafe import Markup, escape
 
 from georesil import __version__
 from georesil.report import _format
-from georesil.report.data import SECTIONS, TIER_OBJECTIVES, ReportData, annual_highlights
+from georesil.report.data import (
+    SECTIONS,
+    TIER_OBJECTIVES,
+    ReportData,
+    annual_highlights,
+    drill_trend_note,
+    readiness_checked,
+)
 from georesil.report.figures import ReportFigure
 from georesil.report.method import NO_LOSS_EXCEEDANCE, method_lines, seismic_lead
 
@@ -38,7 +45,8 @@ def render_html(data: ReportData, figures: Mapping[str, ReportFigure]) -> str:
         sections=SECTIONS, section_title=dict(SECTIONS), kpi=_kpis(data),
         scenario_rows=_scenario_rows(data), units=UNITS, objectives=TIER_OBJECTIVES,
         seismic_lead=seismic_lead(data), no_loss_exceedance=NO_LOSS_EXCEEDANCE,
-        method=method_lines(data),
+        method=method_lines(data), readiness_checked=readiness_checked(data),
+        drill_trend=drill_trend_note(data),
     )
 
 

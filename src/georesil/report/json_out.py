@@ -4,11 +4,13 @@ This is the file edge: the typed results become JSON here and nowhere earlier. T
 keys follow the report's sections; ``inputs`` embeds ``to_json()`` of the analysis, the snapshot
 and annual simulations (the documented outputs of ``georesil analyze --json``,
 ``simulate --json`` and ``simulate --years N --json``) and the drill history (``null`` when
-absent).
+absent). ``readiness`` holds the latest saved readiness run (its counts, every result that is not
+ok, drift, its age at generation time) and the counts of every saved run (``null`` when none).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from typing import Any
@@ -54,6 +56,7 @@ def report_json(data: ReportData) -> dict[str, Any]:
         "recommendations": [_rec(r) for r in data.recommendations],
         "drills": [d.to_json() | {"rto_met": d.rto_ok, "rpo_met": d.rpo_ok}
                    for d in data.drills],
+        "readiness": _readiness(data),
         "map_criticality": dict(data.map_criticality),
         "inputs": {
             "analysis": inputs.analysis.to_json() if inputs.analysis else None,
@@ -69,6 +72,18 @@ def render_json(data: ReportData) -> str:
     """The report as indented JSON text (non-finite numbers become ``null``)."""
     return json.dumps(_finite(report_json(data)), indent=2, ensure_ascii=False,
                       allow_nan=False) + "\n"
+
+
+def _readiness(data: ReportData) -> dict[str, Any] | None:
+    if data.readiness is None:
+        return None
+    doc = data.readiness.to_json()
+    return doc | {"checked_at": _iso(doc["started_at"]), "age_s": data.readiness_age_s,
+                  "runs": [r | {"checked_at": _iso(r["started_at"])} for r in doc["runs"]]}
+
+
+def _iso(epoch_s: float) -> str:
+    return dt.datetime.fromtimestamp(epoch_s, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _service(s: ServiceRow) -> dict[str, Any]:

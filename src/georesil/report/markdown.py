@@ -10,15 +10,23 @@ the document is written as ``&lt;``, so no HTML from an input file reaches a Mar
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from georesil.report import _format as fmt
-from georesil.report.data import SECTIONS, TIER_OBJECTIVES, ReportData, annual_highlights
+from georesil.report.data import (
+    SECTIONS,
+    TIER_OBJECTIVES,
+    ReportData,
+    annual_highlights,
+    drill_trend_note,
+    readiness_checked,
+)
 from georesil.report.figures import ReportFigure
 from georesil.report.method import NO_LOSS_EXCEEDANCE, method_lines, seismic_lead
 
-__all__ = ["FIGURE_DIR", "escape_html", "render_markdown"]
+__all__ = ["FIGURE_DIR", "escape_html", "prose", "render_markdown"]
 
 #: Directory, beside report.md, that holds the figures.
 FIGURE_DIR = "figures"
@@ -62,6 +70,21 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return [*lines, ""]
+
+
+def prose(text: str) -> str:
+    """Free text (evidence, a fix, a name) made safe for Markdown; `backticked` parts stay code.
+
+    Outside code spans every character Markdown could read as markup (emphasis, links,
+    headings, entities) is backslash-escaped, so the text shows as written; an unbalanced
+    backtick is escaped too. ``<`` is left to :func:`escape_html`, which the whole document
+    passes through; ``|`` and line breaks are left to the table cell.
+    """
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: nothing is code
+        parts = [text]
+    return "`".join(part if i % 2 else re.sub(r"([\\`*_\[\]>#!~&])", r"\\\1", part)
+                    for i, part in enumerate(parts))
 
 
 def _missing(data: ReportData, key: str) -> list[str]:
@@ -260,10 +283,35 @@ def _drills(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
     return out + _fig(figures, "drills")
 
 
+def _readiness(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
+    ready = data.readiness
+    if ready is None:
+        return _missing(data, "readiness")
+    out = [prose(readiness_checked(data)), ""]
+    out += _table(tuple(ready.latest.counts), [tuple(ready.latest.counts.values())])
+    out += [f"### Not ok ({len(ready.rows)})", ""]
+    out += (_table(("Status", "Check", "Subject", "Evidence", "Fix"),
+                   ((f"**{r.status}**" if r.status in ("fail", "unreachable") else r.status,
+                     prose(r.check), prose(r.subject), prose(r.evidence), prose(r.fix or "—"))
+                    for r in ready.rows))
+            if ready.rows else ["Every check is ok.", ""])
+    out += [f"### Drift ({len(ready.drift)})", ""]
+    out += (_table(("Kind", "Resource", "Name", "Site", "Detail"),
+                   ((d.kind, prose(d.resource), prose(d.name), prose(d.site or "—"),
+                     prose(d.detail)) for d in ready.drift))
+            if ready.drift else ["Nothing deployed that the model does not know, and nothing "
+                                 "in the model left undeployed.", ""])
+    out += ["### Over time", ""]
+    out += _fig(figures, "readiness") or [
+        f"Only {len(ready.runs)} readiness run is saved: the trend appears from the second.", ""]
+    return [*out, drill_trend_note(data), ""]
+
+
 def _method(data: ReportData, figures: Mapping[str, ReportFigure]) -> list[str]:
     return [f"- {line}" for line in method_lines(data)] + [""]
 
 
 _SECTIONS = (("summary", _summary), ("map", _map), ("services", _services), ("spofs", _spofs),
              ("nk", _nk), ("capacity", _capacity), ("seismic", _seismic),
-             ("importance", _importance), ("drills", _drills), ("method", _method))
+             ("importance", _importance), ("drills", _drills), ("readiness", _readiness),
+             ("method", _method))

@@ -79,6 +79,9 @@ def method_lines(data: ReportData) -> list[str]:
         "Availability objectives: Uptime Institute Tier IV and III as commonly quoted "
         "(`docs/sources.md#uptime-tiers`).",
         "Drills: `georesil drill history --json` (journals under `.georesil/drills/`).",
+        "Readiness: the runs `georesil readiness` and `georesil serve` saved under "
+        "`.georesil/readiness/` (`latest.json`, `runs.jsonl`); the checks are listed in "
+        "`docs/readiness.md`.",
         "Every number of this report, with the analysis and simulation output it was built "
         "from, is in `report.json`.",
     ]
