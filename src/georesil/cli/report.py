@@ -40,7 +40,8 @@ def report(
         None, "--journals", metavar="DIR",
         help="Drill journals to report on (default: .georesil/drills if it exists)."),
 ) -> None:
-    """Write the risk report: top risks, map, services, SPOFs, N-k, capacity, seismic, drills."""
+    """Write the risk report: top risks, map, services, SPOFs, N-k, capacity, seismic, drills,
+    readiness (the runs `georesil readiness` saved in this directory)."""
         # Lazy: the report renderers import matplotlib and jinja2 (see the module docstring).
     from georesil.app import collect_inputs
     from georesil.report import check_output_dir, parse_formats, write_report
@@ -80,7 +81,8 @@ def demo(
 _STAGE_TEXT = {"analyze": "analysing failures (N-2, zones, SRLGs, scenarios)",
                "simulate": "simulating snapshot availability",
                "years": "simulating years of hazard events",
-               "drills": "reading drill journals", "render": "rendering the report"}
+               "drills": "reading drill journals", "readiness": "reading readiness runs",
+               "render": "rendering the report"}
 
 
 @contextmanager
