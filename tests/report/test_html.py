@@ -130,6 +130,8 @@ def test_chromium_renders_without_errors_or_requests(report_dir: Path,
     assert page.console_errors == []
     assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
     assert set(SECTION_IDS) <= set(page.ids)
+    assert "readiness" in page.ids  # the readiness section, with its trend figure inline
+    assert any(i.startswith("fig-readiness-") for i in page.ids)
     assert page.screenshot.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = int.from_bytes(page.screenshot[16:20]), int.from_bytes(page.screenshot[20:24])
     assert width == 1366 and height > 5000  # the whole page, not just the first screen
