@@ -79,6 +79,11 @@ def md_text(report_dir: Path) -> str:
     return (report_dir / "report.md").read_text("utf-8")
 
 
+def test_report_knows_the_statuses_readiness_has() -> None:
+    """The report's copy of the readiness statuses is the readiness package's, in order."""
+    assert tuple(s.value for s in CheckStatus) == READINESS_STATUSES
+
+
 def test_section_sits_between_drills_and_method() -> None:
     """Readiness is the section after the drill evidence and before the method."""
     ids = [sid for sid, _ in SECTIONS]

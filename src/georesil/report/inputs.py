@@ -11,7 +11,7 @@ into them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from georesil.advice import Advice
@@ -170,7 +170,7 @@ class ReadinessEvidence:
     duration_s: float
     rows: tuple[ReadinessRow, ...]
     drift: tuple[ReadinessDrift, ...]
-    runs: tuple[ReadinessRun, ...] = field(default=())
+    runs: tuple[ReadinessRun, ...] = ()
 
     def __post_init__(self) -> None:
         runs = sorted({r.started_at: r for r in (*self.runs, self.latest)}.values(),
