@@ -413,8 +413,9 @@ class SeismicSpec(_Model):
 
 
 #: Days since the last successful drill before readiness fails it, by service tier (1 = most
-#: critical): at least annually for every tier (NIST SP 800-34 Rev. 1, docs/sources.md#nist-sp800-34),
-#: quarterly and half-yearly for tiers 1 and 2 (georesil's choice; docs/readiness.md).
+#: critical): at least annually for every tier (NIST SP 800-34 Rev. 1,
+#: docs/sources.md#nist-sp800-34), quarterly and half-yearly for tiers 1 and 2 (georesil's
+#: choice; docs/readiness.md).
 DEFAULT_MAX_DRILL_AGE_DAYS: dict[int, float] = {1: 90.0, 2: 180.0, 3: 365.0, 4: 365.0}
 
 
