@@ -165,3 +165,21 @@ def test_drift_lists_an_unknown_replica_bucket(ready_lab: tuple[LabState, Path])
     finally:
         ctx.clients.call("south", "s3", "delete_bucket", Bucket=extra)
     assert _run(workdir).drift == ()
+
+
+def test_scheduled_mirror_heartbeat(ready_lab: tuple[LabState, Path]) -> None:
+    import subprocess
+    import sys
+
+    _, workdir = ready_lab
+    done = subprocess.run([sys.executable, "-m", "georesil", "mirror", "run", "store",
+                           "--every", "1s", "--rounds", "1"], cwd=workdir, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    fresh = _run(workdir)
+    (row,) = [r for r in fresh.results if r.check == "storage.replication"]
+    assert row.status is CheckStatus.OK and "the scheduled mirror ran" in row.evidence
+    stale = _run(workdir, now=time.time() + 600)
+    (row,) = [r for r in stale.results if r.check == "storage.replication"]
+    assert row.status is CheckStatus.WARN and "last heartbeat" in row.evidence
+    assert row.fix is not None and "georesil mirror run store --to south" in row.fix

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
-from georesil.mirror.sync import checkpoint_path
+from georesil.mirror.sync import read_checkpoint
 from georesil.mirror.verify import History, compare, sample_versions
 from georesil.model.schema import EndpointKind
 from georesil.provision.outputs import bucket_name_key
@@ -179,20 +179,25 @@ def _s3_replication(ctx: ReadinessContext, service: str, primary: str, secondary
 
 def _mirror_schedule(ctx: ReadinessContext, service: str, secondary: str) -> CheckResult:
     interval = DEFAULT_MIRROR_INTERVAL_S
-    path = checkpoint_path(ctx.workdir, service, secondary)
     every = f"`georesil mirror run {service} --to {secondary} --every {int(interval)}s`"
-    if not path.exists():
+    point = read_checkpoint(ctx.workdir, service, secondary)
+    beat = None if point is None else (point.heartbeat_at or point.updated_at)
+    if point is None or beat is None:
         return CheckResult("storage.replication", CheckStatus.OK, service, secondary,
                            "replicated by georesil's mirror; no scheduled mirror has run from "
                            "here (storage.lag checks the replica itself)")
-    age = max(0.0, ctx.now - path.stat().st_mtime)
+    age = max(0.0, ctx.now - beat)
+    left = f"; {len(point.failed)} key(s) left by its last round" if point.failed else ""
     if age > 2 * interval:
         return CheckResult("storage.replication", CheckStatus.WARN, service, secondary,
-                           f"the mirror last ran {age:.0f} s ago (scheduled every "
-                           f"{interval:.0f} s)", f"restart the scheduled mirror: {every}",
+                           f"the scheduled mirror's last heartbeat was {age:.0f} s ago (every "
+                           f"{interval:.0f} s){left}", f"restart the scheduled mirror: {every}",
                            value=age)
-    return CheckResult("storage.replication", CheckStatus.OK, service, secondary,
-                       f"the mirror ran {age:.0f} s ago", value=age)
+    status = CheckStatus.WARN if point.failed else CheckStatus.OK
+    return CheckResult("storage.replication", status, service, secondary,
+                       f"the scheduled mirror ran {age:.0f} s ago{left}",
+                       f"the next round retries them; `georesil mirror sync {service} --to "
+                       f"{secondary}` now" if point.failed else None, value=age)
 
 
 @check("storage.lag", "each secondary's oldest unreplicated write is within the RPO")
