@@ -4,6 +4,7 @@ checks are AWS's own here, so their defects are seeded through the AWS APIs."""
 from __future__ import annotations
 
 import copy
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,8 +52,20 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Topology]:
         yield topology_from_dict(copy.deepcopy(AWS_DOC))
 
 
-def _provision(topology: Topology) -> StackOutputs:
-    return provision_moto(topology, stack="ready", in_process=True).stack_outputs
+def _provision(topology: Topology, state: Path) -> StackOutputs:
+    """Provision, or re-provision converging from the recorded state (as `pulumi up` would)."""
+    return provision_moto(topology, stack="ready", in_process=True,
+                          state_file=state / "stack-state.json").stack_outputs
+
+
+def _forget(state: Path, resource_type: str, resource_id: str | None = None) -> None:
+    """What `pulumi refresh` does after a resource was deleted behind Pulumi's back: it drops
+    the resource from the stack's state, so the next update creates it again."""
+    path = state / "stack-state.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["resources"] = [r for r in data["resources"] if not (
+        r["type"] == resource_type and resource_id in (None, r["id"]))]
+    path.write_text(json.dumps(data), encoding="utf-8")
 
 
 def _run(topology: Topology, outputs: StackOutputs, tmp_path: Path) -> ReadinessReport:
@@ -69,7 +82,7 @@ def _red(report: ReadinessReport) -> dict[str, set[CheckStatus]]:
 
 
 def test_replication_rule_deleted_and_restored(aws: Topology, tmp_path: Path) -> None:
-    outputs = _provision(aws)
+    outputs = _provision(aws, tmp_path)
     assert _red(_run(aws, outputs, tmp_path)) == {}
     clients = SiteClients(aws)
     source = outputs.bucket("objects", "tokyo").name
@@ -79,12 +92,13 @@ def test_replication_rule_deleted_and_restored(aws: Topology, tmp_path: Path) ->
     (row,) = report.failing()
     assert row.site == "singapore" and "no replication rule" in row.evidence
     assert row.fix is not None and "georesil" in row.fix
-    outputs = _provision(aws)  # re-provisioning restores the rule
+    _forget(tmp_path, "aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    outputs = _provision(aws, tmp_path)  # refresh + update restores the rule
     assert _red(_run(aws, outputs, tmp_path)) == {}
 
 
 def test_health_check_deleted_and_restored(aws: Topology, tmp_path: Path) -> None:
-    outputs = _provision(aws)
+    outputs = _provision(aws, tmp_path)
     clients = SiteClients(aws)
     check_id = outputs.health_check_id("objects", "singapore")
     clients.call(outputs.control_site, "route53", "delete_health_check", HealthCheckId=check_id)
@@ -92,5 +106,6 @@ def test_health_check_deleted_and_restored(aws: Topology, tmp_path: Path) -> Non
     assert _red(report) == {"dns.health": {CheckStatus.FAIL}}
     (row,) = report.failing()
     assert row.site == "singapore" and "does not exist" in row.evidence
-    outputs = _provision(aws)
+    _forget(tmp_path, "aws:route53/healthCheck:HealthCheck", check_id)
+    outputs = _provision(aws, tmp_path)
     assert _red(_run(aws, outputs, tmp_path)) == {}

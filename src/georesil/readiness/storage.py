@@ -10,6 +10,7 @@ from typing import Any
 
 from georesil.mirror.sync import read_checkpoint
 from georesil.mirror.verify import History, compare, sample_versions
+from georesil.model.replication import DEFAULT_MIRROR_INTERVAL_S, Mechanism, replication_plan
 from georesil.model.schema import EndpointKind
 from georesil.provision.outputs import bucket_name_key
 from georesil.readiness._calls import attempt
@@ -17,24 +18,12 @@ from georesil.readiness.context import ReadinessContext
 from georesil.readiness.registry import check
 from georesil.readiness.results import CheckResult, CheckStatus
 
-__all__ = ["DEFAULT_MIRROR_INTERVAL_S", "WARN_FRACTION", "deployed", "mechanism"]
+__all__ = ["WARN_FRACTION", "deployed"]
 
 #: A secondary whose oldest unreplicated write is older than this share of the RPO warns.
 WARN_FRACTION = 0.5
 
-#: How often a scheduled mirror runs when the topology does not say (``mirror run --every``).
-DEFAULT_MIRROR_INTERVAL_S = 60.0
-
 _PROVISION = "run `georesil provision` (lab) or `georesil deploy up` to restore it"
-
-
-def mechanism(ctx: ReadinessContext, primary: str, secondary: str) -> str:
-    """``s3-replication`` between two AWS regions, else ``mirror`` (georesil's own)."""
-    kinds = set()
-    for site in (primary, secondary):
-        ep = ctx.topology.site(site).endpoint
-        kinds.add(ep.effective_kind if ep else EndpointKind.S3_COMPATIBLE)
-    return "s3-replication" if kinds == {EndpointKind.AWS} else "mirror"
 
 
 def deployed(ctx: ReadinessContext, service: str, site: str) -> bool:
@@ -51,9 +40,12 @@ def _replicas(ctx: ReadinessContext) -> Iterator[tuple[str, str, str]]:
                 yield service, site, ctx.outputs.bucket(service, site).name
 
 
-def _bucket_config(ctx: ReadinessContext, check_id: str, operation: str, what: str
+def _bucket_config(ctx: ReadinessContext, check_id: str, operation: str, what: str, *,
+                   aws_only: bool = False
                    ) -> Iterator[tuple[str, str, str, Any, CheckResult | None, bool]]:
     for service, site, bucket in _replicas(ctx):
+        if aws_only and not _is_aws(ctx, site):
+            continue
         got = attempt(check_id, service, site,
                       partial(ctx.clients.call, site, "s3", operation, Bucket=bucket),
                       what=f"{what} of bucket {bucket}")
@@ -106,10 +98,22 @@ def encryption(ctx: ReadinessContext) -> Iterator[CheckResult]:
             None if algos else f"restore default encryption on {bucket}: {_PROVISION}")
 
 
-@check("storage.public_access", "every replica bucket blocks public access")
+def _is_aws(ctx: ReadinessContext, site: str) -> bool:
+    """Whether ``site`` is an AWS region (a site without an endpoint plays one in moto)."""
+    ep = ctx.topology.site(site).endpoint
+    return ep is None or ep.effective_kind is EndpointKind.AWS
+
+
+@check("storage.public_access", "every replica bucket in AWS blocks public access")
 def public_access(ctx: ReadinessContext) -> Iterator[CheckResult]:
+    for service, site, bucket in _replicas(ctx):
+        if not _is_aws(ctx, site):
+            yield CheckResult("storage.public_access", CheckStatus.SKIPPED, service, site,
+                              f"bucket {bucket} is on an S3-compatible store, which has no "
+                              "public-access-block API: its own bucket policy governs access")
     for service, site, bucket, got, failed, missing in _bucket_config(
-            ctx, "storage.public_access", "get_public_access_block", "public access block"):
+            ctx, "storage.public_access", "get_public_access_block", "public access block",
+            aws_only=True):
         if failed:
             yield failed
             continue
@@ -139,11 +143,13 @@ def _pairs(ctx: ReadinessContext) -> Iterator[tuple[str, str, str]]:
 
 @check("storage.replication", "each secondary has its replication mechanism in place")
 def replication(ctx: ReadinessContext) -> Iterator[CheckResult]:
+    plans = {(p.service, p.target): p for p in replication_plan(ctx.topology)}
     for service, primary, secondary in _pairs(ctx):
-        if mechanism(ctx, primary, secondary) == "s3-replication":
+        plan = plans[(service, secondary)]
+        if plan.mechanism is Mechanism.S3_REPLICATION:
             yield _s3_replication(ctx, service, primary, secondary)
         else:
-            yield _mirror_schedule(ctx, service, secondary)
+            yield _mirror_schedule(ctx, service, secondary, plan.rpo_bound_s)
 
 
 def _s3_replication(ctx: ReadinessContext, service: str, primary: str, secondary: str
@@ -177,8 +183,9 @@ def _s3_replication(ctx: ReadinessContext, service: str, primary: str, secondary
                        f"S3 replication to {dest.name} enabled with RTC and metrics")
 
 
-def _mirror_schedule(ctx: ReadinessContext, service: str, secondary: str) -> CheckResult:
-    interval = DEFAULT_MIRROR_INTERVAL_S
+def _mirror_schedule(ctx: ReadinessContext, service: str, secondary: str,
+                     interval_s: float | None) -> CheckResult:
+    interval = interval_s or DEFAULT_MIRROR_INTERVAL_S
     every = f"`georesil mirror run {service} --to {secondary} --every {int(interval)}s`"
     point = read_checkpoint(ctx.workdir, service, secondary)
     beat = None if point is None else (point.heartbeat_at or point.updated_at)
