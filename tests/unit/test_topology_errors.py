@@ -163,6 +163,6 @@ def test_keys_that_look_like_pydantic_tags_are_located(tmp_path: Path) -> None:
     with pytest.raises(InvalidTopology) as info:
         load_topology(path)
     assert [str(p) for p in info.value.problems] == [
-        f"{path}:4:1: [: unknown key '['; allowed keys: 'control', 'description', 'links', 'name', "
+        f"{path}:4:1: [: unknown key '['; allowed keys: 'control', 'description', 'links', 'name', 'readiness', "
         "'scenarios', 'seismic', 'services', 'sites', 'version', 'zones'"
     ]
