@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from georesil.cloud import SiteClients
-from georesil.drills.context import Environment
+from georesil.drills.environment import Environment
 from georesil.model import Topology, topology_from_dict
 from georesil.provision import provision_moto
 from georesil.provision.outputs import StackOutputs

@@ -1,7 +1,7 @@
 """``ReadinessContext``: what every readiness check gets.
 
 The deployed world is reached the way drills reach it — a drill
-:class:`~georesil.drills.context.Environment` (topology, per-site clients, stack outputs, the
+:class:`~georesil.drills.environment.Environment` (topology, per-site clients, stack outputs, the
 lab if any) — plus the working directory (mirror checkpoints, drill journals), the time of the
 run, and how to tell whether a site's endpoint is healthy: Route 53's own health checks where
 Route 53 can probe, georesil's probe where it cannot (the lab, private addresses).
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from georesil.cloud.retry import retry_policy
-from georesil.drills.context import lab_environment, outputs_environment
+from georesil.drills.environment import lab_environment, outputs_environment
 from georesil.drills.control import ControlPlane
 from georesil.errors import CloudError
 from georesil.lab.lifecycle import probe
@@ -27,7 +27,7 @@ from georesil.model.schema import ServiceKind
 
 if TYPE_CHECKING:
     from georesil.cloud import SiteClients
-    from georesil.drills.context import Environment
+    from georesil.drills.environment import Environment
     from georesil.model import Topology
     from georesil.provision.outputs import StackOutputs
 
