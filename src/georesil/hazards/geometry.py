@@ -91,7 +91,8 @@ def point_on_polyline(points: Sequence[LatLon], fraction: npt.ArrayLike) -> Floa
     i = np.clip(np.searchsorted(cum, target, side="right") - 1, 0, len(seg) - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.where(seg[i] > 0, (target - cum[i]) / seg[i], 0.0)
-    return pts[i] + t[:, None] * (pts[i + 1] - pts[i])
+    out: FloatArray = pts[i] + t[:, None] * (pts[i + 1] - pts[i])
+    return out
 
 
 def rupture_distance_km(

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from georesil.cloud.retry import retry_policy
-from georesil.drills.environment import lab_environment, outputs_environment
 from georesil.drills.control import ControlPlane
+from georesil.drills.environment import lab_environment, outputs_environment
 from georesil.errors import CloudError
 from georesil.lab.lifecycle import probe
 from georesil.lab.state import require_state
