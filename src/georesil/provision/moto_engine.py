@@ -38,6 +38,7 @@ from georesil.provision._moto_converge import (
 )
 from georesil.provision._moto_handlers import HANDLERS, Handler, Target, known_regions
 from georesil.provision.outputs import StackOutputs
+from georesil.provision.policy import RULES, check_policy
 from georesil.provision.stack import StackConfig, build_stack, resolve_endpoints
 
 if TYPE_CHECKING:
@@ -598,8 +599,6 @@ def provision_moto(
         ProvisionError: a resource could not be created (the message names it).
         InvalidInput: an endpoint names an unknown site, or a replica site has no endpoint.
     """
-    from georesil.provision.policy import RULES, check_policy
-
     base = config or StackConfig(force_destroy=True, protect=False,
                                  default_region="us-east-1", lab=True)
     cfg = replace(base, stack=stack, endpoints=dict(endpoints or {}),

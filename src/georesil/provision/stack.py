@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from georesil.cloud.sessions import SiteEndpoint
 from georesil.errors import InvalidInput
+from georesil.model import load_topology
 from georesil.model.replication import Mechanism, replication_plan
 from georesil.model.schema import HealthCheckSpec, ReplicaSpec, ServiceKind
 from georesil.provision import naming
@@ -97,8 +98,6 @@ def _bool(value: bool | None, default: bool) -> bool:
 def load_configured_topology() -> Topology:
     """The topology named by the ``georesil:topology`` key (relative to the project)."""
     import pulumi
-
-    from georesil.model import load_topology
 
     name = pulumi.Config("georesil").get("topology")
     return load_topology(None if name is None else Path(name))
