@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import types
 import typing
+import warnings
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from georesil._read import TOPOLOGY, Parsed, parse_yaml, read_text
@@ -96,7 +97,10 @@ def parse_document(text: str, path: str | None = None) -> tuple[Any, Locator]:
 def _round_trip(text: str, path: str | None) -> tuple[Any, Locator]:
     yaml = YAML(typ="rt")
     try:
-        root = yaml.load(text)
+        with warnings.catch_warnings():
+            # A redefined anchor is valid YAML (the later one counts); ruamel only warns.
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            root = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
