@@ -168,3 +168,28 @@ def test_absorption_unknown_region_is_invalid() -> None:
     """An unknown region is bad input naming the known ones."""
     with pytest.raises(InvalidInput, match="unknown region 'east'; known regions: 'north'"):
         absorption(_capacity_case(), "east", "south")
+
+
+@pytest.mark.parametrize(("kind", "loss", "status"), [
+    ("s3-compatible", 120, Status.BREACH),  # georesil's mirror every 120 s: up to 120 s lost
+    ("aws", 5, Status.FAILOVER),            # S3 replication: the declared lag
+])
+def test_mirror_interval_bounds_the_predicted_loss(kind: str, loss: float,
+                                                   status: Status) -> None:
+    """A pair replicated by the scheduled mirror loses at least one interval of writes; the
+    compiled kernel agrees with the reference."""
+    from georesil.analysis.kernel import compile_topology, evaluate_sets, unpack
+
+    def endpoint(i: int) -> dict[str, str]:
+        return ({"aws_region": f"ap-east-{i}"} if kind == "aws"
+                else {"url": f"https://s3.{i}.example", "region": "r"})
+
+    svc = service("store", "a", ("b", "async", 5), rpo_s=60, kind="object-storage")
+    svc["replicas"][1]["mirror_interval_s"] = 120
+    topo = build([site("a", endpoint=endpoint(1)), site("b", endpoint=endpoint(2))],
+                 [link("ab", "a", "b")], [svc])
+    out = inject(topo, ["site:a"]).services["store"]
+    assert (out.status, out.serving_site, out.data_loss_s) == (status, "b", loss)
+    failure = topo.expand(["site:a"])
+    got = evaluate_sets(compile_topology(topo), [failure], engine="python")
+    assert bool(unpack(got.breach, 1)[0, 0]) is (status is Status.BREACH)

@@ -149,9 +149,10 @@ def compile_topology(topology: Topology) -> CompiledTopology:
         clients = tuple(sorted({site_ix[c] for c in topology.clients(sid)}))
         svc_cs.append(client_sets.setdefault(clients, len(client_sets)))
         rpo = topology.service(sid).rpo_s
-        ranked = sorted(enumerate(topology.secondaries(sid)), key=lambda p: (data_loss(p[1]), p[0]))
-        secondaries.append([(site_ix[r.site], data_loss(r), data_loss(r) <= rpo)
-                            for _, r in ranked])
+        losses = [(data_loss(topology, sid, r), i, r)
+                  for i, r in enumerate(topology.secondaries(sid))]
+        secondaries.append([(site_ix[r.site], loss, loss <= rpo) for loss, _, r in
+                            sorted(losses, key=lambda x: (x[0], x[1]))])
     cs_ptr, cs_site = _csr(list(client_sets))
     sec_ptr, sec_site = _csr([[s for s, _, _ in row] for row in secondaries])
     dep_ptr, dep_svc = _csr([[svc_ix[d] for d in v.depends_on] for v in topology.services.values()])

@@ -16,16 +16,24 @@ import networkx as nx
 from georesil.analysis.demand import overflows
 from georesil.analysis.impact import Impact, ServiceImpact, Status, as_failure_set
 from georesil.model import FailureSet, Topology
+from georesil.model.replication import Mechanism, pair_plan
 from georesil.model.schema import ReplicaSpec, Replication
 
 __all__ = ["data_loss", "evaluate", "inject", "surviving_network"]
 
 
-def data_loss(replica: ReplicaSpec) -> float:
-    """Seconds of writes a secondary lacks: 0 when synchronous, else its ``lag_s``."""
+def data_loss(topology: Topology, service: str, replica: ReplicaSpec) -> float:
+    """Seconds of writes a secondary lacks: 0 when synchronous, else its ``lag_s`` — and at
+    least the interval of georesil's scheduled mirror where that is what replicates the pair
+    (:func:`georesil.model.replication.pair_plan`): writes since the last round are not there.
+    """
     if replica.replication is Replication.SYNC:
         return 0.0
-    return replica.lag_s or 0.0
+    lag = replica.lag_s or 0.0
+    plan = pair_plan(topology, service, replica)
+    if plan.mechanism is Mechanism.MIRROR and plan.rpo_bound_s is not None:
+        return max(lag, plan.rpo_bound_s)
+    return lag
 
 
 def surviving_network(topology: Topology, failure: FailureSet) -> nx.MultiGraph[str]:
@@ -118,10 +126,11 @@ def _choose_replica(
     candidates = [r for r in topology.secondaries(sid) if r.site in reachable]
     if not candidates:
         return None
-    best = min(candidates, key=data_loss)  # min keeps the first of equals: file order
+    best = min(candidates, key=lambda r: data_loss(topology, sid, r))  # first of equals
     why = (f"primary site {primary} down" if primary in failure.sites
            else "primary cut off from all clients")
-    return _Choice(best.site, data_loss(best), topology.service(sid).failover_s, True,
+    return _Choice(best.site, data_loss(topology, sid, best), topology.service(sid).failover_s,
+                   True,
                    f"{why}; failed over to {best.site}")
 
 

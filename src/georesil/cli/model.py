@@ -102,13 +102,17 @@ def _links_table(topo: Topology):  # type: ignore[no-untyped-def]
 def _services_table(topo: Topology):  # type: ignore[no-untyped-def]
     from rich.table import Table
 
+    from georesil.model.replication import replication_plan
+
     t = Table(title="Services", title_justify="left")
     for col in ("id", "kind", "tier", "RTO s", "RPO s", "primary", "secondaries", "depends on"):
         t.add_column(col)
+    mechanism = {(p.service, p.target): p.mechanism.value for p in replication_plan(topo)}
     for v in topo.services.values():
         secondaries = ", ".join(
             f"{r.site} ({r.replication.value if r.replication else '?'}"
-            + (f", {r.lag_s:g} s" if r.lag_s else "") + ")"
+            + (f", {r.lag_s:g} s" if r.lag_s else "")
+            + f", by {mechanism.get((v.id, r.site), 'external')})"
             for r in topo.secondaries(v.id)
         )
         t.add_row(v.id, v.kind.value, str(v.tier), _num(v.rto_s), _num(v.rpo_s),

@@ -38,6 +38,7 @@ __all__ = [
     "Mechanism",
     "PairPlan",
     "mirror_interval_s",
+    "pair_plan",
     "replication_plan",
 ]
 
@@ -110,6 +111,12 @@ def replication_plan(topology: Topology) -> tuple[PairPlan, ...]:
         for replica in topology.secondaries(svc.id):
             pairs.append(_pair(topology, svc.id, svc.kind, primary, replica))
     return tuple(pairs)
+
+
+def pair_plan(topology: Topology, service: str, replica: ReplicaSpec) -> PairPlan:
+    """The mechanism that keeps ``replica`` (a secondary of ``service``) in step."""
+    svc = topology.service(service)
+    return _pair(topology, service, svc.kind, topology.primary(service).site, replica)
 
 
 def _pair(topology: Topology, service: str, kind: ServiceKind, primary: str,
