@@ -13,23 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from georesil.drills.control import ControlPlane
-from georesil.drills.environment import Clock, Environment, SystemClock
+from georesil.drills.environment import Clock, Environment, SystemClock, UsesEnvironment
 from georesil.drills.runbook import ACTIVE, FROM, TO, Mode
 from georesil.errors import InvalidInput
 from georesil.provision.outputs import bucket_name_key
 
 if TYPE_CHECKING:
-    from georesil.cloud import SiteClients
     from georesil.drills.safety import StopFlag
-    from georesil.model import Topology
-    from georesil.provision.outputs import StackOutputs
 
 __all__ = ["DrillContext"]
 
 
 @dataclass
-class DrillContext:
+class DrillContext(UsesEnvironment):
     """Everything a step function may use.
 
     Attributes:
@@ -58,21 +54,6 @@ class DrillContext:
     stop: StopFlag | None = None
     epochs: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def topology(self) -> Topology:
-        return self.env.topology
-
-    @property
-    def clients(self) -> SiteClients:
-        return self.env.clients
-
-    @property
-    def outputs(self) -> StackOutputs:
-        return self.env.outputs
-
-    @cached_property
-    def control(self) -> ControlPlane:
-        return ControlPlane(self.env.clients, self.env.outputs)
 
     @cached_property
     def log(self) -> Any:

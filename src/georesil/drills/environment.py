@@ -11,16 +11,18 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
 from georesil.cloud import SiteClients
+from georesil.drills.control import ControlPlane
 from georesil.errors import InvalidInput
 from georesil.lab import kill_site, lab_clients, require_state, revive_site
 from georesil.model import Topology
 from georesil.provision.outputs import StackOutputs
 
-__all__ = ["Clock", "Environment", "LabControl", "SystemClock", "WorkdirLab",
+__all__ = ["Clock", "Environment", "LabControl", "SystemClock", "UsesEnvironment", "WorkdirLab",
            "lab_environment", "outputs_environment"]
 
 
@@ -106,3 +108,27 @@ def outputs_environment(topology: Topology, outputs_file: str | Path,
     plain = {k: v["value"] if isinstance(v, dict) and set(v) <= {"value", "secret"} else v
              for k, v in data.items()}
     return Environment(topology, SiteClients(topology, **client_kwargs), StackOutputs(plain))
+
+
+class UsesEnvironment:
+    """Shortcuts for a context that holds an :class:`Environment` as ``env``: its topology,
+    clients and outputs, and the control plane they reach (drills and readiness share these)."""
+
+    env: Environment
+
+    @property
+    def topology(self) -> Topology:
+        return self.env.topology
+
+    @property
+    def clients(self) -> SiteClients:
+        return self.env.clients
+
+    @property
+    def outputs(self) -> StackOutputs:
+        return self.env.outputs
+
+    @cached_property
+    def control(self) -> ControlPlane:
+        return ControlPlane(self.env.clients, self.env.outputs)
+

@@ -13,23 +13,19 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from georesil.cloud.retry import retry_policy
-from georesil.drills.control import ControlPlane
-from georesil.drills.environment import lab_environment, outputs_environment
+from georesil.drills.environment import UsesEnvironment, lab_environment, outputs_environment
 from georesil.errors import CloudError
 from georesil.lab.lifecycle import probe
 from georesil.lab.state import require_state
 from georesil.model.schema import ServiceKind
 
 if TYPE_CHECKING:
-    from georesil.cloud import SiteClients
     from georesil.drills.environment import Environment
     from georesil.model import Topology
-    from georesil.provision.outputs import StackOutputs
 
 __all__ = ["ReadinessContext", "READINESS_CLIENTS", "lab_context", "outputs_context"]
 
@@ -42,7 +38,7 @@ READINESS_CLIENTS: dict[str, Any] = {
 
 
 @dataclass
-class ReadinessContext:
+class ReadinessContext(UsesEnvironment):
     """Everything a readiness check may use.
 
     Attributes:
@@ -63,21 +59,6 @@ class ReadinessContext:
     deployed_at: float | None = None
     _control_error: str | None = field(default=None, init=False)
 
-    @property
-    def topology(self) -> Topology:
-        return self.env.topology
-
-    @property
-    def clients(self) -> SiteClients:
-        return self.env.clients
-
-    @property
-    def outputs(self) -> StackOutputs:
-        return self.env.outputs
-
-    @cached_property
-    def control(self) -> ControlPlane:
-        return ControlPlane(self.env.clients, self.env.outputs)
 
     def storage_services(self) -> list[str]:
         """Object-storage services, in file order."""
