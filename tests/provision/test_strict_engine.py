@@ -6,6 +6,7 @@ and checked against its exact message.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -270,7 +271,11 @@ def test_failover_survives_reprovisioning(moto: None, tmp_path: Path) -> None:
     clients = SiteClients(_mini(), credentials=Credentials("testing", "testing"))
     control = ControlPlane(clients, out)
     before = control.active("objects")
-    control.set_active("objects", "tainan-ngcc", expect_epoch=before.epoch, run_id="t")
+    now = time.time()
+    assert control.try_lock("objects", "t", owner="test", now=now, expires_at=now + 60,
+                            journal=None)
+    control.set_active("objects", "tainan-ngcc", expect_epoch=before.epoch, run_id="t",
+                       now=now)
     clients.call(out.control_site, "ssm", "put_parameter", Name=out.parameter_name("objects"),
                  Value="tainan-ngcc", Type="String", Overwrite=True)
     doc_changed = _mini(description="the model moved on")
