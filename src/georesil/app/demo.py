@@ -40,6 +40,9 @@ from georesil.drills.runner import run_drill
 from georesil.drills.writer import Writer
 from georesil.errors import Interrupted
 from georesil.model import Topology, load_topology
+from georesil.readiness import run_readiness
+from georesil.readiness.context import lab_context
+from georesil.readiness.history import save_run
 from georesil.report import write_report
 from georesil.risk import AnnualResult, SnapshotResult, simulate_snapshot, simulate_years
 
@@ -168,6 +171,9 @@ def run_demo(directory: Path, *, console: Console | None = None,
             world = open_lab(topology, directory, settings.lab)
         with _sigterm_as_interrupt():
             runs = _drills(stages, world, settings)
+        with _sigterm_as_interrupt(), \
+                stages.stage("readiness", "checking that the lab could fail over now"):
+            _readiness(stages, directory)
     finally:
         with stages.stage("lab_down", "stopping the lab"):
             close_lab(directory)
@@ -257,6 +263,17 @@ def _outcome(stages: _Stages, run: DrillRun) -> DemoDrill:
                + (f" ({drill.rpo_objects} objects)" if drill.rpo_objects else "")
                + f", journal {drill.journal}")
     return drill
+
+
+def _readiness(stages: _Stages, directory: Path) -> None:
+    """One readiness run, saved for the report: what the drills left behind (a site still
+    down after the unplanned drill shows here, as it would in production)."""
+    report = run_readiness(lab_context(directory))
+    save_run(report, directory)
+    counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
+    stages.say(f"readiness: {counts}" + (f"; first to fix: {report.failing()[0].check} "
+                                          f"{report.failing()[0].subject}"
+                                          if report.failing() else ""))
 
 
 def _report(topology: Topology, directory: Path, analysis: Analysis,

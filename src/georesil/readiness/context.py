@@ -29,10 +29,11 @@ if TYPE_CHECKING:
 
 __all__ = ["ReadinessContext", "READINESS_CLIENTS", "lab_context", "outputs_context"]
 
-#: Readiness asks, it does not insist: few retries and short timeouts, so an unreachable site
-#: is reported within seconds instead of holding up every other check.
+#: Readiness asks, it does not insist: one attempt and short timeouts, so an unreachable site
+#: is reported within seconds instead of holding up every other check (the next scheduled run
+#: asks again).
 READINESS_CLIENTS: dict[str, Any] = {
-    "policy": functools.partial(retry_policy, attempts=2, deadline_s=3.0),
+    "policy": functools.partial(retry_policy, attempts=1, deadline_s=3.0),
     "connect_timeout_s": 1.0, "read_timeout_s": 10.0,
 }
 
