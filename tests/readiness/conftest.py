@@ -10,28 +10,18 @@ import pytest
 
 from georesil.lab import LabState, lab_down, lab_up
 from georesil.model import Topology, topology_from_dict
+from tests.lab._topologies import lab_doc
 
 #: The RPO of the store: small, so a test can put writes "past the RPO" by moving ``now``.
 RPO_S = 60.0
 
-READY_DOC: dict[str, Any] = {
-    "version": 1,
-    "name": "ready-test",
-    "sites": [
-        {"id": "north", "region": "north", "location": {"lat": 25.0, "lon": 121.5},
-         "endpoint": {"url": "http://127.0.0.1:1", "region": "ap-east-2"}},
-        {"id": "south", "region": "south", "location": {"lat": 23.0, "lon": 120.2},
-         "endpoint": {"url": "http://127.0.0.1:1", "region": "ap-east-2"}},
-    ],
-    "links": [{"id": "l1", "a": "north", "b": "south"}],
-    "services": [
-        {"id": "store", "kind": "object-storage", "tier": 1, "rto_s": 600, "rpo_s": RPO_S,
-         "dns_name": "store.ready.example",
-         "replicas": [{"site": "north", "role": "primary"},
-                      {"site": "south", "role": "secondary", "replication": "async",
-                       "lag_s": 5}]},
-    ],
-}
+#: The lab tests' two sites (tests/lab/_topologies.py) with one tier-1 store behind failover DNS.
+READY_DOC: dict[str, Any] = lab_doc(name="ready-test", services=[
+    {"id": "store", "kind": "object-storage", "tier": 1, "rto_s": 600, "rpo_s": RPO_S,
+     "dns_name": "store.ready.example",
+     "replicas": [{"site": "north", "role": "primary"},
+                  {"site": "south", "role": "secondary", "replication": "async", "lag_s": 5}]},
+])
 
 
 def ready_topology() -> Topology:
