@@ -46,6 +46,23 @@ def test_kernel_equals_reference(engine: str, data: st.DataObject) -> None:
         assert (unpack(getattr(got, name), len(sets)) == want[name]).all(), name
 
 
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_kernel_equals_reference_across_blocks(data: st.DataObject) -> None:
+    """More words than one block of lanes, the last block partial: still bit for bit."""
+    topology = data.draw(topologies())
+    lanes = 64 * 8
+    n = data.draw(st.integers(min_value=lanes + 1, max_value=2 * lanes + 64 * 3))
+    pool = data.draw(st.lists(failure_sets(topology), min_size=2, max_size=30))
+    rng = np.random.default_rng(data.draw(st.integers(min_value=0, max_value=2**32 - 1)))
+    sets = [pool[i] for i in rng.integers(0, len(pool), size=n)]
+    got = evaluate_sets(compile_topology(topology), sets, engine="numba")
+    want = _reference_bits(topology, sets)
+    for name in ("down", "breach", "failover"):
+        assert (unpack(getattr(got, name), len(sets)) == want[name]).all(), name
+
+
 def test_compiled_ids_in_file_order() -> None:
     """Compiled ids keep the topology's file order."""
     ct = compile_topology(chain())

@@ -1,7 +1,9 @@
 """The compiled evaluator: 64 failure sets per machine word, exactly the reference semantics.
 
 Bit ``j`` of word ``w`` of every array is failure set (or Monte Carlo trial) ``64 * w + j``.
-For each word the kernel
+The kernel takes the words 8 at a time (512 trials: one 64-byte cache line of each site's and
+link's row, so one walk over the adjacency moves the bits of 512 trials and the loops over
+the 8 lanes compile to vector instructions). For each block it
 
 1. computes up sites and usable links (not failed, both ends up) as bit masks;
 2. labels each trial's main component: one label propagation from the trial's root, its
@@ -9,7 +11,8 @@ For each word the kernel
    (``reach[v] |= reach[u] & usable[e]`` until nothing changes);
 3. for every distinct client set, the trials in which each site is reached from an up client:
    the whole main component where a client lies in it, plus a propagation from the clients
-   outside it, which only spreads through their own small components;
+   outside it, which only spreads through their own small components (kept apart, so a
+   client set costs nothing per site unless one of its clients is cut off);
 4. walks the services in dependency order: down, served by a secondary, breach.
 
 Breach needs no per-trial numbers: a served service loses more than its RPO iff no reachable
@@ -205,6 +208,14 @@ def _slow_closures(topology: Topology, svc_ix: dict[str, int]) -> list[list[int]
 
 
 # -- the kernel: plain Python, compiled by numba on demand (see _compiled) ----------------
+#
+# The kernel works on a block of _LANES words at a time (64·_LANES trials): every per-site
+# and per-link array has a row of _LANES words, one 64-byte cache line, so one walk over the
+# adjacency moves the bits of 512 trials, and the inner loops over the lanes compile to
+# vector instructions.
+
+#: Words evaluated together: 8 uint64 words are one 64-byte cache line of each row.
+_LANES = 8
 
 
 def _spread(reach: np.ndarray, queue: np.ndarray, count: int, queued: np.ndarray,
@@ -212,6 +223,7 @@ def _spread(reach: np.ndarray, queue: np.ndarray, count: int, queued: np.ndarray
         ) -> None:
     """Propagate trial bits from the ``count`` sites queued until nothing changes.
 
+    ``reach`` and ``usable`` have one row of :data:`_LANES` words per site and per link.
     First in, first out: bits travel in breadth-first layers, so a site seldom gains bits
     (and re-enters the queue) after it was processed. ``queued`` keeps each site in the ring
     buffer at most once, so ``len(queue)`` = number of sites always suffices.
@@ -223,17 +235,19 @@ def _spread(reach: np.ndarray, queue: np.ndarray, count: int, queued: np.ndarray
         head = head + 1 if head + 1 < size else 0
         count -= 1
         queued[u] = False
-        bits = reach[u]
         for k in range(adj_ptr[u], adj_ptr[u + 1]):
             v = adj_site[k]
-            new = bits & usable[adj_link[k]] & ~reach[v]
-            if new != 0:
-                reach[v] |= new
-                if not queued[v]:
-                    queued[v] = True
-                    tail = head + count
-                    queue[tail if tail < size else tail - size] = v
-                    count += 1
+            e = adj_link[k]
+            gained = np.uint64(0)
+            for b in range(_LANES):
+                new = reach[u, b] & usable[e, b] & ~reach[v, b]
+                reach[v, b] |= new
+                gained |= new
+            if gained != 0 and not queued[v]:
+                queued[v] = True
+                tail = head + count
+                queue[tail if tail < size else tail - size] = v
+                count += 1
 
 
 def _main_component(up: np.ndarray, usable: np.ndarray, root: np.ndarray, root_order: np.ndarray,
@@ -241,77 +255,89 @@ def _main_component(up: np.ndarray, usable: np.ndarray, root: np.ndarray, root_o
         adj_link: np.ndarray) -> None:
     """``root[v]``: the trials in which site v is connected to that trial's root.
 
-    A trial's root is its first up site in ``root_order`` (best-connected first), so the
-    root's component is, almost always, the big one.
+    A trial's root is its first up site in ``root_order`` (breadth-first from the
+    best-connected site), so the root's component is, almost always, the big one.
     """
-    assigned = np.uint64(0)
+    assigned = np.zeros(_LANES, np.uint64)
     count = 0
     for v in root_order:
-        root[v] = up[v] & ~assigned
-        assigned |= up[v]
-        if root[v] != 0:
+        seeded = np.uint64(0)
+        for b in range(_LANES):
+            root[v, b] = up[v, b] & ~assigned[b]
+            assigned[b] |= up[v, b]
+            seeded |= root[v, b]
+        if seeded != 0:
             queue[count] = v
             queued[v] = True
             count += 1
     _spread(root, queue, count, queued, adj_ptr, adj_site, adj_link, usable)
 
 
-def _reach_from_clients(reach: np.ndarray, up: np.ndarray, usable: np.ndarray, root: np.ndarray,
-        cs_ptr: np.ndarray, cs_site: np.ndarray, queue: np.ndarray, queued: np.ndarray,
-        adj_ptr: np.ndarray, adj_site: np.ndarray, adj_link: np.ndarray) -> None:
-    """For each client set, the trials in which each site is reached from an up client.
+def _reach_from_clients(extra: np.ndarray, in_main: np.ndarray, spread: np.ndarray,
+        up: np.ndarray, usable: np.ndarray, root: np.ndarray, cs_ptr: np.ndarray,
+        cs_site: np.ndarray, queue: np.ndarray, queued: np.ndarray, adj_ptr: np.ndarray,
+        adj_site: np.ndarray, adj_link: np.ndarray) -> None:
+    """For each client set c, the trials in which each site is reached from an up client.
 
-    Where a client is in its trial's root component, that whole component is reached; only
-    clients outside it are propagated, and they spread within their own (small) components.
+    Site v is reached in ``(root[v] & in_main[c]) | extra[c, v]``: the whole main component
+    where a client lies in it, plus what the clients outside it reach, which only spreads
+    through their own small components (never into the main one), so ``extra`` stays zero
+    but where some client is cut off (``spread[c]``; the caller clears those rows).
     """
-    n = up.shape[0]
     for c in range(cs_ptr.shape[0] - 1):
-        row = reach[c]
-        in_main = np.uint64(0)
-        for k in range(cs_ptr[c], cs_ptr[c + 1]):
-            in_main |= root[cs_site[k]]
-        for v in range(n):
-            row[v] = root[v] & in_main
+        for b in range(_LANES):
+            in_main[c, b] = 0
         count = 0
         for k in range(cs_ptr[c], cs_ptr[c + 1]):
             s = cs_site[k]
-            outside = up[s] & ~root[s]
-            if outside != 0:
-                row[s] |= outside
-                if not queued[s]:
-                    queued[s] = True
-                    queue[count] = s
-                    count += 1
-        _spread(row, queue, count, queued, adj_ptr, adj_site, adj_link, usable)
+            outside = np.uint64(0)
+            for b in range(_LANES):
+                in_main[c, b] |= root[s, b]
+                cut_off = up[s, b] & ~root[s, b]
+                extra[c, s, b] |= cut_off
+                outside |= cut_off
+            if outside != 0 and not queued[s]:
+                queued[s] = True
+                queue[count] = s
+                count += 1
+        spread[c] = count > 0
+        if count > 0:
+            _spread(extra[c], queue, count, queued, adj_ptr, adj_site, adj_link, usable)
 
 
-def _services(w: int, reach: np.ndarray, service_fail: np.ndarray, down: np.ndarray,
-        breach: np.ndarray, failover: np.ndarray, order: np.ndarray, svc_cs: np.ndarray,
-        svc_primary: np.ndarray, sec_ptr: np.ndarray, sec_site: np.ndarray,
-        sec_within_rpo: np.ndarray, dep_ptr: np.ndarray, dep_svc: np.ndarray,
-        slow_ptr: np.ndarray, slow_svc: np.ndarray) -> None:
+def _services(first: int, words: int, root: np.ndarray, in_main: np.ndarray,
+        extra: np.ndarray, service_fail: np.ndarray, down: np.ndarray, breach: np.ndarray,
+        failover: np.ndarray, order: np.ndarray, svc_cs: np.ndarray, svc_primary: np.ndarray,
+        sec_ptr: np.ndarray, sec_site: np.ndarray, sec_within_rpo: np.ndarray,
+        dep_ptr: np.ndarray, dep_svc: np.ndarray, slow_ptr: np.ndarray, slow_svc: np.ndarray
+        ) -> None:
     for i in range(order.shape[0]):
         s = order[i]
-        row = reach[svc_cs[s]]
-        dead = service_fail[s, w]
-        for k in range(dep_ptr[s], dep_ptr[s + 1]):
-            dead |= down[dep_svc[k], w]
-        primary = row[svc_primary[s]]
-        anywhere = primary
-        within_rpo = np.uint64(0)
-        for k in range(sec_ptr[s], sec_ptr[s + 1]):
-            bits = row[sec_site[k]]
-            anywhere |= bits
-            if sec_within_rpo[k]:
-                within_rpo |= bits
-        dead |= ~anywhere
-        moved = ~dead & ~primary
-        down[s, w] = dead
-        failover[s, w] = moved
-        slow = np.uint64(0)
-        for k in range(slow_ptr[s], slow_ptr[s + 1]):
-            slow |= failover[slow_svc[k], w]
-        breach[s, w] = ~dead & ((moved & ~within_rpo) | slow)
+        c = svc_cs[s]
+        p = svc_primary[s]
+        for b in range(words):
+            w = first + b
+            main = in_main[c, b]
+            dead = service_fail[s, w]
+            for k in range(dep_ptr[s], dep_ptr[s + 1]):
+                dead |= down[dep_svc[k], w]
+            primary = (root[p, b] & main) | extra[c, p, b]
+            anywhere = primary
+            within_rpo = np.uint64(0)
+            for k in range(sec_ptr[s], sec_ptr[s + 1]):
+                x = sec_site[k]
+                bits = (root[x, b] & main) | extra[c, x, b]
+                anywhere |= bits
+                if sec_within_rpo[k]:
+                    within_rpo |= bits
+            dead |= ~anywhere
+            moved = ~dead & ~primary
+            down[s, w] = dead
+            failover[s, w] = moved
+            slow = np.uint64(0)
+            for k in range(slow_ptr[s], slow_ptr[s + 1]):
+                slow |= failover[slow_svc[k], w]
+            breach[s, w] = ~dead & ((moved & ~within_rpo) | slow)
 
 
 def _evaluate(site_down: np.ndarray, link_down: np.ndarray, service_fail: np.ndarray,
@@ -324,26 +350,39 @@ def _evaluate(site_down: np.ndarray, link_down: np.ndarray, service_fail: np.nda
     n_sites, n_words = site_down.shape
     n_links = link_down.shape[0]
     n_svc = svc_cs.shape[0]
+    n_cs = cs_ptr.shape[0] - 1
     down = np.zeros((n_svc, n_words), np.uint64)
     breach = np.zeros((n_svc, n_words), np.uint64)
     failover = np.zeros((n_svc, n_words), np.uint64)
-    up = np.empty(n_sites, np.uint64)
-    usable = np.empty(n_links, np.uint64)
-    root = np.empty(n_sites, np.uint64)
-    reach = np.empty((cs_ptr.shape[0] - 1, n_sites), np.uint64)
+    up = np.empty((n_sites, _LANES), np.uint64)
+    usable = np.empty((n_links, _LANES), np.uint64)
+    root = np.empty((n_sites, _LANES), np.uint64)
+    in_main = np.empty((n_cs, _LANES), np.uint64)
+    extra = np.zeros((n_cs, n_sites, _LANES), np.uint64)
+    spread = np.zeros(n_cs, np.bool_)
     queue = np.empty(n_sites, np.int64)
     queued = np.zeros(n_sites, np.bool_)
-    for w in range(n_words):
-        for v in range(n_sites):
-            up[v] = ~site_down[v, w]
+    for first in range(0, n_words, _LANES):
+        words = min(_LANES, n_words - first)
+        for v in range(n_sites):  # lanes past the last word: every site down
+            for b in range(_LANES):
+                up[v, b] = ~site_down[v, first + b] if b < words else np.uint64(0)
         for e in range(n_links):
-            usable[e] = ~link_down[e, w] & up[link_a[e]] & up[link_b[e]]
+            a = link_a[e]
+            z = link_b[e]
+            for b in range(_LANES):
+                failed = link_down[e, first + b] if b < words else np.uint64(0)
+                usable[e, b] = ~failed & up[a, b] & up[z, b]
         _main_component(up, usable, root, root_order, queue, queued, adj_ptr, adj_site,
                         adj_link)
-        _reach_from_clients(reach, up, usable, root, cs_ptr, cs_site, queue, queued,
-                            adj_ptr, adj_site, adj_link)
-        _services(w, reach, service_fail, down, breach, failover, order, svc_cs, svc_primary,
-                  sec_ptr, sec_site, sec_within_rpo, dep_ptr, dep_svc, slow_ptr, slow_svc)
+        _reach_from_clients(extra, in_main, spread, up, usable, root, cs_ptr, cs_site, queue,
+                            queued, adj_ptr, adj_site, adj_link)
+        _services(first, words, root, in_main, extra, service_fail, down, breach, failover,
+                  order, svc_cs, svc_primary, sec_ptr, sec_site, sec_within_rpo, dep_ptr,
+                  dep_svc, slow_ptr, slow_svc)
+        for c in range(n_cs):
+            if spread[c]:
+                extra[c] = 0
     return down, breach, failover
 
 
@@ -407,10 +446,11 @@ def evaluate_packed(
         in ``ct.service_ids`` order.
 
     Notes:
-        Per word O(V + E) for the main component, plus O(V + size of the components of
-        clients cut off from it) per distinct client set (a site re-enters the worklist only
-        when it gains a bit: at most 64 times, typically once), plus O(N·(R + D)) for N
-        services with R replicas and D dependencies.
+        Per block of 8 words O(V + E) for the main component (a site re-enters the worklist
+        only when it gains a bit: at most 512 times, typically once or twice), plus per
+        distinct client set O(C) for its C clients and O(size of their components) where a
+        client is cut off from the main component, plus O(N·(R + D)) per word for N services
+        with R replicas and D dependencies. Words are padded to a whole block.
     """
     if engine not in ("auto", "numba", "python"):
         raise ValueError(f"engine must be 'auto', 'numba' or 'python'; got {engine!r}")
