@@ -21,6 +21,7 @@ from georesil.drills.runbook import FROM, TO
 from georesil.errors import DrillInterrupted, InvalidInput
 from georesil.mirror import sync
 from georesil.provision.outputs import health_check_key
+from georesil.provision.plan import set_identifier
 
 __all__ = ["DnsArgs", "FreezeArgs", "LabSiteArgs", "SetActiveArgs", "SyncArgs", "WaitArgs"]
 
@@ -172,7 +173,7 @@ def _rewrite_chain(ctx: DrillContext, svc: str, records: observe.FailoverRecords
         rest = order[level + 1:]
         if rest and level + 1 < len(names):
             wanted.append({"Name": name, "Type": wanted[-1]["Type"],
-                           "SetIdentifier": observe.set_identifier(svc, level, rest[0]),
+                           "SetIdentifier": set_identifier(svc, level, rest[0]),
                            "Failover": "SECONDARY",
                            "AliasTarget": {"HostedZoneId": alias_zone,
                                            "DNSName": names[level + 1],
@@ -206,7 +207,7 @@ def _site_record(ctx: DrillContext, svc: str, site: str, name: str, level: int, 
         hc = health_check_key(svc, site)
         if hc in ctx.outputs:
             rrset["HealthCheckId"] = str(ctx.outputs.get(hc))
-    rrset["SetIdentifier"] = observe.set_identifier(svc, level, site)
+    rrset["SetIdentifier"] = set_identifier(svc, level, site)
     return {"Name": name, **rrset, "Failover": role}
 
 

@@ -27,7 +27,6 @@ __all__ = [
     "failover_records",
     "has_dns",
     "serving_site",
-    "set_identifier",
     "site_healthy",
     "site_of",
 ]
@@ -138,14 +137,9 @@ def _bare(name: str) -> str:
     return name.rstrip(".").lower()
 
 
-def set_identifier(service: str, level: int, site: str) -> str:
-    """A failover record's set identifier as provisioning writes it: ``<service>-<site>`` on
-    the service's own name (level 0), ``<service>-<level>-<site>`` further down the chain."""
-    return f"{service}-{site}" if level == 0 else f"{service}-{level}-{site}"
-
-
 def site_of(service: str, identifier: str, level: int) -> str:
-    """The site a set identifier at chain ``level`` names (see :func:`set_identifier`)."""
+    """The site a set identifier at chain ``level`` names (the inverse of
+    :func:`georesil.provision.plan.set_identifier`)."""
     for prefix in (f"{service}-{level}-" if level else None, f"{service}-"):
         if prefix and identifier.startswith(prefix):
             return identifier[len(prefix):]

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from georesil.model import ControlPlacement, Topology
 
-__all__ = ["DnsChain", "SitePlan", "StackPlan", "chain_names", "stack_plan"]
+__all__ = ["DnsChain", "SitePlan", "StackPlan", "chain_names", "set_identifier", "stack_plan"]
 
 
 def chain_names(record_name: str, replicas: int) -> list[str]:
@@ -30,6 +30,13 @@ def chain_names(record_name: str, replicas: int) -> list[str]:
     first, _, zone = record_name.rstrip(".").partition(".")
     return [record_name.rstrip(".")] + [f"{first}-failover-{i}.{zone}"
                                         for i in range(1, max(1, replicas - 1))]
+
+
+def set_identifier(service: str, level: int, site: str) -> str:
+    """A failover record's set identifier: ``<service>-<site>`` on the service's own name
+    (level 0), ``<service>-<level>-<site>`` further down the chain: unique in the zone, so a
+    change or delete names one record."""
+    return f"{service}-{site}" if level == 0 else f"{service}-{level}-{site}"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from georesil.provision.plan import chain_names
+from georesil.provision.plan import chain_names, set_identifier
 
 __all__ = [
     "FailoverDns",
@@ -92,12 +92,6 @@ class FailoverDnsArgs:
     force_destroy: bool = False
     protect: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
-
-
-def set_identifier(service: str, level: int, site: str) -> str:
-    """``<service>-<site>`` on the service's own name (level 0), ``<service>-<level>-<site>``
-    further down the chain: unique in the zone, so a change or delete names one record."""
-    return f"{service}-{site}" if level == 0 else f"{service}-{level}-{site}"
 
 
 def _record_name(component: str, service: str, level: int, role: str) -> str:
