@@ -4,8 +4,9 @@
 
 Generates the backbone (``bench/gen_backbone_gml.py``), imports it with ``--region-by
 cluster:6``, optionally adds SERVICES random primary/secondary pairs, and times ``georesil
-report`` (wall and CPU) and the size of ``report.html``. Prints the machine's load average:
-figures on a busy machine are not comparable with a quiet one.
+report`` (wall, CPU, peak memory) and the size of ``report.html`` (the budget: under 60 s and
+1 MB for 750 sites). Prints the machine's load averages (1, 5, 15 minutes): figures on a busy
+machine are not comparable with a quiet one.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from gen_backbone_gml import generate_gml  # noqa: E402
 
 
 def _run(*args: str) -> tuple[float, float]:
-    """Run ``georesil ARGS``; wall and CPU seconds of the child."""
+    """Run ``georesil ARGS``; wall and CPU seconds of the child (peak memory: _peak_mb)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "georesil", *args], check=True,
@@ -34,6 +35,11 @@ def _run(*args: str) -> tuple[float, float]:
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _peak_mb() -> float:
+    """The largest resident set of any child so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def _add_services(path: Path, count: int, seed: int = 1) -> None:
@@ -69,9 +75,10 @@ def main() -> int:
         _add_services(topo, args.services)
     wall, cpu = _run("report", str(topo), "-o", str(args.out / "report"))
     size = (args.out / "report" / "report.html").stat().st_size
-    print(f"report: {wall:.1f} s wall, {cpu:.1f} s CPU; report.html {size / 1e6:.2f} MB "
-          f"({args.sites} sites, {args.services} services); load average "
-          f"{os.getloadavg()[0]:.1f}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"report: {wall:.1f} s wall, {cpu:.1f} s CPU, peak memory {_peak_mb():.0f} MB; "
+          f"report.html {size / 1e6:.2f} MB ({args.sites} sites, {args.services} services); "
+          f"load average {load}")
     return 0
 
 

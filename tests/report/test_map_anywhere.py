@@ -163,6 +163,28 @@ def test_large_map_labels_do_not_overlap() -> None:
             assert not a.overlaps(b)
 
 
+@pytest.mark.slow
+def test_large_map_names_each_element_on_its_own_mark() -> None:
+    """On a 300-site backbone every site and link has one hover group, holding its own mark.
+
+    Sites and links are drawn a collection at a time: a distinct colour per element shows
+    that each group wraps that element's marker or line, not a neighbour's.
+    """
+    inventory = parse_gml(generate_gml(300, seed=3), "bb.gml")
+    topo = Topology(inventory_to_topology(inventory, parse_region_rule("cluster:4")).doc)
+    refs = [f"site:{s}" for s in topo.sites] + [f"link:{k}" for k in topo.links]
+    colours = {ref: f"#{17 * i + 1:06x}" for i, ref in enumerate(refs)}
+    text = render_map(topo, "svg", element_colors=colours)[0].decode()
+    assert "georesil-element" not in text
+    for ref in refs:
+        groups = re.findall(rf'<g id="{re.escape(ref)}(?:~\d+)?">\s*<title>.*?</g>', text,
+                            flags=re.S)
+        assert groups, ref
+        for group in groups:  # a hollow site: its colour is the stroke, the fill white
+            painted = set(re.findall(r"(?:fill|stroke): (#[0-9a-f]{6})", group))
+            assert painted - {"#ffffff"} == {colours[ref]}, ref
+
+
 def test_scale_bar_clear_of_sites() -> None:
     """The scale bar and north arrow sit in a corner without sites."""
     from matplotlib import rc_context

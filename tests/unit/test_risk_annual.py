@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from georesil.analysis.impact import Status
+from georesil.analysis.reference import evaluate
 from georesil.errors import InvalidInput
-from georesil.risk.annual import simulate_years
+from georesil.model import FailureSet
+from georesil.risk._annual_outcomes import OutcomeTable
+from georesil.risk.annual import YEARS_PER_CHUNK, simulate_years
+from tests.unit._annual_reference import simulate_years_reference
 from tests.unit._risk_build import service, site, topology
 
 YEARS = 20_000
@@ -86,3 +94,117 @@ def test_zero_years_rejected() -> None:
     """--years 0 is an InvalidInput."""
     with pytest.raises(InvalidInput, match="--years: got 0"):
         simulate_years(_weather(), 0)
+
+
+# -- the fast path against the plain event-by-event reference ---------------------------
+
+
+def _replica(site_id: str, lag: float | None) -> dict[str, Any]:
+    if lag is None:
+        return {"site": site_id, "role": "secondary", "replication": "sync"}
+    return {"site": site_id, "role": "secondary", "replication": "async", "lag_s": lag}
+
+
+@st.composite
+def _annual_documents(draw: st.DrawFn) -> dict[str, Any]:
+    """Small topologies with every kind of event and every way a service can be hit: zones
+    with rates (a power zone with backups), element failures, a quake source; services with
+    several secondaries of different data loss, dependencies and slow failovers."""
+    n = draw(st.integers(2, 6))
+    probs = st.sampled_from([None, 0.001, 0.01, 0.03])
+    sites = [site(f"s{i}", 23 + i * 0.2, 120.5, unavailability=draw(probs),
+                  zones=draw(st.lists(st.sampled_from(["grid", "storm"]), unique=True)),
+                  backup_power_h=draw(st.sampled_from([0, 2, 8])),
+                  fragility={"median_g": draw(st.sampled_from([0.05, 0.2, 0.6])), "beta": 0.5})
+             for i in range(n)]
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))
+                          .filter(lambda p: p[0] != p[1]), min_size=1, max_size=8))
+    links = [{"id": f"l{i}", "a": f"s{a}", "b": f"s{b}", "unavailability": draw(probs) or 0.0,
+              "zones": ["storm"] if draw(st.booleans()) else []}
+             for i, (a, b) in enumerate(pairs)]
+    services: list[dict[str, Any]] = []
+    for i in range(draw(st.integers(1, 4))):
+        placed = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4, unique=True))
+        lags = st.sampled_from([None, 0.0, 30.0, 60.0, 600.0])
+        clients = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=2, unique=True))
+        deps = draw(st.lists(st.sampled_from([s["id"] for s in services]), unique=True,
+                             max_size=2)) if services else []
+        services.append({
+            "id": f"v{i}", "tier": draw(st.integers(1, 2)), "rto_s": 600, "rpo_s": 60,
+            "failover_s": draw(st.sampled_from([0.0, 120.0, 1200.0])),
+            "clients": [f"s{c}" for c in clients], "depends_on": deps,
+            "replicas": [{"site": f"s{placed[0]}", "role": "primary"}]
+            + [_replica(f"s{p}", draw(lags)) for p in placed[1:]]})
+    zones = [{"id": "grid", "kind": "power", "annual_rate": 3.0, "mean_duration_h": 6.0},
+             {"id": "storm", "kind": "weather", "annual_rate": draw(st.sampled_from([0.0, 1.5])),
+              "mean_duration_h": 20.0}]
+    sources = [{"id": "fault", "location": {"lat": 23.4, "lon": 120.6}, "annual_rate": 2.0,
+                "m_min": 5.5, "m_max": 7.5}] if draw(st.booleans()) else []
+    return {"sites": sites, "links": links, "services": services, "zones": zones,
+            "seismic": {"sources": sources}}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=_annual_documents(), seed=st.integers(0, 2**32), years=st.integers(1, 400))
+def test_fast_path_matches_reference(doc: dict[str, Any], seed: int, years: int) -> None:
+    """Same seed, same numbers as the plain simulation evaluating event by event in networkx."""
+    topo = topology(doc["sites"], doc["links"], doc["services"], doc["zones"],
+                    seismic=doc["seismic"])
+    assert simulate_years(topo, years, seed).to_json() == \
+        simulate_years_reference(topo, years, seed).to_json()
+
+
+def test_fast_path_matches_reference_across_chunks() -> None:
+    """Over several chunks of years (and a partial last one) the results are the same too."""
+    doc = _ANNUAL_EXAMPLE
+    topo = topology(doc["sites"], doc["links"], doc["services"], doc["zones"],
+                    seismic=doc["seismic"])
+    years = 2 * YEARS_PER_CHUNK + 37
+    assert simulate_years(topo, years, 11).to_json() == \
+        simulate_years_reference(topo, years, 11).to_json()
+
+
+_ANNUAL_EXAMPLE: dict[str, Any] = {
+    "sites": [site("a", 23.0, 120.5, unavailability=0.01, zones=["grid"], backup_power_h=4),
+              site("b", 23.2, 120.5, unavailability=0.02, zones=["grid"], backup_power_h=0),
+              site("c", 23.4, 120.5, unavailability=0.01, fragility={"median_g": 0.1,
+                                                                     "beta": 0.5}),
+              site("d", 23.6, 120.5)],
+    "links": [{"id": "ab", "a": "a", "b": "b", "unavailability": 0.02},
+              {"id": "bc", "a": "b", "b": "c", "unavailability": 0.01},
+              {"id": "cd", "a": "c", "b": "d", "unavailability": 0.01},
+              {"id": "ad", "a": "a", "b": "d", "unavailability": 0.03}],
+    "services": [
+        {"id": "db", "tier": 1, "rto_s": 600, "rpo_s": 60, "failover_s": 1200.0,
+         "clients": ["d"], "replicas": [{"site": "a", "role": "primary"},
+                                        _replica("b", 600.0), _replica("c", 30.0),
+                                        _replica("d", None)]},
+        {"id": "web", "tier": 1, "rto_s": 900, "rpo_s": 60, "failover_s": 60.0,
+         "clients": ["c", "d"], "depends_on": ["db"],
+         "replicas": [{"site": "b", "role": "primary"}, _replica("c", 30.0)]}],
+    "zones": [{"id": "grid", "kind": "power", "annual_rate": 2.0, "mean_duration_h": 6.0}],
+    "seismic": {"sources": [{"id": "fault", "location": {"lat": 23.4, "lon": 120.6},
+                             "annual_rate": 1.0, "m_min": 5.5, "m_max": 7.5}]},
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=_annual_documents(), data=st.data())
+def test_outcome_table_matches_reference(doc: dict[str, Any], data: st.DataObject) -> None:
+    """Per failure set: down, recovery, data loss and RPO breach are the reference's values."""
+    topo = topology(doc["sites"], doc["links"], doc["services"], doc["zones"],
+                    seismic=doc["seismic"])
+    sets = data.draw(st.lists(st.builds(
+        FailureSet, sites=st.frozensets(st.sampled_from(list(topo.sites))),
+        links=st.frozensets(st.sampled_from(list(topo.links)))), min_size=1, max_size=70))
+    table = OutcomeTable(topo)
+    rows = [table.row(f) for f in sets]
+    table.evaluate()
+    for f, r in zip(sets, rows, strict=True):
+        impact = evaluate(topo, f)
+        for i, sid in enumerate(topo.services):
+            got = impact.services[sid]
+            assert table.down[r, i] == (got.status is Status.DOWN)
+            assert table.recovery_h[r, i] == (got.recovery_s or 0.0) / 3600.0
+            assert table.data_loss_s[r, i] == (got.data_loss_s or 0.0)
+            assert table.rpo_breach[r, i] == ((got.data_loss_s or 0.0) > topo.services[sid].rpo_s)

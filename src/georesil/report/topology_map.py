@@ -30,6 +30,7 @@ from matplotlib import colormaps, rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
+from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -169,7 +170,8 @@ def render_map(
                     facecolor="white", metadata=_metadata(fmt))
     data = buf.getvalue()
     if fmt == "svg":
-        data = _compact(_add_titles(data.decode("utf-8"), titles)).encode("utf-8")
+        svg = _element_groups(data.decode("utf-8"))
+        data = _compact(_add_titles(svg, titles)).encode("utf-8")
     return data, info
 
 
@@ -187,6 +189,23 @@ def _check_element_keys(topology: Topology, colors: Mapping[str, str | float]) -
             "'site:ID' or 'link:ID' of this topology", field="element_colors", value=unknown[0])
 
 
+#: Sites and links are drawn a collection at a time, each point or line linked to this
+#: placeholder and its reference (matplotlib writes per-element links only in SVG).
+_ELEMENT_URL = "#georesil-element="
+
+
+def _element_url(ref: str) -> str:
+    """The placeholder link of element ``ref`` (``site:ID``, ``link:ID~piece``)."""
+    return _ELEMENT_URL + ref
+
+
+def _element_groups(svg: str) -> str:
+    """Turn each element's placeholder link ``<a xlink:href="#georesil-element=REF">…</a>``
+    into its group ``<g id="REF">…</g>`` (the attribute already escaped by matplotlib)."""
+    pattern = r'<a xlink:href="' + re.escape(_ELEMENT_URL) + r'([^"]+)"[^>]*>(.*?)</a>'
+    return re.sub(pattern, lambda m: f'<g id="{m[1]}">{m[2]}</g>', svg, flags=re.S)
+
+
 def _add_titles(svg: str, titles: Mapping[str, str]) -> str:
     """Give each ``<g id="site:…">`` / ``<g id="link:…">`` group a hover ``<title>``."""
     def insert(match: re.Match[str]) -> str:
@@ -199,8 +218,9 @@ def _add_titles(svg: str, titles: Mapping[str, str]) -> str:
 def _compact(svg: str) -> str:
     """A smaller SVG, drawn the same: shared marker definitions, coordinates to 0.1 px.
 
-    matplotlib defines a marker shape once per scatter call, so a map of 750 sites carries
-    750 copies of a few shapes; identical ones are folded into the first. Path data and
+    matplotlib defines a marker shape once per scatter call (one per marker kind and size,
+    :func:`_draw_sites`), so a map of sites of many sizes carries copies of a few shapes;
+    identical ones are folded into the first. Path data and
     marker positions are rounded to a tenth of a pixel, below what a screen shows.
     """
     first: dict[tuple[str, str], str] = {}
@@ -375,6 +395,7 @@ def _colour_resolver(colors: Mapping[str, str | float]) -> Any:
 # -- links --------------------------------------------------------------------------------------
 def _draw_links(ax: Axes, topology: Topology, scene: _Scene, resolve: Any) -> list[Any]:
     srlg_color = {g: _SRLG_COLORS[i % len(_SRLG_COLORS)] for i, g in enumerate(topology.srlgs)}
+    lines: list[tuple[np.ndarray, Any, Any, float, str]] = []
     for link, offset_km in _parallel_offsets(topology):
         width = _link_width(link)
         guessed = link.a in scene.unlocated or link.b in scene.unlocated
@@ -382,14 +403,15 @@ def _draw_links(ax: Axes, topology: Topology, scene: _Scene, resolve: Any) -> li
         for n, piece in enumerate(_link_pieces(topology, link, scene)):
             xs, ys = _offset_polyline(piece, offset_km, scene.frame)
             # A link cut at the seam is drawn in pieces; ids stay unique ("~" is not in ids).
-            gid = f"link:{link.id}" + (f"~{n}" if n else "")
+            ref = f"link:{link.id}" + (f"~{n}" if n else "")
             for depth, group in enumerate(link.srlg):
                 ax.plot(xs, ys, color=srlg_color[group], alpha=0.45,
                         linewidth=width + 5 + 3 * depth, solid_capstyle="round",
                         zorder=2 - 0.01 * depth)
-            ax.plot(xs, ys, color=resolve(f"link:{link.id}") or style["color"],
-                    linestyle=style["linestyle"], linewidth=width, solid_capstyle="round",
-                    zorder=3, gid=gid)
+            lines.append((np.column_stack([xs, ys]),
+                          resolve(f"link:{link.id}") or style["color"], style["linestyle"],
+                          width, ref))
+    _draw_lines(ax, lines)
     if len(topology.links) <= MAX_LABELS:
         _label_long_links(ax, topology, scene)
     handles = []
@@ -401,6 +423,23 @@ def _draw_links(ax: Axes, topology: Topology, scene: _Scene, resolve: Any) -> li
         handles.append(Line2D([], [], color=srlg_color[group], alpha=0.45, linewidth=7,
                               label=f"SRLG {group} ({len(members)})"))
     return handles
+
+
+def _draw_lines(ax: Axes, lines: Sequence[tuple[np.ndarray, Any, Any, float, str]]) -> None:
+    """Draw links as two collections (solid lines with round caps, dashed ones with butt caps,
+    as a line's defaults are), each line linked to its element's placeholder
+    (:func:`_element_groups`): one artist per link would take seconds to draw at 1,000 links.
+    """
+    for solid in (True, False):
+        chosen = [line for line in lines if (line[2] == "-") == solid]
+        if not chosen:
+            continue
+        collection = LineCollection(
+            [line[0] for line in chosen], colors=[line[1] for line in chosen],
+            linestyles=[line[2] for line in chosen], linewidths=[line[3] for line in chosen],
+            capstyle="round" if solid else "butt", joinstyle="round", zorder=3)
+        collection.set_urls([_element_url(line[4]) for line in chosen])
+        ax.add_collection(collection, autolim=False)
 
 
 def _link_pieces(
@@ -513,17 +552,26 @@ def _is_landing(site: SiteSpec) -> bool:
 def _draw_sites(ax: Axes, topology: Topology, scene: _Scene, resolve: Any) -> list[Any]:
     region_color = _region_colors(topology.regions)
     big = len(topology.sites) > 150
+    # One scatter per marker shape and size, not one per site: 750 artists take seconds to
+    # draw. Each point carries its site's placeholder link, which becomes the site's SVG
+    # group; one size per scatter lets the SVG define the marker once and reuse it.
+    kinds: dict[tuple[bool, bool, float], list[tuple[str, Any]]] = {}
     for site in topology.sites.values():
         power = site.capacity.power_mw or 0.0
         size = (70.0 if _is_landing(site) else 55.0 + 22.0 * power) * (0.45 if big else 1.0)
         color = resolve(f"site:{site.id}") or region_color[site.region]
-        x, y = scene.pos[site.id]
-        hollow = site.id in scene.unlocated
-        ax.scatter([x], [y], s=size, marker="^" if _is_landing(site) else "o",
-                   facecolors="white" if hollow else color,
-                   edgecolors=color if hollow else "white",
-                   linewidths=1.4 if hollow else (0.6 if big else 1.2),
-                   linestyle="--" if hollow else "-", zorder=5, gid=f"site:{site.id}")
+        kind = (_is_landing(site), site.id in scene.unlocated, size)
+        kinds.setdefault(kind, []).append((site.id, color))
+    for (landing, hollow, size), members in kinds.items():
+        colors = [c for _, c in members]
+        points = ax.scatter([scene.pos[s][0] for s, _ in members],
+                            [scene.pos[s][1] for s, _ in members],
+                            s=size, marker="^" if landing else "o",
+                            facecolors="white" if hollow else colors,
+                            edgecolors=colors if hollow else "white",
+                            linewidths=1.4 if hollow else (0.6 if big else 1.2),
+                            linestyle="--" if hollow else "-", zorder=5)
+        points.set_urls([_element_url(f"site:{s}") for s, _ in members])
     handles = [Line2D([], [], marker="o", linestyle="", markersize=8, color=color,
                       markeredgecolor="white", label=f"{region} region")
                for region, color in region_color.items()]
