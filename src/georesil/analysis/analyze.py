@@ -8,13 +8,13 @@ from typing import Any
 
 import structlog
 
-from georesil.analysis._sweep import MAX_SETS, Progress, sweep
+from georesil.analysis._class_sweep import MAX_SETS, Progress, class_sweep
 from georesil.analysis.control_plane import ControlPlaneFinding, control_plane_findings
 from georesil.analysis.cut_sets import minimal_cut_sets
 from georesil.analysis.impact import Impact
 from georesil.analysis.kernel import compile_topology
 from georesil.analysis.network import NetworkAnalysis, network_analysis
-from georesil.analysis.nk import NkEntry, rank
+from georesil.analysis.nk import NkEntry, rank, score_weights
 from georesil.analysis.partitions import Budget, RegionCut, region_cuts
 from georesil.analysis.scenario import run_scenario
 from georesil.analysis.spof import Finding, shared_risks, spofs
@@ -100,21 +100,22 @@ def analyze(topology: Topology, max_order: int = 2, top: int = 20, *,
         raise InvalidInput(f"top: got {top}; allowed: 0 or more", field="top", value=top)
     ct = compile_topology(topology)
     with_services = bool(topology.services)
-    result = sweep(topology, max_order if with_services else 0, ct, progress, max_sets)
+    result = class_sweep(topology, max_order, top=top, weights=score_weights(topology),
+                         progress=progress, max_sets=max_sets) if with_services else None
     analysis = Analysis(
         max_order=max_order,
-        spofs=tuple(spofs(topology, result)) if with_services else (),
-        cut_sets=minimal_cut_sets(topology, max_order, result) if with_services else {},
+        spofs=tuple(spofs(topology, result)) if result is not None else (),
+        cut_sets=minimal_cut_sets(topology, max_order, result) if result is not None else {},
         shared_risks=tuple(shared_risks(topology, ct)) if with_services else (),
         region_cuts=tuple(region_cuts(topology, budget, ct=ct)),
-        nk=tuple(rank(topology, max_order, top, result)) if with_services else (),
+        nk=tuple(rank(topology, max_order, top, result)) if result is not None else (),
         scenarios={sid: run_scenario(topology, sid) for sid in topology.scenarios},
         network=network_analysis(topology, max_order, top)
         if network or not with_services else None,
         control_plane=tuple(control_plane_findings(topology)),
     )
     log.info("analysis.finished", topology=topology.name, max_order=max_order,
-             sets=sum(len(level.combos) for level in result.levels),
+             classes=len(result.classes) if result is not None else 0, sets=result.sets if result is not None else 0,
              spofs=len(analysis.spofs), shared_risks=len(analysis.shared_risks),
              exact=analysis.exact)
     return analysis
