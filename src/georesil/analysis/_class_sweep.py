@@ -99,7 +99,8 @@ class ClassSweep:
 
 def class_sweep(topology: Topology, max_order: int, *, top: int = 0,
                 weights: np.ndarray | None = None, progress: Progress | None = None,
-                max_sets: int = MAX_SETS, classes: FailureClasses | None = None) -> ClassSweep:
+                max_sets: int = MAX_SETS, classes: FailureClasses | None = None,
+                chunk: int = _MAX_WORDS) -> ClassSweep:
     """Evaluate every set of at most ``max_order`` failure classes, keeping what matters.
 
     Args:
@@ -111,6 +112,8 @@ def class_sweep(topology: Topology, max_order: int, *, top: int = 0,
         progress: Called with (sets done, sets) after each chunk of sets.
         max_sets: The most class sets to evaluate (a work budget).
         classes: The topology's failure classes, if already built.
+        chunk: Most words of 64 sets evaluated at a time (the tests make it small, so that
+            small topologies stream through many chunks too).
 
     Raises:
         InvalidInput: more than ``max_sets`` class sets (``--max-sets`` lifts the limit).
@@ -140,7 +143,8 @@ def class_sweep(topology: Topology, max_order: int, *, top: int = 0,
     base_bad = base_down | unpack(base.breach, 1)[:, 0]
     ranking = _Ranking(top, max_order, classes.first_member,
                        np.zeros(ct.n_services) if weights is None else weights)
-    sweeper = _Sweeper(ct, n, ranking, ~_mask(base_down), ~_mask(base_bad), progress, total)
+    sweeper = _Sweeper(ct, n, ranking, ~_mask(base_down), ~_mask(base_bad), progress, total,
+                       chunk)
     cuts = [(np.nonzero(base_down)[0], np.zeros((int(base_down.sum()), 0), dtype=np.int64))]
     prefixes, prefix_down = np.zeros((1, 0), dtype=np.int64), base_down[:, None]
     for k in range(1, max_order + 1):
@@ -208,11 +212,12 @@ class _Sweeper:
     """Evaluates the levels, one chunk of words at a time, and reads each chunk."""
 
     def __init__(self, ct: CompiledTopology, n: int, ranking: _Ranking, not_base_down: np.ndarray,
-                 not_base_bad: np.ndarray, progress: Progress | None, total: int) -> None:
+                 not_base_bad: np.ndarray, progress: Progress | None, total: int, chunk: int
+                 ) -> None:
         self.ct, self.n, self.ranking, self.progress, self.total = ct, n, ranking, progress, total
         self.not_base_down, self.not_base_bad = not_base_down[:, None], not_base_bad[:, None]
         self.rows = 64 * ((n + 63) // 64)
-        self.chunk = max(1, min(_MAX_WORDS, _WORD_BUFFER_BYTES // (8 * max(self.rows, 1))))
+        self.chunk = max(1, min(chunk, _WORD_BUFFER_BYTES // (8 * max(self.rows, 1))))
         self.done = 1
 
     def level(self, prefixes: np.ndarray, prefix_down: np.ndarray, keep: bool
