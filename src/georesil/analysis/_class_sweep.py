@@ -228,12 +228,12 @@ class _Sweeper:
         subsets = _SubsetTable(prefixes, prefix_down, self.n)
         found: list[tuple[np.ndarray, np.ndarray]] = []
         kept: list[np.ndarray] = []
-        buffer = np.zeros((self.rows, min(self.chunk, max(len(words), 1))), dtype=np.uint64)
+        buffer = np.empty((self.rows, min(self.chunk, max(len(words), 1))), dtype=np.uint64)
         for start in range(0, len(words), self.chunk):
             part = slice(start, min(start + self.chunk, len(words)))
             w = np.arange(part.stop - part.start)
             if len(w) < buffer.shape[1]:
-                buffer = np.zeros((self.rows, len(w)), dtype=np.uint64)
+                buffer = np.empty((self.rows, len(w)), dtype=np.uint64)
             prefix, block, valid = words.prefix[part], words.block[part], words.valid[part]
             out = self._evaluate(buffer, prefixes[prefix], block, valid)
             minimal = out.down & ~subsets.down(prefix, block) & valid
@@ -255,18 +255,19 @@ class _Sweeper:
 
     def _evaluate(self, buffer: np.ndarray, prefix_rows: np.ndarray, block: np.ndarray,
                   valid: np.ndarray) -> PackedOutcome:
-        """Fill the words (the prefix's classes fail in every valid set, class 64·block + i
-        in set i), evaluate them, and clear the buffer again."""
+        """Fill the words and evaluate them: the prefix's classes fail in every valid set of
+        a word, class 64·block + i in set i only.
+
+        Every row of the buffer is written (the block's bits where a word's block is j, zeros
+        elsewhere), so nothing from the previous chunk survives and nothing needs clearing.
+        """
+        per_block = np.where(block == np.arange(self.rows // 64)[:, None], valid, np.uint64(0))
+        np.bitwise_and(_BITS[None, :, None], per_block[:, None, :],
+                       out=buffer.reshape(self.rows // 64, 64, buffer.shape[1]))
         w = np.arange(len(block))
-        last = 64 * block[:, None] + np.arange(64)
-        buffer[last, w[:, None]] = _BITS & valid[:, None]
-        for column in prefix_rows.T:  # after the last class, which never equals them
+        for column in prefix_rows.T:  # after the last class's bit, which is never theirs
             buffer[column, w] = valid
-        out = _evaluate(self.ct, buffer)
-        buffer[last, w[:, None]] = 0
-        for column in prefix_rows.T:
-            buffer[column, w] = 0
-        return out
+        return _evaluate(self.ct, buffer)
 
     @staticmethod
     def _cuts(minimal: np.ndarray, prefix_rows: np.ndarray, block: np.ndarray
