@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from georesil.analysis._class_sweep import class_sweep
-from georesil.analysis._classes import failure_classes
+from georesil.analysis._classes import failure_classes, identity_classes
 from georesil.analysis._sweep import sweep
 from georesil.analysis.analyze import analyze
 from georesil.analysis.cut_sets import minimal_cut_sets, minimal_cut_sets_exhaustive
@@ -103,10 +103,15 @@ def test_a_tie_found_later_in_the_sweep_still_wins_on_element_order() -> None:
 
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(topology=reducible(), k=st.integers(1, 3), top=st.sampled_from([1, 3, 60]))
-def test_class_sweep_equals_the_exhaustive_sweep(topology: Topology, k: int, top: int) -> None:
-    """SPOFs, minimal cut sets and the N-k ranking (ties, same_as) equal the exhaustive ones."""
-    result = class_sweep(topology, k, top=top, weights=score_weights(topology), chunk=1)
+@given(topology=reducible(), k=st.integers(1, 3), top=st.sampled_from([1, 3, 60]),
+       reduce=st.booleans())
+def test_class_sweep_equals_the_exhaustive_sweep(topology: Topology, k: int, top: int,
+                                                 reduce: bool) -> None:
+    """SPOFs, minimal cut sets and the N-k ranking (ties, same_as) equal the exhaustive ones,
+    with the failure classes and with every element its own class."""
+    classes = failure_classes(topology) if reduce else identity_classes(topology)
+    result = class_sweep(topology, k, top=top, weights=score_weights(topology), chunk=1,
+                         classes=classes)
     reference = sweep(topology, k)
     assert spofs(topology, result) == spofs_exhaustive(topology, reference)
     assert minimal_cut_sets(topology, k, result) == \

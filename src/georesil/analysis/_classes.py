@@ -34,7 +34,7 @@ import numpy as np
 
 from georesil.model import Topology
 
-__all__ = ["FailureClasses", "failure_classes", "terminal_sites"]
+__all__ = ["FailureClasses", "failure_classes", "identity_classes", "terminal_sites"]
 
 
 @dataclass(frozen=True, eq=False)  # arrays do not compare with ==
@@ -62,6 +62,14 @@ class FailureClasses:
     def first_member(self) -> np.ndarray:
         """``int64 (n_classes,)``: the smallest element index of each class."""
         return np.array([m[0] for m in self.members], dtype=np.int64)
+
+
+def identity_classes(topology: Topology) -> FailureClasses:
+    """Every site and link its own class, the topology itself as the reduced one: for the
+    single failures of ``max_order`` 1, where reducing costs more than it saves."""
+    n = len(topology.elements)
+    return FailureClasses(topology, tuple((i,) for i in range(n)), (),
+                          np.arange(n, dtype=np.int64))
 
 
 def terminal_sites(topology: Topology) -> set[str]:
@@ -97,13 +105,15 @@ def _relevant(topology: Topology, terminals: set[str]) -> tuple[set[str], set[st
     simple: nx.Graph[str] = nx.Graph()
     simple.add_nodes_from(topology.sites)
     simple.add_edges_from((k.a, k.b) for k in topology.links.values())
-    sites = set(terminals)
-    kept: list[frozenset[str]] = []
+    terminals_with: dict[str, int] = {}  # site -> terminals in its connected component
     for component in nx.connected_components(simple):
-        if len(component & terminals) >= 2:  # one terminal alone joins nothing
-            kept += _blocks_between(simple.subgraph(component), terminals)
+        count = len(component & terminals)
+        terminals_with.update(dict.fromkeys(component, count))
+    blocks = [frozenset(b) for b in nx.biconnected_components(simple)
+              if terminals_with[next(iter(b))] >= 2]  # one terminal alone joins nothing
+    sites = set(terminals)
     block_of: dict[str, set[int]] = {}
-    for i, block in enumerate(kept):
+    for i, block in enumerate(_blocks_between(blocks, terminals)):
         sites |= block
         for v in block:
             block_of.setdefault(v, set()).add(i)
@@ -112,14 +122,17 @@ def _relevant(topology: Topology, terminals: set[str]) -> tuple[set[str], set[st
     return sites, links
 
 
-def _blocks_between(graph: nx.Graph[str], terminals: set[str]) -> list[frozenset[str]]:
-    """The blocks of a connected graph on the block-cut tree paths between its terminals.
+def _blocks_between(blocks: list[frozenset[str]], terminals: set[str]) -> list[frozenset[str]]:
+    """The blocks on the block-cut tree paths between terminals.
 
-    The block-cut tree's leaves without a terminal are pruned until none is left: what
-    remains is the smallest subtree spanning the terminals.
+    The block-cut forest's leaves without a terminal are pruned until none is left: what
+    remains of each tree is the smallest subtree spanning its terminals.
     """
-    blocks = [frozenset(b) for b in nx.biconnected_components(graph)]
-    cuts = set(nx.articulation_points(graph))
+    seen: set[str] = set()
+    cuts: set[str] = set()  # the articulation sites: in more than one block
+    for block in blocks:
+        cuts |= block & seen
+        seen |= block
     tree: nx.Graph[tuple[str, int | str]] = nx.Graph()
     for i, block in enumerate(blocks):
         tree.add_node(("block", i))
