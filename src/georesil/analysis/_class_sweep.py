@@ -277,8 +277,9 @@ class _Sweeper:
               ) -> tuple[np.ndarray, np.ndarray]:
         """The (service, class set) of every set bit of ``minimal`` (``(n_services, W)``)."""
         s, w = np.nonzero(minimal)
-        hit, bit = np.nonzero(unpack(minimal[s, w][:, None], 64)) if len(s) else ([], [])
-        last = 64 * block[w[hit]] + np.asarray(bit, dtype=np.int64)
+        hit, bit = np.nonzero(unpack(minimal[s, w][:, None], 64) if len(s) else
+                              np.zeros((0, 64), dtype=bool))
+        last = 64 * block[w[hit]] + bit
         return s[hit], np.column_stack([prefix_rows[w[hit]], last]).astype(np.int64)
 
 

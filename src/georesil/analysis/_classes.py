@@ -26,8 +26,9 @@ it exactly as the set of all their members fails in the full topology.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import networkx as nx
 import numpy as np
@@ -68,8 +69,8 @@ def identity_classes(topology: Topology) -> FailureClasses:
     """Every site and link its own class, the topology itself as the reduced one: for the
     single failures of ``max_order`` 1, where reducing costs more than it saves."""
     n = len(topology.elements)
-    return FailureClasses(topology, tuple((i,) for i in range(n)), (),
-                          np.arange(n, dtype=np.int64))
+    members: tuple[tuple[int, ...], ...] = tuple((i,) for i in range(n))
+    return FailureClasses(topology, members, (), np.arange(n, dtype=np.int64))
 
 
 def terminal_sites(topology: Topology) -> set[str]:
@@ -109,7 +110,9 @@ def _relevant(topology: Topology, terminals: set[str]) -> tuple[set[str], set[st
     for component in nx.connected_components(simple):
         count = len(component & terminals)
         terminals_with.update(dict.fromkeys(component, count))
-    blocks = [frozenset(b) for b in nx.biconnected_components(simple)
+    # networkx yields each block as a set of sites (its stubs say a list of sets)
+    found = cast("Iterator[set[str]]", nx.biconnected_components(simple))
+    blocks = [frozenset(b) for b in found
               if terminals_with[next(iter(b))] >= 2]  # one terminal alone joins nothing
     sites = set(terminals)
     block_of: dict[str, set[int]] = {}
@@ -206,7 +209,7 @@ def _assemble(topology: Topology, sites: set[str], links: set[str], passing: set
     order = sorted(range(len(classes)), key=lambda i: classes[i][0])
     doc = topology.doc.model_copy(update={
         "sites": tuple(kept_sites), "links": tuple(reduced_links[i] for i in order)})
-    members_all = [(index[f"site:{s.id}"],) for s in kept_sites]
+    members_all: list[tuple[int, ...]] = [(index[f"site:{s.id}"],) for s in kept_sites]
     members_all += [classes[i][1] for i in order]
     of_element = np.full(len(index), -1, dtype=np.int64)
     for c, members in enumerate(members_all):

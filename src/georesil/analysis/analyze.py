@@ -115,7 +115,7 @@ def analyze(topology: Topology, max_order: int = 2, top: int = 20, *,
         control_plane=tuple(control_plane_findings(topology)),
     )
     log.info("analysis.finished", topology=topology.name, max_order=max_order,
-             classes=len(result.classes) if result is not None else 0, sets=result.sets if result is not None else 0,
-             spofs=len(analysis.spofs), shared_risks=len(analysis.shared_risks),
-             exact=analysis.exact)
+             classes=0 if result is None else len(result.classes),
+             sets=0 if result is None else result.sets, spofs=len(analysis.spofs),
+             shared_risks=len(analysis.shared_risks), exact=analysis.exact)
     return analysis
