@@ -77,19 +77,21 @@ def analyze(topology: Topology, max_order: int = 2, top: int = 20, *,
         max_order: Largest number of simultaneous site/link failures, 1..:data:`MAX_ORDER`.
         top: How many N-k failure sets to keep.
         network: Add the network-level findings (always added without services).
-        max_sets: Largest number of failure sets the exhaustive sweep may evaluate.
+        max_sets: Largest number of sets of failure classes the sweep may evaluate.
         budget: Work allowed to each region-cut integer program.
         progress: Called with (failure sets done, failure sets) during the sweep.
 
     Raises:
         InvalidInput: ``max_order``, ``top`` or ``max_sets`` out of range, or a sweep of more
-            than ``max_sets`` sets.
+            than ``max_sets`` class sets.
 
     Notes:
-        One exhaustive bit-parallel kernel sweep of all sum_{k<=K} C(n, k) sets of n sites
-        and links feeds SPOFs, cut sets and N-k (skipped without services); shared risks are
-        one more kernel pass; region cuts are a max-flow and two bounded integer programs per
-        region pair; scenarios use the reference evaluator.
+        One exact bit-parallel kernel sweep of all sum_{k<=K} C(c, k) sets of the c failure
+        classes (sites and links that can change an outcome, a chain of pass-through sites
+        counting once; :mod:`georesil.analysis._class_sweep`) feeds SPOFs, cut sets and N-k,
+        exactly as a sweep of every set of sites and links would (skipped without services);
+        shared risks are one more kernel pass; region cuts are a max-flow and two bounded
+        integer programs per region pair; scenarios use the reference evaluator.
     """
     if not 1 <= max_order <= MAX_ORDER:
         raise InvalidInput(
