@@ -14,7 +14,8 @@ its time per set times the number of such sets (what a plain sweep would evaluat
 is that over the command's wall time. The sample's outcomes must agree with the compiled
 kernel's on the full topology, and with the kernel's on the reduced topology of failure
 classes (each set replaced by the classes it touches), which is what the command sweeps:
-sum_k C(c, k) class sets for c classes, also shown.
+sum_k C(c, k) class sets for c classes, also shown (with ``--max-order 1`` every site and
+link is its own class).
 
 Targets (issue 12 item 4, issue 16 item 5, issue 17 item 5):
 
@@ -46,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gen_topology import generate  # noqa: E402
 
 from georesil.analysis import Status  # noqa: E402
-from georesil.analysis._classes import FailureClasses, failure_classes  # noqa: E402
+from georesil.analysis._classes import FailureClasses, sweep_classes  # noqa: E402
 from georesil.analysis._sweep import count_sets  # noqa: E402
 from georesil.analysis.kernel import compile_topology, evaluate_sets, unpack  # noqa: E402
 from georesil.analysis.reference import evaluate  # noqa: E402
@@ -156,7 +157,7 @@ def run_case(case: Case, workdir: Path, args: argparse.Namespace) -> list[tuple[
     best = min(runs, key=lambda r: r.wall_s)
     load = min(load_seconds(path, not args.no_pin) for _ in range(args.repeat))
     n_sets = count_sets(len(topology.elements), case.order)
-    classes = failure_classes(topology)
+    classes = sweep_classes(topology, case.order)
     n_class_sets = count_sets(len(classes), case.order)
     if best.code != 0:  # e.g. exit 2 past --max-sets: say why, and skip the reference
         message = best.stderr_tail.strip().splitlines()[-1] if best.stderr_tail.strip() else ""

@@ -26,7 +26,7 @@ from math import comb
 
 import numpy as np
 
-from georesil.analysis._classes import FailureClasses, failure_classes, identity_classes
+from georesil.analysis._classes import FailureClasses, sweep_classes
 from georesil.analysis._sweep import Progress, colex_rank, count_sets
 from georesil.analysis.kernel import (
     CompiledTopology,
@@ -111,9 +111,8 @@ def class_sweep(topology: Topology, max_order: int, *, top: int = 0,
             (a breach adds half); required when ``top`` > 0.
         progress: Called with (sets done, sets) after each chunk of sets.
         max_sets: The most class sets to evaluate (a work budget).
-        classes: The topology's failure classes, if already built; by default
-            :func:`failure_classes` for ``max_order`` > 1, else every element its own class
-            (:func:`identity_classes`: K single failures cost less than reducing).
+        classes: The classes to sweep, if already built; by default
+            :func:`~georesil.analysis._classes.sweep_classes`.
         chunk: Most words of 64 sets evaluated at a time (the tests make it small, so that
             small topologies stream through many chunks too).
 
@@ -125,8 +124,7 @@ def class_sweep(topology: Topology, max_order: int, *, top: int = 0,
         and the score bound cost O(N·K) word operations per 64 sets. Memory: the down bits
         of the C(c, K-1) sets of level K-1 and an N·C(c, K-2)·c-bit table, not the last level.
     """
-    if classes is None:
-        classes = failure_classes(topology) if max_order > 1 else identity_classes(topology)
+    classes = classes if classes is not None else sweep_classes(topology, max_order)
     n = len(classes)
     total = count_sets(n, max_order)
     if total > max_sets:

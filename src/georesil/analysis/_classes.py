@@ -35,7 +35,8 @@ import numpy as np
 
 from georesil.model import Topology
 
-__all__ = ["FailureClasses", "failure_classes", "identity_classes", "terminal_sites"]
+__all__ = ["FailureClasses", "failure_classes", "identity_classes", "sweep_classes",
+           "terminal_sites"]
 
 
 @dataclass(frozen=True, eq=False)  # arrays do not compare with ==
@@ -65,9 +66,15 @@ class FailureClasses:
         return np.array([m[0] for m in self.members], dtype=np.int64)
 
 
+def sweep_classes(topology: Topology, max_order: int) -> FailureClasses:
+    """The classes a sweep of sets of at most ``max_order`` uses: :func:`failure_classes`,
+    or for single failures (``max_order`` 1) :func:`identity_classes`, since sweeping every
+    element once costs less than reducing."""
+    return failure_classes(topology) if max_order > 1 else identity_classes(topology)
+
+
 def identity_classes(topology: Topology) -> FailureClasses:
-    """Every site and link its own class, the topology itself as the reduced one: for the
-    single failures of ``max_order`` 1, where reducing costs more than it saves."""
+    """Every site and link its own class, the topology itself as the reduced one."""
     n = len(topology.elements)
     members: tuple[tuple[int, ...], ...] = tuple((i,) for i in range(n))
     return FailureClasses(topology, members, (), np.arange(n, dtype=np.int64))
