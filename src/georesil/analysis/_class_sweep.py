@@ -12,10 +12,10 @@ order) and differing in the last, taken from one aligned block of 64 class indic
   smaller is: the prefix (one lookup in the previous level) and, for each class x of the
   prefix, the prefix without x plus the last class, which for the 64 sets of a word is one
   machine word of a bit table built from the previous level;
-* the level's outcomes are never all kept: only the levels below K (for those lookups), the
-  minimal cuts, and the best ``top`` sets by score, whose running threshold lets most words
-  be skipped on an upper bound of their score (the score of every service any of their sets
-  takes down or makes breach).
+* the last level's outcomes are never kept: only the down bits of the level below it (for
+  those lookups), the minimal cuts, and the best ``top`` sets by score, whose running
+  threshold lets most words be skipped on an upper bound of their score (the weight of every
+  service any of their sets takes down, half for breaching).
 """
 
 from __future__ import annotations
@@ -219,6 +219,7 @@ class _Sweeper:
         self.not_base_down, self.not_base_bad = not_base_down[:, None], not_base_bad[:, None]
         self.rows = 64 * ((n + 63) // 64)
         self.chunk = max(1, min(chunk, _WORD_BUFFER_BYTES // (8 * max(self.rows, 1))))
+        self.buffer = np.empty((self.rows, 0), dtype=np.uint64)  # reused while chunks fit
         self.done = 1
 
     def level(self, prefixes: np.ndarray, prefix_down: np.ndarray, keep: bool
@@ -227,32 +228,37 @@ class _Sweeper:
         with ``keep``, also their down bits in lexicographic order."""
         words = _Words.of(prefixes, self.n)
         subsets = _SubsetTable(prefixes, prefix_down, self.n)
-        found: list[tuple[np.ndarray, np.ndarray]] = []
-        kept: list[np.ndarray] = []
-        buffer = np.empty((self.rows, min(self.chunk, max(len(words), 1))), dtype=np.uint64)
+        services, sets, kept = [np.zeros(0, np.int64)], [np.zeros((0, prefixes.shape[1] + 1),
+                                                                  np.int64)], []
         for start in range(0, len(words), self.chunk):
             part = slice(start, min(start + self.chunk, len(words)))
-            w = np.arange(part.stop - part.start)
-            if len(w) < buffer.shape[1]:
-                buffer = np.empty((self.rows, len(w)), dtype=np.uint64)
-            prefix, block, valid = words.prefix[part], words.block[part], words.valid[part]
-            out = self._evaluate(buffer, prefixes[prefix], block, valid)
-            minimal = out.down & ~subsets.down(prefix, block) & valid
-            found.append(self._cuts(minimal, prefixes[prefix], block))
-            self.ranking.offer(out.down & self.not_base_down & valid,
-                               out.breach & self.not_base_bad & valid, prefixes[prefix], block)
-            if keep:
-                kept.append(unpack(out.down, 64 * len(w))[:, unpack(valid[None, :],
-                                                                    64 * len(w))[0]])
+            (s, c), down = self._chunk(prefixes[words.prefix[part]], words.prefix[part],
+                                       words.block[part], words.valid[part], subsets, keep)
+            services.append(s)
+            sets.append(c)
+            kept.append(down)
             self.done += int(words.count[part].sum())
             if self.progress is not None:
                 self.progress(self.done, self.total)
-        k = prefixes.shape[1] + 1
-        services = np.concatenate([s for s, _ in found]) if found else np.zeros(0, np.int64)
-        sets = np.concatenate([c for _, c in found]) if found else np.zeros((0, k), np.int64)
         down = np.concatenate(kept, axis=1) if kept else \
             np.zeros((self.ct.n_services, 0), dtype=bool)
-        return (services, sets), down
+        return (np.concatenate(services), np.concatenate(sets)), down
+
+    def _chunk(self, prefix_rows: np.ndarray, prefix: np.ndarray, block: np.ndarray,
+               valid: np.ndarray, subsets: _SubsetTable, keep: bool
+               ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """Evaluate one chunk of words: its minimal cuts, offered to the ranking, and (with
+        ``keep``) the down bits of its sets, in order."""
+        if self.buffer.shape[1] != len(block):
+            self.buffer = np.empty((self.rows, len(block)), dtype=np.uint64)
+        out = self._evaluate(self.buffer, prefix_rows, block, valid)
+        minimal = out.down & ~subsets.down(prefix, block) & valid
+        self.ranking.offer(out.down & self.not_base_down & valid,
+                           out.breach & self.not_base_bad & valid, prefix_rows, block)
+        m = 64 * len(block)
+        down = unpack(out.down, m)[:, unpack(valid[None, :], m)[0]] if keep else \
+            np.zeros((self.ct.n_services, 0), dtype=bool)
+        return self._cuts(minimal, prefix_rows, block), down
 
     def _evaluate(self, buffer: np.ndarray, prefix_rows: np.ndarray, block: np.ndarray,
                   valid: np.ndarray) -> PackedOutcome:
