@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -117,3 +119,46 @@ def test_class_sweep_equals_the_exhaustive_sweep(topology: Topology, k: int, top
     assert minimal_cut_sets(topology, k, result) == \
         minimal_cut_sets_exhaustive(topology, k, reference)
     assert rank(topology, k, top, result) == rank_exhaustive(topology, k, top, reference)
+
+
+def _wide(seed: int) -> Topology:
+    """Well over 128 failure classes (three 64-class blocks): a random core of 40 sites,
+    chains of 1-3 pass-through sites, spurs; eight services, some with clients elsewhere."""
+    rng = random.Random(seed)
+    core = [f"c{i:02d}" for i in range(40)]
+    pairs = [(core[i], core[rng.randrange(i)]) for i in range(1, 40)]  # a spanning tree
+    pairs += [(a, b) for a, b in (rng.sample(core, 2) for _ in range(30))]
+    names = list(core)
+    for c in range(16):
+        inner = [f"h{c:02d}{j}" for j in range(rng.randint(1, 3))]
+        path = [rng.choice(core), *inner, rng.choice(core)]
+        pairs += list(zip(path, path[1:], strict=False))
+        names += inner
+    for p in range(10):
+        names.append(f"p{p}")
+        pairs.append((rng.choice(names[:-1]), f"p{p}"))
+    services = []
+    for i in range(8):
+        where = rng.sample(names, 2)
+        extra: dict[str, object] = {"tier": rng.randint(1, 3)}
+        if rng.random() < 0.5:
+            extra["clients"] = rng.sample(names, 2)
+        services.append(service(f"v{i}", where[0], (where[1], "async", 60), rpo_s=30,
+                                **extra))
+    return build([site(x) for x in names],
+                 [link(f"l{i:03d}", a, b) for i, (a, b) in enumerate(pairs)], services)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("seed", "k", "chunk"), [(1, 2, 4096), (2, 3, 4096), (3, 3, 7)])
+def test_class_sweep_equals_the_exhaustive_sweep_over_many_blocks(seed: int, k: int,
+                                                                  chunk: int) -> None:
+    """With classes in several 64-class blocks, the findings still equal the exhaustive ones."""
+    topology = _wide(seed)
+    result = class_sweep(topology, k, top=40, weights=score_weights(topology), chunk=chunk)
+    assert len(result.classes) > 128
+    reference = sweep(topology, k)
+    assert spofs(topology, result) == spofs_exhaustive(topology, reference)
+    assert minimal_cut_sets(topology, k, result) == \
+        minimal_cut_sets_exhaustive(topology, k, reference)
+    assert rank(topology, k, 40, result) == rank_exhaustive(topology, k, 40, reference)
