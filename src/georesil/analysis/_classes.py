@@ -93,9 +93,9 @@ def failure_classes(topology: Topology) -> FailureClasses:
     """Irrelevant elements, series classes and the reduced topology (module docstring).
 
     Notes:
-        Biconnected components and articulation points by Hopcroft–Tarjan (networkx), the
-        block-cut tree pruned of leaves holding no terminal, then one walk along each chain:
-        O(V + E).
+        Biconnected components by Hopcroft–Tarjan (networkx; articulation sites are those in
+        two blocks), the block-cut tree pruned of leaves holding no terminal, then one walk
+        along each chain: O(V + E).
     """
     terminals = terminal_sites(topology)
     sites, links = _relevant(topology, terminals)

@@ -91,20 +91,16 @@ def rank(topology: Topology, max_order: int = 2, top: int = 20,
     """
     if result is None or result.max_order != max_order or result.top < top:
         result = class_sweep(topology, max_order, top=top, weights=score_weights(topology))
+    chosen = _best_element_sets(result, top)
     classes = result.classes
-    streams = [_expansions(classes, tuple(int(c) for c in row if c >= 0), float(score),
-                           max_order)
-               for row, score in zip(result.best, result.best_scores, strict=True)]
-    chosen = list(itertools.islice(heapq.merge(*streams), top))
-    needed = {_classes_of(classes, sub) for _, _, elements, _ in chosen
-              for sub in [elements, *_one_smaller(elements)]}
-    order = sorted(needed)
-    down, breach = result.effects(order)
-    effect = {q: (down[:, i], breach[:, i]) for i, q in enumerate(order)}
+    needed = sorted({_classes_of(classes, sub) for elements in chosen
+                     for sub in [elements, *_one_smaller(elements)]})
+    down, breach = result.effects(needed)
+    effect = {q: (down[:, i], breach[:, i]) for i, q in enumerate(needed)}
     weights = score_weights(topology)
     entries = []
-    for _, _, elements, q in chosen:
-        d, b = effect[q]
+    for elements in chosen:
+        d, b = effect[_classes_of(classes, elements)]
         same = next((sub for sub in _one_smaller(elements)
                      if all(np.array_equal(x, y) for x, y in
                             zip(effect[_classes_of(classes, sub)], (d, b), strict=True))), None)
@@ -116,6 +112,15 @@ def rank(topology: Topology, max_order: int = 2, top: int = 20,
             same_as=None if same is None else _refs(topology, same),
         ))
     return entries
+
+
+def _best_element_sets(result: ClassSweep, top: int) -> list[tuple[int, ...]]:
+    """The ``top`` best sets of elements (indices ascending), best first: the expansions of
+    the class sets the sweep kept, merged by (score descending, size, element order)."""
+    streams = [_expansions(result.classes, tuple(int(c) for c in row if c >= 0), float(score),
+                           result.max_order)
+               for row, score in zip(result.best, result.best_scores, strict=True)]
+    return [elements for _, _, elements in itertools.islice(heapq.merge(*streams), top)]
 
 
 def _refs(topology: Topology, elements: tuple[int, ...]) -> tuple[str, ...]:
@@ -134,15 +139,15 @@ def _one_smaller(elements: tuple[int, ...]) -> list[tuple[int, ...]]:
 
 
 def _expansions(classes: FailureClasses, q: tuple[int, ...], score: float, max_order: int
-                ) -> Iterator[tuple[float, int, tuple[int, ...], tuple[int, ...]]]:
-    """``(-score, size, elements, q)`` of every set of at most ``max_order`` elements whose
+                ) -> Iterator[tuple[float, int, tuple[int, ...]]]:
+    """``(-score, size, elements)`` of every set of at most ``max_order`` elements whose
     classes are exactly ``q``: sizes ascending, each size in lexicographic order."""
     owner = {x: i for i, c in enumerate(q) for x in classes.members[c]}
     universe = sorted([*owner, *classes.irrelevant])
     last = [classes.members[c][-1] for c in q]
     for size in range(len(q), max_order + 1):
         for elements in _extend((), 0, 0, size, universe, owner, last):
-            yield -score, size, elements, q
+            yield -score, size, elements
 
 
 def _extend(chosen: tuple[int, ...], start: int, hit: int, size: int, universe: list[int],
