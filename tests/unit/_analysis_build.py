@@ -125,3 +125,49 @@ def zoned(draw: st.DrawFn, max_sites: int = 6, max_links: int = 9) -> Topology:
         for i in range(draw(st.integers(1, 3)))]
     return build(sites, links, services,
                  zones=[{"id": z, "kind": "power"} for z in zones])
+
+
+@st.composite
+def reducible(draw: st.DrawFn, max_services: int = 3) -> Topology:
+    """Random topologies with what failure classes reduce: chains of pass-through sites
+    (between two sites, or hanging off one as a cycle), pendant trees, parallel links and
+    isolated sites; replicas and clients anywhere (chain interiors and pendants included),
+    dependencies, objectives tight enough to breach, services down with nothing failed."""
+    names = [f"c{i}" for i in range(draw(st.integers(1, 3)))]
+    pairs: list[tuple[str, str]] = []
+    if len(names) > 1:
+        for _ in range(draw(st.integers(0, len(names) + 1))):
+            a, b = draw(st.lists(st.sampled_from(names), min_size=2, max_size=2, unique=True))
+            pairs.append((a, b))
+    for c in range(draw(st.integers(0, 2))):  # chains: a — h — … — b (a == b: a cycle)
+        a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+        inner = [f"h{c}{j}" for j in range(draw(st.integers(1, 2)))]
+        path = [a, *inner, b]
+        pairs += list(zip(path, path[1:], strict=False))
+        names += inner
+    for p in range(draw(st.integers(0, 2))):  # pendant trees, grown one leaf at a time
+        names.append(f"p{p}")
+        pairs.append((draw(st.sampled_from(names[:-1])), f"p{p}"))
+    if pairs and draw(st.booleans()):
+        pairs.append(draw(st.sampled_from(pairs)))  # a parallel link
+    if draw(st.booleans()):
+        names.append("lone")  # no links: a service used from here is down with nothing failed
+    sites = [site(x) for x in draw(st.permutations(names))]  # file order decides ties
+    links = [link(f"l{i}", a, b) for i, (a, b) in enumerate(draw(st.permutations(pairs)))]
+    services = []
+    for i in range(draw(st.integers(1, max_services))):
+        where = draw(st.lists(st.sampled_from(names), min_size=1, max_size=min(3, len(names)),
+                              unique=True))
+        secondaries = [(w, draw(st.sampled_from(["sync", "async", "backup"])),
+                        draw(st.sampled_from([0, 5, 60]))) for w in where[1:]]
+        extra: dict[str, Any] = {"tier": draw(st.integers(1, 4))}
+        if draw(st.booleans()):
+            extra["clients"] = draw(st.lists(st.sampled_from(names), min_size=1, max_size=2,
+                                             unique=True))
+        if i and draw(st.booleans()):
+            extra["depends_on"] = [f"v{draw(st.integers(0, i - 1))}"]
+        services.append(service(
+            f"v{i}", where[0], *secondaries, rto_s=draw(st.sampled_from([0, 30, 100])),
+            rpo_s=draw(st.sampled_from([0, 5, 60])), failover_s=draw(st.sampled_from([0, 50])),
+            **extra))
+    return build(sites, links, services)

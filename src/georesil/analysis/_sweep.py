@@ -1,7 +1,9 @@
 """Evaluate every set of at most K base elements with the compiled kernel.
 
 Sets of each size are enumerated in lexicographic order of element index (sites, then links,
-in file order), packed 64 to a word and evaluated in chunks, so memory stays bounded.
+in file order), packed 64 to a word and evaluated in chunks, and every outcome is kept. This
+exhaustive sweep is the reference for the class sweep that ``analyze`` runs
+(:mod:`georesil.analysis._class_sweep`); the tests compare their findings.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from georesil.analysis.kernel import (
 from georesil.errors import InvalidInput
 from georesil.model import Topology
 
-__all__ = ["MAX_SETS", "Level", "Sweep", "colex_rank", "combinations", "count_sets", "sweep"]
+__all__ = ["EXHAUSTIVE_MAX_SETS", "Level", "Sweep", "colex_rank", "combinations", "count_sets",
+           "sweep"]
 
-#: Default largest number of failure sets one sweep evaluates (``--max-sets``): the outcomes
+#: Default largest number of failure sets one exhaustive sweep evaluates: the outcomes
 #: are kept as booleans, 2 bytes per set and service (200 MB for 20 services), plus the sets
 #: themselves (8·K bytes each), and take a few seconds to compute.
-MAX_SETS = 5_000_000
+EXHAUSTIVE_MAX_SETS = 5_000_000
 _BYTES_PER_SET_AND_SERVICE = 2
 _CHUNK = 64 * 4096
 
@@ -89,7 +92,7 @@ def count_sets(n: int, max_order: int) -> int:
 
 
 def sweep(topology: Topology, max_order: int, ct: CompiledTopology | None = None,
-          progress: Progress | None = None, max_sets: int = MAX_SETS) -> Sweep:
+          progress: Progress | None = None, max_sets: int = EXHAUSTIVE_MAX_SETS) -> Sweep:
     """Evaluate the empty set and every set of 1..max_order sites and links.
 
     Args:

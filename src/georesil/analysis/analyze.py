@@ -8,13 +8,13 @@ from typing import Any
 
 import structlog
 
-from georesil.analysis._sweep import MAX_SETS, Progress, sweep
+from georesil.analysis._class_sweep import MAX_SETS, Progress, class_sweep
 from georesil.analysis.control_plane import ControlPlaneFinding, control_plane_findings
 from georesil.analysis.cut_sets import minimal_cut_sets
 from georesil.analysis.impact import Impact
 from georesil.analysis.kernel import compile_topology
 from georesil.analysis.network import NetworkAnalysis, network_analysis
-from georesil.analysis.nk import NkEntry, rank
+from georesil.analysis.nk import NkEntry, rank, score_weights
 from georesil.analysis.partitions import Budget, RegionCut, region_cuts
 from georesil.analysis.scenario import run_scenario
 from georesil.analysis.spof import Finding, shared_risks, spofs
@@ -77,19 +77,21 @@ def analyze(topology: Topology, max_order: int = 2, top: int = 20, *,
         max_order: Largest number of simultaneous site/link failures, 1..:data:`MAX_ORDER`.
         top: How many N-k failure sets to keep.
         network: Add the network-level findings (always added without services).
-        max_sets: Largest number of failure sets the exhaustive sweep may evaluate.
+        max_sets: Largest number of sets of failure classes the sweep may evaluate.
         budget: Work allowed to each region-cut integer program.
         progress: Called with (failure sets done, failure sets) during the sweep.
 
     Raises:
         InvalidInput: ``max_order``, ``top`` or ``max_sets`` out of range, or a sweep of more
-            than ``max_sets`` sets.
+            than ``max_sets`` class sets.
 
     Notes:
-        One exhaustive bit-parallel kernel sweep of all sum_{k<=K} C(n, k) sets of n sites
-        and links feeds SPOFs, cut sets and N-k (skipped without services); shared risks are
-        one more kernel pass; region cuts are a max-flow and two bounded integer programs per
-        region pair; scenarios use the reference evaluator.
+        One exact bit-parallel kernel sweep of all sum_{k<=K} C(c, k) sets of the c failure
+        classes (sites and links that can change an outcome, a chain of pass-through sites
+        counting once; :mod:`georesil.analysis._class_sweep`) feeds SPOFs, cut sets and N-k,
+        exactly as a sweep of every set of sites and links would (skipped without services);
+        shared risks are one more kernel pass; region cuts are a max-flow and two bounded
+        integer programs per region pair; scenarios use the reference evaluator.
     """
     if not 1 <= max_order <= MAX_ORDER:
         raise InvalidInput(
@@ -100,21 +102,22 @@ def analyze(topology: Topology, max_order: int = 2, top: int = 20, *,
         raise InvalidInput(f"top: got {top}; allowed: 0 or more", field="top", value=top)
     ct = compile_topology(topology)
     with_services = bool(topology.services)
-    result = sweep(topology, max_order if with_services else 0, ct, progress, max_sets)
+    result = class_sweep(topology, max_order, top=top, weights=score_weights(topology),
+                         progress=progress, max_sets=max_sets) if with_services else None
     analysis = Analysis(
         max_order=max_order,
-        spofs=tuple(spofs(topology, result)) if with_services else (),
-        cut_sets=minimal_cut_sets(topology, max_order, result) if with_services else {},
+        spofs=tuple(spofs(topology, result)) if result is not None else (),
+        cut_sets=minimal_cut_sets(topology, max_order, result) if result is not None else {},
         shared_risks=tuple(shared_risks(topology, ct)) if with_services else (),
         region_cuts=tuple(region_cuts(topology, budget, ct=ct)),
-        nk=tuple(rank(topology, max_order, top, result)) if with_services else (),
+        nk=tuple(rank(topology, max_order, top, result)) if result is not None else (),
         scenarios={sid: run_scenario(topology, sid) for sid in topology.scenarios},
         network=network_analysis(topology, max_order, top)
         if network or not with_services else None,
         control_plane=tuple(control_plane_findings(topology)),
     )
     log.info("analysis.finished", topology=topology.name, max_order=max_order,
-             sets=sum(len(level.combos) for level in result.levels),
-             spofs=len(analysis.spofs), shared_risks=len(analysis.shared_risks),
-             exact=analysis.exact)
+             classes=0 if result is None else len(result.classes),
+             sets=0 if result is None else result.sets, spofs=len(analysis.spofs),
+             shared_risks=len(analysis.shared_risks), exact=analysis.exact)
     return analysis

@@ -99,9 +99,10 @@ def analyze(
         help="Also report network-level findings: articulation sites, bridges, partitioning "
              "SRLGs and zones, N-k by site pairs disconnected (always on without services)."),
     max_sets: int = typer.Option(
-        5_000_000, "--max-sets", metavar="N",
-        help="Most failure sets the exhaustive sweep may evaluate (memory: about "
-             "2 bytes per set and service)."),
+        100_000_000, "--max-sets", metavar="N",
+        help="Most failure sets the exact sweep may evaluate (sets of failure classes: sites "
+             "and links that can change an outcome, a chain of pass-through sites counting "
+             "once; about 0.2 µs each)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Find single points of failure, minimal cut sets, shared risks, region cuts, N-k."""
