@@ -11,7 +11,8 @@ import numpy.typing as npt
 
 from georesil.risk._jit import compiled
 
-__all__ = ["ALL_ONES", "any_and_many", "bits_at", "pack_pairs", "popcount", "unpack", "valid_mask"]
+__all__ = ["ALL_ONES", "any_and_many", "bits_at", "pack_groups", "pack_pairs", "popcount",
+           "unpack", "valid_mask"]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -35,13 +36,16 @@ def popcount(words: U64, mask: U64) -> I64:
     return counts
 
 
-def pack_pairs(rows: I64, trials: I64, n_rows: int, n_words: int) -> U64:
-    """``uint64 (n_rows, n_words)`` with the bit of every (row, trial) pair set.
+def pack_pairs(rows: I64, trials: I64, n_rows: int, n_words: int, out: U64 | None = None
+               ) -> U64:
+    """``uint64 (n_rows, n_words)`` with the bit of every (row, trial) pair set (in ``out``
+    when given).
 
     O(pairs + n_rows·n_words). Large inputs go through a compiled loop (``np.bitwise_or.at``
     costs about as much as evaluating the trials).
     """
-    out = np.zeros((n_rows, n_words), dtype=np.uint64)
+    if out is None:
+        out = np.zeros((n_rows, n_words), dtype=np.uint64)
     if len(rows) > _COMPILED_FROM:
         compiled(_or_pairs)(out, np.ascontiguousarray(rows, np.int64),
                        np.ascontiguousarray(trials, np.int64))
@@ -59,6 +63,31 @@ def _or_pairs(out: U64, rows: I64, trials: I64) -> None:
         t = trials[i]
         out[rows[i], t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
+
+
+def pack_groups(ptr: I64, rows: I64, tags: I64, col_group: I64, col_skip: I64, n_rows: int
+                ) -> U64:
+    """``uint64 (n_rows, ⌈columns/64⌉)``: column c holds the rows of group ``col_group[c]``
+    (``rows[ptr[g]:ptr[g + 1]]``) whose tag differs from ``col_skip[c]``.
+
+    O(columns × group size) in a compiled loop, without materialising the pairs.
+    """
+    out = np.zeros((n_rows, max(1, (len(col_group) + 63) // 64)), dtype=np.uint64)
+    if len(col_group):
+        compiled(_or_groups)(out, ptr, rows, tags, np.ascontiguousarray(col_group, np.int64),
+                             np.ascontiguousarray(col_skip, np.int64))
+    return out
+
+
+def _or_groups(out: U64, ptr: I64, rows: I64, tags: I64, col_group: I64, col_skip: I64
+               ) -> None:
+    for c in range(col_group.shape[0]):
+        g = col_group[c]
+        bit = np.uint64(1) << np.uint64(c & 63)
+        w = c >> 6
+        for k in range(ptr[g], ptr[g + 1]):
+            if tags[k] != col_skip[c]:
+                out[rows[k], w] |= bit
 
 
 def unpack(words: U64, n: int) -> npt.NDArray[np.bool_]:
