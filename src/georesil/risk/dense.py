@@ -16,6 +16,7 @@ O(elements × trials of interest) for importance.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +27,7 @@ from georesil.risk.outcomes import outcome_columns, target_bits
 from georesil.risk.sampler import AtomAccess, PackedDraw
 from georesil.risk.snapshot import SnapshotModel
 
-__all__ = ["DENSE_FROM", "dense_chunk", "prefers_dense"]
+__all__ = ["DENSE_FROM", "DenseChunk", "dense_chunk", "prefers_dense"]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -88,17 +89,33 @@ def _level(parent: U64, atom: int, atoms: AtomAccess) -> U64:
     return out
 
 
-def dense_chunk(model: SnapshotModel, draw: PackedDraw, atoms: AtomAccess, n_valid: int,
-                n_imp: int, base: int) -> tuple[I64, int, ImportanceInputs | None]:
-    """Column tallies of the first ``n_valid`` trials, trials evaluated, importance inputs."""
+@dataclass(frozen=True)
+class DenseChunk:
+    """A chunk evaluated densely: its column tallies, and what importance reads from it.
+
+    Attributes:
+        tally: Column counts of the first ``n_valid`` trials (``outcome_columns`` order).
+    """
+
+    model: SnapshotModel
+    comp: _Composed
+    targets: U64
+    atoms: AtomAccess
+    tally: I64
+
+    def inputs(self, n_imp: int, base: int) -> ImportanceInputs:
+        """What importance needs of the first ``n_imp`` trials (``base`` of them forced)."""
+        return _inputs(self.model, self.comp, self.targets, self.atoms, n_imp, base)
+
+
+def dense_chunk(model: SnapshotModel, draw: PackedDraw, atoms: AtomAccess, n_valid: int
+                ) -> DenseChunk:
+    """Every trial of a chunk through the kernel; column tallies of the first ``n_valid``."""
     comp = _Composed(model, draw, atoms)
     n_sites = len(model.site_atom)
     out = model.evaluate(model.compiled, comp.down[:n_sites], comp.down[n_sites:])
     tally = outcome_columns(model.targets, out, valid_mask(n_valid, draw.n_words))
-    if not n_imp:
-        return tally, n_valid, None
-    return tally, n_valid, _inputs(model, comp, target_bits(model.targets, out.down), atoms,
-                                   n_imp, base)
+    return DenseChunk(model, comp, target_bits(model.targets, out.down), atoms, tally)
 
 
 def _inputs(model: SnapshotModel, comp: _Composed, targets: U64, atoms: AtomAccess,

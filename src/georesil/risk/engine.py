@@ -26,7 +26,14 @@ import numpy as np
 from georesil.errors import InvalidInput
 from georesil.hazards.elements import HOURS_PER_YEAR
 from georesil.model.topology import Topology
-from georesil.risk.chunks import CHUNK_TRIALS, NO_IMPORTANCE, Counts, ImportancePlan, run_chunks
+from georesil.risk.chunks import (
+    CHUNK_TRIALS,
+    NO_IMPORTANCE,
+    CountedChunk,
+    Counts,
+    ImportancePlan,
+    run_chunks,
+)
 from georesil.risk.importance import Importance, from_tally, harden_first
 from georesil.risk.outcomes import TIER1, target_columns
 from georesil.risk.snapshot import SnapshotModel, build_snapshot
@@ -348,7 +355,8 @@ def run_snapshot(
 
     Chunk 0 runs first, in this process, when importance is wanted: the repairs its first
     :data:`PILOT_TRIALS` trials needed size the importance trials of the run
-    (:func:`size_importance`); it runs again if they reach past the pilot.
+    (:func:`size_importance`); its importance is counted again (from the same draw and
+    evaluation) if they reach past the pilot.
     """
     if trials < 1:
         raise InvalidInput(f"--trials: got {trials}; need at least 1", field="trials")
@@ -362,10 +370,12 @@ def run_snapshot(
     first_chunk = 0
     if plan.trials:
         pilot = ImportancePlan(min(plan.trials, PILOT_TRIALS), min(plan.base, PILOT_TRIALS))
-        total = run_chunks(model, seed, range(0, 1), trials, pilot)
+        first = CountedChunk(model, seed, 0, trials)
+        total = first.counts_with(pilot)
         plan = size_importance(plan, total, trials)
         if plan.trials > pilot.trials or plan.base > pilot.base:
-            total = run_chunks(model, seed, range(0, 1), trials, plan)
+            total = first.counts_with(plan)
+        del first  # the chunk's draw is large on big models
         first_chunk = 1
         if progress is not None:
             progress(total.trials, trials)
