@@ -6,6 +6,8 @@ trials, population counts, packing (row, trial) pairs and unpacking words into b
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -31,9 +33,33 @@ def valid_mask(n_valid: int, n_words: int) -> U64:
 
 
 def popcount(words: U64, mask: U64) -> I64:
-    """Set bits of each row of ``words`` under ``mask`` (counts along the last axis)."""
-    counts: I64 = np.bitwise_count(words & mask).sum(axis=-1, dtype=np.int64)
-    return counts
+    """Set bits of each row of ``words`` under ``mask`` (counts along the last axis).
+
+    A compiled loop: no temporaries the size of ``words`` (which can be 80 MB).
+    """
+    shape = words.shape[:-1]
+    flat = np.ascontiguousarray(words).reshape(math.prod(shape), words.shape[-1])
+    counts = np.zeros(len(flat), dtype=np.int64)
+    mask = np.ascontiguousarray(np.broadcast_to(mask, words.shape[-1:]), dtype=np.uint64)
+    compiled(_popcount)(flat, mask, counts)
+    return counts.reshape(shape)
+
+
+def _popcount(words: U64, mask: U64, counts: I64) -> None:
+    m1, m2 = np.uint64(0x5555_5555_5555_5555), np.uint64(0x3333_3333_3333_3333)
+    m4 = np.uint64(0x0F0F_0F0F_0F0F_0F0F)
+    for r in range(words.shape[0]):
+        total = np.uint64(0)
+        for i in range(words.shape[1]):  # SWAR bit count; LLVM emits popcnt for it
+            x = words[r, i] & mask[i]
+            x = x - ((x >> np.uint64(1)) & m1)
+            x = (x & m2) + ((x >> np.uint64(2)) & m2)
+            x = (x + (x >> np.uint64(4))) & m4
+            x += x >> np.uint64(8)
+            x += x >> np.uint64(16)
+            x += x >> np.uint64(32)
+            total += x & np.uint64(127)
+        counts[r] = total
 
 
 def pack_pairs(rows: I64, trials: I64, n_rows: int, n_words: int, out: U64 | None = None
@@ -116,5 +142,15 @@ def _any_and_many(words: U64, one: U64, two: U64) -> None:
 
 def bits_at(words: U64, trials: I64) -> npt.NDArray[np.bool_]:
     """``(rows, len(trials))``: the bits of some trials in every row of ``words``."""
-    shift = (trials & 63).astype(np.uint64)
-    return ((words[:, trials >> 6] >> shift) & _ONE) > 0
+    out = np.empty((words.shape[0], len(trials)), dtype=bool)
+    if out.size:
+        compiled(_bits_at)(np.ascontiguousarray(words),
+                           np.ascontiguousarray(trials, dtype=np.int64), out)
+    return out
+
+
+def _bits_at(words: U64, trials: I64, out: npt.NDArray[np.bool_]) -> None:
+    for r in range(words.shape[0]):
+        for j in range(trials.shape[0]):
+            t = trials[j]
+            out[r, j] = (words[r, t >> 6] >> np.uint64(t & 63)) & np.uint64(1) != 0
