@@ -21,7 +21,7 @@ from georesil.risk.snapshot import SnapshotModel
 from georesil.risk.sparse import count_chunk, element_failures, sparse_inputs
 
 __all__ = ["CHUNK_TRIALS", "CHUNK_WORDS", "CountedChunk", "Counts", "ImportancePlan", "chunk_rng",
-           "draw_atoms", "run_chunk", "run_chunks"]
+           "draw_atoms", "draw_buffer", "run_chunk", "run_chunks"]
 
 #: Words per chunk: fixed, part of the reproducibility contract (65,536 trials).
 CHUNK_WORDS = 1024
@@ -116,12 +116,12 @@ class CountedChunk:
     """
 
     def __init__(self, model: SnapshotModel, seed: int, chunk: int, n_trials: int,
-                 dense: bool | None = None) -> None:
+                 dense: bool | None = None, buffer: U64 | None = None) -> None:
         self.model, self.start = model, chunk * CHUNK_TRIALS
         n_valid = min(CHUNK_TRIALS, n_trials - self.start)
         self.dense = prefers_dense(model) if dense is None else dense
         draw = bernoulli_draw(chunk_rng(seed, chunk), model.p, CHUNK_WORDS, model.lazy,
-                              self.dense)
+                              self.dense, buffer if self.dense else None)
         self.atoms = AtomAccess(draw)
         counts = Counts.zero(model)
         if self.dense:
@@ -154,9 +154,22 @@ class CountedChunk:
 
 
 def run_chunks(model: SnapshotModel, seed: int, chunks: range, n_trials: int,
-               plan: ImportancePlan = NO_IMPORTANCE) -> Counts:
-    """The summed counts of several chunks (one task of an engine)."""
+               plan: ImportancePlan = NO_IMPORTANCE, buffer: U64 | None = None) -> Counts:
+    """The summed counts of several chunks (one task of an engine).
+
+    ``buffer`` (:func:`draw_buffer`) is reused for the chunks' dense draws; one is made for
+    the task when not given. A chunk's counts keep no reference to it.
+    """
+    if buffer is None and len(chunks) > 1:
+        buffer = draw_buffer(model)
     total = Counts.zero(model)
     for c in chunks:
-        total = total + run_chunk(model, seed, c, n_trials, plan)
+        total = total + CountedChunk(model, seed, c, n_trials, None, buffer).counts_with(plan)
     return total
+
+
+def draw_buffer(model: SnapshotModel) -> U64 | None:
+    """Memory for a chunk's dense draw, to reuse across chunks (``None`` for sparse models)."""
+    if not prefers_dense(model):
+        return None
+    return np.empty((model.n_atoms, CHUNK_WORDS), dtype=np.uint64)

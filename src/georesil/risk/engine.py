@@ -32,6 +32,7 @@ from georesil.risk.chunks import (
     CountedChunk,
     Counts,
     ImportancePlan,
+    draw_buffer,
     run_chunks,
 )
 from georesil.risk.importance import Importance, from_tally, harden_first
@@ -100,8 +101,8 @@ def children_ignore_sigint() -> Iterator[None]:
 
 
 def _init_worker(model: SnapshotModel) -> None:
-    global _WORKER_MODEL
-    _WORKER_MODEL = model
+    global _WORKER_MODEL, _WORKER_BUFFER
+    _WORKER_MODEL, _WORKER_BUFFER = model, draw_buffer(model)
     # load the compiled kernel now: a chunk may not call it (few multi-failure trials)
     n_sites, n_links = len(model.site_atom), len(model.link_atom)
     model.evaluate(model.compiled, np.zeros((n_sites, 1), np.uint64),
@@ -110,11 +111,12 @@ def _init_worker(model: SnapshotModel) -> None:
 
 
 _WORKER_MODEL: SnapshotModel | None = None
+_WORKER_BUFFER: np.ndarray | None = None  # the worker's dense draws, reused
 
 
 def _run_in_worker(seed: int, chunks: range, n_trials: int, plan: ImportancePlan) -> Counts:
     assert _WORKER_MODEL is not None
-    return run_chunks(_WORKER_MODEL, seed, chunks, n_trials, plan)
+    return run_chunks(_WORKER_MODEL, seed, chunks, n_trials, plan, _WORKER_BUFFER)
 
 
 @dataclass
@@ -179,8 +181,9 @@ class LocalEngine:
     def run(self, model: SnapshotModel, seed: int, tasks: list[Task], n_trials: int,
             plan: ImportancePlan) -> Iterator[tuple[Task, Counts]]:
         if self.workers == 1:
+            buffer = draw_buffer(model)  # one for the run's dense draws
             for task in tasks:
-                yield task, run_chunks(model, seed, task.chunks, n_trials, plan)
+                yield task, run_chunks(model, seed, task.chunks, n_trials, plan, buffer)
             return
         pool = self._ensure_pool(model)
         with children_ignore_sigint():  # the pool starts its processes on submission

@@ -86,9 +86,9 @@ def repair_relevance(graph: SiteGraph, ptr: I64, elem: I64, event: I64, col_ptr:
     """
     out = np.zeros(len(col_event), dtype=bool)
     if len(col_event):
-        compiled(_repair_relevance, _find)(graph.link_a, graph.link_b, graph.adj_ptr, graph.adj_site,
-                                    graph.adj_link, graph.special, ptr, elem, event, col_ptr,
-                                    col_event, out)
+        compiled(_repair_relevance, _find)(
+            graph.link_a, graph.link_b, graph.adj_ptr, graph.adj_site, graph.adj_link,
+            graph.special, ptr, elem, event, col_ptr, col_event, out)
     return out
 
 
