@@ -110,14 +110,10 @@ def failure_relevance(graph: SiteGraph, ptr: I64, elem: I64) -> B:
 
 
 def _find(parent: I64, v: int) -> int:
-    root = v
-    while parent[root] != root:
-        root = parent[root]
-    while parent[v] != root:  # path compression
-        nxt = parent[v]
-        parent[v] = root
-        v = nxt
-    return root
+    while parent[v] != v:  # path halving
+        parent[v] = parent[parent[v]]
+        v = parent[v]
+    return v
 
 
 def _repair_relevance(link_a: I64, link_b: I64, adj_ptr: I64, adj_site: I64, adj_link: I64,
@@ -142,7 +138,9 @@ def _repair_relevance(link_a: I64, link_b: I64, adj_ptr: I64, adj_site: I64, adj
             a, b = link_a[e], link_b[e]
             if first[n_sites + e] < 0 and first[a] < 0 and first[b] < 0:
                 ra, rb = _find(parent, a), _find(parent, b)
-                if ra != rb:
+                if ra < rb:  # link by index: deterministic, and shallow on average
+                    parent[rb] = ra
+                elif rb < ra:
                     parent[ra] = rb
         for c in range(col_ptr[g], col_ptr[g + 1]):
             ev = col_event[c]
