@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from georesil.risk._bits import ALL_ONES, bits_at, pack_groups, pack_pairs, popcount
+from georesil.risk._bits import ALL_ONES, bits_at, census, pack_groups, pack_pairs, popcount
 
 words64 = st.integers(0, 2**64 - 1)
 
@@ -62,3 +62,19 @@ def test_pack_groups_matches_pairs(groups: list[list[tuple[int, int]]],
     n_words = max(1, (len(cols) + 63) // 64)
     want = pack_pairs(np.array(pair_rows, np.int64), np.array(pair_cols, np.int64), 7, n_words)
     assert np.array_equal(pack_groups(ptr, rows, tags, col_group, col_skip, 7), want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(words=word_arrays().filter(lambda w: w.ndim == 2), n=st.integers(0, 400))
+def test_census_matches_unpacked(words: np.ndarray, n: int) -> None:
+    """Row counts and the at-least-one / at-least-two trials of the first n trials."""
+    n = min(n, 64 * words.shape[1])
+    bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little").astype(bool)
+    bits = bits[:, :n]
+    counts, one, two = census(words, n)
+    unpacked = np.unpackbits(np.vstack([one, two]).view(np.uint8), axis=1,
+                             bitorder="little").astype(bool)
+    assert counts.tolist() == bits.sum(axis=1).tolist()
+    assert unpacked.shape[1] == 64 * ((n + 63) // 64) and not unpacked[:, n:].any()
+    assert unpacked[0, :n].tolist() == (bits.sum(axis=0) >= 1).tolist()
+    assert unpacked[1, :n].tolist() == (bits.sum(axis=0) >= 2).tolist()

@@ -13,8 +13,8 @@ import numpy.typing as npt
 
 from georesil.risk._jit import compiled
 
-__all__ = ["ALL_ONES", "any_and_many", "bits_at", "pack_groups", "pack_pairs", "popcount",
-           "unpack", "valid_mask"]
+__all__ = ["ALL_ONES", "bits_at", "census", "pack_groups", "pack_pairs", "popcount", "unpack",
+           "valid_mask"]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -41,24 +41,52 @@ def popcount(words: U64, mask: U64) -> I64:
     flat = np.ascontiguousarray(words).reshape(math.prod(shape), words.shape[-1])
     counts = np.zeros(len(flat), dtype=np.int64)
     mask = np.ascontiguousarray(np.broadcast_to(mask, words.shape[-1:]), dtype=np.uint64)
-    compiled(_popcount)(flat, mask, counts)
+    compiled(_popcount, _bit_count)(flat, mask, counts)
     return counts.reshape(shape)
 
 
+def census(words: U64, n: int) -> tuple[I64, U64, U64]:
+    """Over the first ``n`` trials of ``words`` (rows × W): each row's set bits, and per trial
+    whether at least one and at least two rows have its bit set (``⌈n/64⌉`` words each).
+
+    One compiled pass over the first ``⌈n/64⌉`` words of every row.
+    """
+    mask = valid_mask(n, (n + 63) // 64)
+    counts = np.zeros(words.shape[0], dtype=np.int64)
+    one = np.zeros(len(mask), dtype=np.uint64)
+    two = np.zeros(len(mask), dtype=np.uint64)
+    compiled(_census, _bit_count)(np.ascontiguousarray(words), mask, counts, one, two)
+    return counts, one, two
+
+
+def _bit_count(x: np.uint64) -> np.uint64:
+    """Set bits of a word (SWAR; LLVM emits popcnt for it)."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555_5555_5555_5555))
+    x = (x & np.uint64(0x3333_3333_3333_3333)) + ((x >> np.uint64(2))
+                                                 & np.uint64(0x3333_3333_3333_3333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F_0F0F_0F0F_0F0F)
+    x += x >> np.uint64(8)
+    x += x >> np.uint64(16)
+    x += x >> np.uint64(32)
+    return x & np.uint64(127)
+
+
 def _popcount(words: U64, mask: U64, counts: I64) -> None:
-    m1, m2 = np.uint64(0x5555_5555_5555_5555), np.uint64(0x3333_3333_3333_3333)
-    m4 = np.uint64(0x0F0F_0F0F_0F0F_0F0F)
     for r in range(words.shape[0]):
         total = np.uint64(0)
-        for i in range(words.shape[1]):  # SWAR bit count; LLVM emits popcnt for it
-            x = words[r, i] & mask[i]
-            x = x - ((x >> np.uint64(1)) & m1)
-            x = (x & m2) + ((x >> np.uint64(2)) & m2)
-            x = (x + (x >> np.uint64(4))) & m4
-            x += x >> np.uint64(8)
-            x += x >> np.uint64(16)
-            x += x >> np.uint64(32)
-            total += x & np.uint64(127)
+        for i in range(words.shape[1]):
+            total += _bit_count(words[r, i] & mask[i])
+        counts[r] = total
+
+
+def _census(words: U64, mask: U64, counts: I64, one: U64, two: U64) -> None:
+    for r in range(words.shape[0]):
+        total = np.uint64(0)
+        for w in range(mask.shape[0]):
+            x = words[r, w] & mask[w]
+            total += _bit_count(x)
+            two[w] |= one[w] & x
+            one[w] |= x
         counts[r] = total
 
 
@@ -121,23 +149,6 @@ def unpack(words: U64, n: int) -> npt.NDArray[np.bool_]:
     bits = np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=-1,
                          bitorder="little")
     return bits[..., :n].astype(bool)
-
-
-def any_and_many(words: U64) -> tuple[U64, U64]:
-    """Per trial, whether at least one and at least two rows of ``words`` have its bit set."""
-    n_words = words.shape[1]
-    one = np.zeros(n_words, dtype=np.uint64)
-    two = np.zeros(n_words, dtype=np.uint64)
-    compiled(_any_and_many)(np.ascontiguousarray(words), one, two)
-    return one, two
-
-
-def _any_and_many(words: U64, one: U64, two: U64) -> None:
-    for r in range(words.shape[0]):
-        for w in range(words.shape[1]):
-            x = words[r, w]
-            two[w] |= one[w] & x
-            one[w] |= x
 
 
 def bits_at(words: U64, trials: I64) -> npt.NDArray[np.bool_]:

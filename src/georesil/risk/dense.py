@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from georesil.risk._bits import any_and_many, bits_at, popcount, unpack, valid_mask
+from georesil.risk._bits import ALL_ONES, bits_at, census, popcount, unpack, valid_mask
 from georesil.risk.criticality import ImportanceInputs
 from georesil.risk.outcomes import outcome_columns, target_bits
 from georesil.risk.sampler import AtomAccess, PackedDraw
@@ -110,11 +110,16 @@ class DenseChunk:
 
 def dense_chunk(model: SnapshotModel, draw: PackedDraw, atoms: AtomAccess, n_valid: int
                 ) -> DenseChunk:
-    """Every trial of a chunk through the kernel; column tallies of the first ``n_valid``."""
+    """The first ``n_valid`` trials of a chunk through the kernel, and their column tallies.
+
+    The words past them (drawn, for the first trials not to depend on the run's length) are
+    not evaluated.
+    """
     comp = _Composed(model, draw, atoms)
-    n_sites = len(model.site_atom)
-    out = model.evaluate(model.compiled, comp.down[:n_sites], comp.down[n_sites:])
-    tally = outcome_columns(model.targets, out, valid_mask(n_valid, draw.n_words))
+    n_sites, n_words = len(model.site_atom), (n_valid + 63) // 64
+    out = model.evaluate(model.compiled, comp.down[:n_sites, :n_words],
+                         comp.down[n_sites:, :n_words])
+    tally = outcome_columns(model.targets, out, valid_mask(n_valid, n_words))
     return DenseChunk(model, comp, target_bits(model.targets, out.down), atoms, tally)
 
 
@@ -122,11 +127,13 @@ def _inputs(model: SnapshotModel, comp: _Composed, targets: U64, atoms: AtomAcce
             n_imp: int, base: int) -> ImportanceInputs:
     mask = valid_mask(n_imp, targets.shape[1])
     down = np.flatnonzero(unpack(np.bitwise_or.reduce(targets, axis=0) & mask, n_imp))
-    one, two = any_and_many(comp.down)
-    alone_trial = np.flatnonzero(unpack(one & ~two & ~comp.by_zone & mask, n_imp))
+    own_trials, one, two = census(comp.down, n_imp)
+    if comp.made:  # zones made failures: count the own atoms alone
+        own_trials = popcount(comp.own, valid_mask(n_imp, comp.own.shape[1]))
+    alone_trial = np.flatnonzero(unpack(one & ~two & ~comp.by_zone[:len(one)], n_imp))
     alone_elem = np.argmax(bits_at(comp.own, alone_trial), axis=0).astype(np.int64)
-    event_trials = np.concatenate([popcount(comp.own, mask),
-                                   popcount(comp.chains[comp.roots], mask)])
+    event_trials = np.concatenate([own_trials, popcount(comp.chains[comp.roots],
+                                                        valid_mask(n_imp, comp.own.shape[1]))])
     seen = np.union1d(down, np.arange(base))
     own_e, own_i = np.nonzero(bits_at(comp.own, seen))
     elem, trial, event = [own_e], [seen[own_i]], [own_e]
@@ -143,6 +150,6 @@ def _inputs(model: SnapshotModel, comp: _Composed, targets: U64, atoms: AtomAcce
     fail_s[seen] = bits_at(targets, seen).T
     zone_base = bits_at(comp.chains[comp.roots], np.arange(base))
     return ImportanceInputs(
-        n_imp, n_imp - int(popcount(one, mask)), event_trials, alone_trial, alone_elem, down,
+        n_imp, n_imp - int(popcount(one, ALL_ONES)), event_trials, alone_trial, alone_elem, down,
         fail_s, elems, trials, np.concatenate(event), key // n_imp, key % n_imp, zone_base,
         base, atoms)
