@@ -32,8 +32,9 @@ def valid_mask(n_valid: int, n_words: int) -> U64:
     return mask
 
 
-def popcount(words: U64, mask: U64) -> I64:
-    """Set bits of each row of ``words`` under ``mask`` (counts along the last axis).
+def popcount(words: U64, mask: U64 | np.uint64) -> I64:
+    """Set bits of each row of ``words`` under ``mask`` (one word per column, or one word for
+    all): counts along the last axis.
 
     A compiled loop: no temporaries the size of ``words`` (which can be 80 MB).
     """
