@@ -28,6 +28,7 @@ from georesil.hazards.elements import element_reliabilities
 from georesil.hazards.zones import zone_models
 from georesil.model.topology import Topology
 from georesil.risk._bits import pack_pairs
+from georesil.risk._jit import load_numba
 from georesil.risk.outcomes import FailureTargets, single_outcomes, target_bits, tier1_target
 from georesil.risk.relevance import SiteGraph, site_graph
 
@@ -112,8 +113,9 @@ def build_snapshot(
     ``evaluate`` and ``compile_fn`` default to the analysis kernel's ``evaluate_packed`` and
     ``compile_topology``; tests pass a plain reference evaluator of the same interface.
     """
-    # always compiled: chunks are large, and "auto" would interpret small topologies
-    evaluate = evaluate or functools.partial(evaluate_packed, engine="numba")
+    if evaluate is None:  # always compiled: chunks are large ("auto" interprets small ones)
+        load_numba()  # before the kernel loads numba's target (spares scipy's import)
+        evaluate = functools.partial(evaluate_packed, engine="numba")
     compile_fn = compile_fn or compile_topology
     rel = element_reliabilities(topology)
     atoms = _AtomTable(list(rel), [r.unavailability for r in rel.values()])
