@@ -12,6 +12,7 @@ Engines: :class:`LocalEngine` (this process, or N worker processes) and
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import signal
@@ -43,6 +44,7 @@ from georesil.risk.stats import Estimate, estimate, nines, trials_warning
 __all__ = [
     "FORCED_SHARE",
     "children_ignore_sigint",
+    "collector_paused",
     "MAX_BASE",
     "PILOT_TRIALS",
     "REPAIR_SHARE",
@@ -411,6 +413,24 @@ def simulate_snapshot(
         Each trial samples every atom of :mod:`georesil.risk.snapshot` and evaluates the
         analysis semantics with the compiled kernel, 64 trials per word.
     """
-    model = build_snapshot(topology)
-    return run_snapshot(topology, model, trials, seed, engine or LocalEngine(1),
-                        importance_trials, progress)
+    with collector_paused():
+        model = build_snapshot(topology)
+        return run_snapshot(topology, model, trials, seed, engine or LocalEngine(1),
+                            importance_trials, progress)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection within the block (restored as it was afterwards).
+
+    A run allocates arrays, not reference cycles, but loading numba and building the model
+    allocate enough objects to start full collections, each traversing every object of the
+    process — the topology's hundreds of thousands on big models (0.1 s each).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
