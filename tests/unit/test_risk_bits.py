@@ -6,7 +6,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from georesil.risk._bits import ALL_ONES, bits_at, census, pack_groups, pack_pairs, popcount
+from georesil.risk._bits import (
+    ALL_ONES,
+    bits_at,
+    census,
+    pack_groups,
+    pack_pairs,
+    popcount,
+    rows_at,
+)
 
 words64 = st.integers(0, 2**64 - 1)
 
@@ -78,3 +86,15 @@ def test_census_matches_unpacked(words: np.ndarray, n: int) -> None:
     assert unpacked.shape[1] == 64 * ((n + 63) // 64) and not unpacked[:, n:].any()
     assert unpacked[0, :n].tolist() == (bits.sum(axis=0) >= 1).tolist()
     assert unpacked[1, :n].tolist() == (bits.sum(axis=0) >= 2).tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(words=word_arrays().filter(lambda w: w.ndim == 2 and w.size > 0),
+       picks=st.lists(st.integers(0, 10**6), max_size=20, unique=True))
+def test_rows_at_groups_set_rows_by_trial(words: np.ndarray, picks: list[int]) -> None:
+    """Each trial's rows with its bit set, ascending, grouped in the trials' order."""
+    trials = np.array(picks, dtype=np.int64) % (64 * words.shape[1])
+    unpacked = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little").astype(bool)
+    ptr, rows = rows_at(words, trials)
+    got = [rows[ptr[j]:ptr[j + 1]].tolist() for j in range(len(trials))]
+    assert got == [np.flatnonzero(unpacked[:, t]).tolist() for t in trials.tolist()]

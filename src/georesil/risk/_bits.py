@@ -13,8 +13,8 @@ import numpy.typing as npt
 
 from georesil.risk._jit import compiled
 
-__all__ = ["ALL_ONES", "bits_at", "census", "pack_groups", "pack_pairs", "popcount", "unpack",
-           "valid_mask"]
+__all__ = ["ALL_ONES", "bits_at", "census", "pack_groups", "pack_pairs", "popcount", "rows_at",
+           "unpack", "valid_mask"]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -166,3 +166,24 @@ def _bits_at(words: U64, trials: I64, out: npt.NDArray[np.bool_]) -> None:
         for j in range(trials.shape[0]):
             t = trials[j]
             out[r, j] = (words[r, t >> 6] >> np.uint64(t & 63)) & np.uint64(1) != 0
+
+
+def rows_at(words: U64, trials: I64) -> tuple[I64, I64]:
+    """The rows of ``words`` with the bit of each of ``trials`` set, grouped by trial: the
+    rows of ``trials[j]`` are ``rows[ptr[j]:ptr[j + 1]]``, ascending. Returns ``(ptr, rows)``.
+    """
+    hit = np.empty((len(trials), words.shape[0]), dtype=bool)  # trial-major
+    if hit.size:
+        compiled(_bits_at_by_trial)(np.ascontiguousarray(words),
+                                    np.ascontiguousarray(trials, dtype=np.int64), hit)
+    j, rows = np.nonzero(hit)
+    ptr = np.zeros(len(trials) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(j, minlength=len(trials)), out=ptr[1:])
+    return ptr, rows
+
+
+def _bits_at_by_trial(words: U64, trials: I64, out: npt.NDArray[np.bool_]) -> None:
+    for r in range(words.shape[0]):  # row by row: each row's words are contiguous
+        for j in range(trials.shape[0]):
+            t = trials[j]
+            out[j, r] = (words[r, t >> 6] >> np.uint64(t & 63)) & np.uint64(1) != 0

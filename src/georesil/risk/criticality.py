@@ -158,15 +158,17 @@ def _repairs(model: SnapshotModel, tally: ImportanceTally, elem: I64, trial: I64
     if not len(trial):
         return
     n_ev = len(model.elements)
-    key = np.unique(trial * n_ev + event)  # columns: (trial, event), sorted
-    col_trial, col_event = key // n_ev, key % n_ev
+    key = trial * n_ev + event
+    if not _increasing(key):  # the dense path gives them grouped by trial, events ascending
+        order = np.argsort(trial, kind="stable")
+        trial, elem, event = trial[order], elem[order], event[order]
+        key = np.unique(key)
+    col_trial, col_event = key // n_ev, key % n_ev  # columns: (trial, event), sorted
     tally.repairs += len(key)
-    order = np.argsort(trial, kind="stable")
-    trial, elem, event = trial[order], elem[order], event[order]
-    groups = np.unique(col_trial)
-    ptr = np.searchsorted(trial, groups, side="left")
-    ptr = np.append(ptr, len(trial))
-    col_ptr = np.append(np.searchsorted(col_trial, groups, side="left"), len(key))
+    starts = np.flatnonzero(np.diff(col_trial, prepend=-1))
+    groups = col_trial[starts]
+    ptr = np.append(np.searchsorted(trial, groups, side="left"), len(trial))
+    col_ptr = np.append(starts, len(key))
     cols = np.flatnonzero(repair_relevance(model.graph, ptr, elem, event, col_ptr, col_event))
     if not len(cols):
         return
@@ -177,6 +179,10 @@ def _repairs(model: SnapshotModel, tally: ImportanceTally, elem: I64, trial: I64
     still = unpack(bits, len(cols)).T  # (columns, targets)
     fixed = fail_s[col_trial] & ~still
     np.add.at(tally.repaired, col_event, fixed.astype(np.int64))
+
+
+def _increasing(x: I64) -> bool:
+    return bool((x[1:] > x[:-1]).all())
 
 
 def _forced(model: SnapshotModel, tally: ImportanceTally, inputs: ImportanceInputs) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from georesil.risk._bits import ALL_ONES, bits_at, census, popcount, unpack, valid_mask
+from georesil.risk._bits import ALL_ONES, bits_at, census, popcount, rows_at, unpack, valid_mask
 from georesil.risk.criticality import ImportanceInputs
 from georesil.risk.outcomes import outcome_columns, target_bits
 from georesil.risk.sampler import AtomAccess, PackedDraw
@@ -135,8 +135,8 @@ def _inputs(model: SnapshotModel, comp: _Composed, targets: U64, atoms: AtomAcce
     event_trials = np.concatenate([own_trials, popcount(comp.chains[comp.roots],
                                                         valid_mask(n_imp, comp.own.shape[1]))])
     seen = np.union1d(down, np.arange(base))
-    own_e, own_i = np.nonzero(bits_at(comp.own, seen))
-    elem, trial, event = [own_e], [seen[own_i]], [own_e]
+    ptr, own_e = rows_at(comp.own, seen)  # grouped by trial: what importance sorts by
+    elem, trial, event = [own_e], [np.repeat(seen, np.diff(ptr))], [own_e]
     if comp.made:  # zone-made failures: only in the trials where some zone made one
         made_elem, made_row = np.array(comp.made, dtype=np.int64).T
         zoned = seen[bits_at(comp.by_zone[None, :], seen)[0]]
@@ -145,11 +145,15 @@ def _inputs(model: SnapshotModel, comp: _Composed, targets: U64, atoms: AtomAcce
         trial.append(zoned[i])
         event.append(model.chain_event[made_row[c]])
     elems, trials = np.concatenate(elem), np.concatenate(trial)
-    key = np.unique(elems * n_imp + trials)
+    if comp.made:  # an element failed by its own atom and a zone is one failure
+        key = np.unique(elems * n_imp + trials)
+        down_elem, down_trial = key // n_imp, key % n_imp
+    else:
+        down_elem, down_trial = elems, trials
     fail_s = np.zeros((n_imp, targets.shape[0]), dtype=bool)
     fail_s[seen] = bits_at(targets, seen).T
     zone_base = bits_at(comp.chains[comp.roots], np.arange(base))
     return ImportanceInputs(
         n_imp, n_imp - int(popcount(one, ALL_ONES)), event_trials, alone_trial, alone_elem, down,
-        fail_s, elems, trials, np.concatenate(event), key // n_imp, key % n_imp, zone_base,
-        base, atoms)
+        fail_s, elems, trials, np.concatenate(event), down_elem, down_trial, zone_base, base,
+        atoms)
