@@ -15,7 +15,6 @@ atoms is set. Importance measures force atoms; exact enumeration enumerates them
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,9 +112,7 @@ def build_snapshot(
     ``evaluate`` and ``compile_fn`` default to the analysis kernel's ``evaluate_packed`` and
     ``compile_topology``; tests pass a plain reference evaluator of the same interface.
     """
-    if evaluate is None:  # always compiled: chunks are large ("auto" interprets small ones)
-        load_numba()  # before the kernel loads numba's target (spares scipy's import)
-        evaluate = functools.partial(evaluate_packed, engine="numba")
+    evaluate = evaluate or _compiled_kernel
     compile_fn = compile_fn or compile_topology
     rel = element_reliabilities(topology)
     atoms = _AtomTable(list(rel), [r.unavailability for r in rel.values()])
@@ -135,6 +132,14 @@ def build_snapshot(
         compiled=compiled, service_ids=tuple(topology.services),
         targets=targets, single_table=table, graph=site_graph(compiled), evaluate=evaluate,
     )
+
+
+def _compiled_kernel(compiled: Any, site_down: U64, link_down: U64) -> Any:
+    """The analysis kernel, always compiled (chunks are large: "auto" would interpret small
+    topologies), with numba loaded by :func:`~georesil.risk._jit.load_numba` first — in
+    whichever process evaluates (worker processes included)."""
+    load_numba()
+    return evaluate_packed(compiled, site_down, link_down, engine="numba")
 
 
 class _AtomTable:
