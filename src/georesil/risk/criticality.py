@@ -245,12 +245,11 @@ def _zone_members(model: SnapshotModel, atoms: AtomAccess, zone_event: I64, tria
         elif mine.any():
             passes[r] = passes[par] & mine
             passes[r, mine] &= atoms.has(atom, trial[mine])
-    cols: list[I64] = [np.zeros(0, np.int64)]
-    elems: list[I64] = [np.zeros(0, np.int64)]
+    cols: list[I64] = []
+    elems: list[I64] = []
     for offset, targets, rows in ((0, model.site_from, model.site_chain),
                                   (n_sites, model.link_from, model.link_chain)):
-        for target, row in zip(targets.tolist(), rows.tolist(), strict=True):
-            hit = np.flatnonzero(passes[row])
-            cols.append(hit)
-            elems.append(np.full(len(hit), target + offset, dtype=np.int64))
+        pair, col = np.nonzero(passes[rows])
+        cols.append(col)
+        elems.append(targets[pair] + offset)
     return np.concatenate(cols), np.concatenate(elems)
