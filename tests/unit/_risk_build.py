@@ -81,9 +81,13 @@ def mixed(n_links: int = 3) -> Topology:
 
 
 @st.composite
-def documents(draw: st.DrawFn) -> dict[str, Any]:
-    """Random small topology documents: 2–5 sites, a power zone with backups, a weather zone."""
-    n = draw(st.integers(2, 5))
+def documents(draw: st.DrawFn, sites: tuple[int, int] = (2, 5), max_links: int = 7,
+              max_services: int = 3) -> dict[str, Any]:
+    """Random small topology documents: 2–5 sites, a power zone with backups, a weather zone.
+
+    Larger ``sites`` with few services give transit sites that host nothing (what importance
+    pruning is about)."""
+    n = draw(st.integers(*sites))
     probs = st.sampled_from([0.0, 0.002, 0.02, 0.05, 0.3])
     zones = [{"id": "grid", "kind": "power", "annual_rate": 200.0, "mean_duration_h": 6.0},
              {"id": "storm", "kind": "weather", "unavailability": 0.04}]
@@ -91,12 +95,12 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
                   zones=draw(st.lists(st.sampled_from(["grid", "storm"]), unique=True)),
                   backup_power_h=draw(st.sampled_from([0, 2, 8]))) for i in range(n)]
     pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))
-                          .filter(lambda p: p[0] != p[1]), min_size=1, max_size=7))
+                          .filter(lambda p: p[0] != p[1]), min_size=1, max_size=max_links))
     links = [{"id": f"l{i}", "a": f"s{a}", "b": f"s{b}", "unavailability": draw(probs),
               "zones": ["storm"] if draw(st.booleans()) else []}
              for i, (a, b) in enumerate(pairs)]
     services = []
-    for i in range(draw(st.integers(1, 3))):
+    for i in range(draw(st.integers(1, max_services))):
         placed = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3, unique=True))
         clients = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=2, unique=True))
         services.append(service(f"v{i}", f"s{placed[0]}", tuple(f"s{p}" for p in placed[1:]),

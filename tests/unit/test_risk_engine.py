@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import numpy as np
@@ -9,7 +10,13 @@ import pytest
 
 from georesil.errors import InvalidInput
 from georesil.risk.chunks import CHUNK_TRIALS, run_chunk
-from georesil.risk.engine import LocalEngine, plan_tasks, run_snapshot, simulate_snapshot
+from georesil.risk.engine import (
+    LocalEngine,
+    collector_paused,
+    plan_tasks,
+    run_snapshot,
+    simulate_snapshot,
+)
 from georesil.risk.snapshot import build_snapshot
 from tests.unit._risk_build import mixed
 
@@ -100,3 +107,17 @@ def test_progress_reaches_total() -> None:
                       progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (3 * CHUNK_TRIALS + 5, 3 * CHUNK_TRIALS + 5)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collector_paused_restores_state(enabled: bool) -> None:
+    """The collector is off inside the block and as it was afterwards, even on an error."""
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        with pytest.raises(KeyError), collector_paused():
+            assert not gc.isenabled()
+            raise KeyError("x")
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()

@@ -7,7 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from georesil.risk.sampler import PRECISION_BITS, bernoulli_words, realised_probability
+from georesil.risk.sampler import (
+    PRECISION_BITS,
+    bernoulli_draw,
+    bernoulli_words,
+    realised_probability,
+)
 
 PROBS = [0.5, 0.3, 0.1, 1 / 32, 0.02, 1e-3, 1e-4, 0.999]
 W = 1 << 16  # 4,194,304 trials per row
@@ -49,6 +54,18 @@ def test_same_generator_state_same_bits() -> None:
     a = bernoulli_words(np.random.default_rng(5), [0.2, 1e-3], 64)
     b = bernoulli_words(np.random.default_rng(5), [0.2, 1e-3], 64)
     assert np.array_equal(a, b)
+
+
+def test_packed_draw_into_reused_memory() -> None:
+    """Drawing packed into used memory gives the bits of a fresh draw, the same as unpacked."""
+    probs = [0.0, 1.0, 0.3, 0.02, 1e-3, 0.02, 0.5]
+    buffer = np.full((len(probs) + 2, 64), np.uint64(0xDEAD_BEEF_F00D_CAFE))
+    for seed in (3, 4):
+        want = bernoulli_draw(np.random.default_rng(seed), probs, 64).words()
+        fresh = bernoulli_draw(np.random.default_rng(seed), probs, 64, packed=True).words()
+        reused = bernoulli_draw(np.random.default_rng(seed), probs, 64, packed=True,
+                                out=buffer).words()
+        assert np.array_equal(fresh, want) and np.array_equal(reused, want)
 
 
 def test_zero_and_one() -> None:

@@ -9,19 +9,19 @@ the same whatever N. Counts are integers and add up exactly in any order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from georesil.risk.criticality import ImportanceTally, importance_tally
-from georesil.risk.dense import dense_chunk, prefers_dense
+from georesil.risk.dense import DenseChunk, dense_chunk, prefers_dense
 from georesil.risk.sampler import AtomAccess, bernoulli_draw
 from georesil.risk.snapshot import SnapshotModel
 from georesil.risk.sparse import count_chunk, element_failures, sparse_inputs
 
-__all__ = ["CHUNK_TRIALS", "CHUNK_WORDS", "Counts", "ImportancePlan", "chunk_rng", "draw_atoms",
-           "run_chunk", "run_chunks"]
+__all__ = ["CHUNK_TRIALS", "CHUNK_WORDS", "CountedChunk", "Counts", "ImportancePlan", "chunk_rng",
+           "draw_atoms", "draw_buffer", "run_chunk", "run_chunks"]
 
 #: Words per chunk: fixed, part of the reproducibility contract (65,536 trials).
 CHUNK_WORDS = 1024
@@ -103,35 +103,73 @@ def run_chunk(model: SnapshotModel, seed: int, chunk: int, n_trials: int,
     of it that fall within ``plan`` are also counted for importance. ``dense`` overrides the
     model's preference (tests compare the two).
     """
-    start = chunk * CHUNK_TRIALS
-    n_valid = min(CHUNK_TRIALS, n_trials - start)
-    n_imp = min(n_valid, max(0, plan.trials - start))
-    base = min(n_imp, max(0, plan.base - start))
-    dense = prefers_dense(model) if dense is None else dense
-    draw = bernoulli_draw(chunk_rng(seed, chunk), model.p, CHUNK_WORDS, model.lazy, dense)
-    atoms = AtomAccess(draw)
-    counts = Counts.zero(model)
-    if dense:
-        tally, counts.kernel_trials, inputs = dense_chunk(model, draw, atoms, n_valid, n_imp,
-                                                          base)
-    else:
-        fails = element_failures(model, draw, atoms)
-        counted = count_chunk(model, fails, n_valid)
-        tally, counts.kernel_trials = counted.tally, counted.kernel_trials
-        inputs = sparse_inputs(model, fails, counted, atoms, n_imp, base) if n_imp else None
-    counts.trials = n_valid
-    n = len(model.service_ids)
-    counts.down, counts.breach, counts.failover = tally[:n], tally[n:2 * n], tally[2 * n:3 * n]
-    counts.target_down = np.concatenate([tally[:n], tally[3 * n:]])
-    if inputs is not None:
-        counts.importance = importance_tally(model, inputs)
-    return counts
+    return CountedChunk(model, seed, chunk, n_trials, dense).counts_with(plan)
+
+
+class CountedChunk:
+    """One chunk drawn and counted; its importance counts can then be taken for any plan
+    (a run's first chunk is counted for the pilot plan and again for the sized one, from one
+    draw and one kernel pass).
+
+    Attributes:
+        counts: The chunk's counts, without importance.
+    """
+
+    def __init__(self, model: SnapshotModel, seed: int, chunk: int, n_trials: int,
+                 dense: bool | None = None, buffer: U64 | None = None) -> None:
+        self.model, self.start = model, chunk * CHUNK_TRIALS
+        n_valid = min(CHUNK_TRIALS, n_trials - self.start)
+        self.dense = prefers_dense(model) if dense is None else dense
+        draw = bernoulli_draw(chunk_rng(seed, chunk), model.p, CHUNK_WORDS, model.lazy,
+                              self.dense, buffer if self.dense else None)
+        self.atoms = AtomAccess(draw)
+        counts = Counts.zero(model)
+        if self.dense:
+            self._dense: DenseChunk | None = dense_chunk(model, draw, self.atoms, n_valid)
+            tally, counts.kernel_trials = self._dense.tally, n_valid
+        else:
+            self._dense = None
+            self._fails = element_failures(model, draw, self.atoms)
+            self._counted = count_chunk(model, self._fails, n_valid)
+            tally, counts.kernel_trials = self._counted.tally, self._counted.kernel_trials
+        counts.trials = n_valid
+        n = len(model.service_ids)
+        counts.down, counts.breach = tally[:n], tally[n:2 * n]
+        counts.failover = tally[2 * n:3 * n]
+        counts.target_down = np.concatenate([tally[:n], tally[3 * n:]])
+        self.counts = counts
+
+    def counts_with(self, plan: ImportancePlan) -> Counts:
+        """The chunk's counts with those of its trials that fall within ``plan``."""
+        n_imp = min(self.counts.trials, max(0, plan.trials - self.start))
+        base = min(n_imp, max(0, plan.base - self.start))
+        if not n_imp:
+            return self.counts
+        if self._dense is not None:
+            inputs = self._dense.inputs(n_imp, base)
+        else:
+            inputs = sparse_inputs(self.model, self._fails, self._counted, self.atoms, n_imp,
+                                   base)
+        return replace(self.counts, importance=importance_tally(self.model, inputs))
 
 
 def run_chunks(model: SnapshotModel, seed: int, chunks: range, n_trials: int,
-               plan: ImportancePlan = NO_IMPORTANCE) -> Counts:
-    """The summed counts of several chunks (one task of an engine)."""
+               plan: ImportancePlan = NO_IMPORTANCE, buffer: U64 | None = None) -> Counts:
+    """The summed counts of several chunks (one task of an engine).
+
+    ``buffer`` (:func:`draw_buffer`) is reused for the chunks' dense draws; one is made for
+    the task when not given. A chunk's counts keep no reference to it.
+    """
+    if buffer is None and len(chunks) > 1:
+        buffer = draw_buffer(model)
     total = Counts.zero(model)
     for c in chunks:
-        total = total + run_chunk(model, seed, c, n_trials, plan)
+        total = total + CountedChunk(model, seed, c, n_trials, None, buffer).counts_with(plan)
     return total
+
+
+def draw_buffer(model: SnapshotModel) -> U64 | None:
+    """Memory for a chunk's dense draw, to reuse across chunks (``None`` for sparse models)."""
+    if not prefers_dense(model):
+        return None
+    return np.empty((model.n_atoms, CHUNK_WORDS), dtype=np.uint64)

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from georesil.risk._bits import unpack
+from georesil.risk._bits import pack_groups, pack_pairs, unpack
 from georesil.risk.outcomes import target_columns
+from georesil.risk.relevance import failure_relevance, repair_relevance
 from georesil.risk.sampler import AtomAccess
-from georesil.risk.snapshot import SnapshotModel, evaluate_sets
+from georesil.risk.snapshot import SnapshotModel, evaluate_down
 
 __all__ = ["ImportanceInputs", "ImportanceTally", "importance_tally"]
 
@@ -148,28 +149,48 @@ def importance_tally(model: SnapshotModel, inputs: ImportanceInputs) -> Importan
 
 def _repairs(model: SnapshotModel, tally: ImportanceTally, elem: I64, trial: I64, event: I64,
              fail_s: B) -> None:
-    """Re-evaluate each failed trial with each of its events cleared; count what that fixes."""
+    """Re-evaluate each failed trial with each of its events cleared; count what that fixes.
+
+    Columns whose repair provably changes nothing (:mod:`georesil.risk.relevance`) fix
+    nothing and are not evaluated; ``tally.repairs`` counts every column all the same (it
+    sizes the importance trials).
+    """
     if not len(trial):
         return
-    n_tr = int(trial.max()) + 1
-    key = np.unique(trial * len(model.elements) + event)  # columns: (trial, event), sorted
-    col_trial, col_event = key // len(model.elements), key % len(model.elements)
-    first = np.searchsorted(col_trial, np.arange(n_tr))
-    per = np.bincount(col_trial, minlength=n_tr)
-    # every failure of a trial goes into each of the trial's columns but its own event's
-    reps = per[trial]
-    src = np.repeat(np.arange(len(trial)), reps)
-    col = np.repeat(first[trial], reps) + _ranges(reps)
-    keep = event[src] != col_event[col]
+    n_ev = len(model.elements)
+    key = trial * n_ev + event
+    if not _increasing(key):  # the dense path gives them grouped by trial, events ascending
+        order = np.argsort(trial, kind="stable")
+        trial, elem, event = trial[order], elem[order], event[order]
+        key = np.unique(key)
+    col_trial, col_event = key // n_ev, key % n_ev  # columns: (trial, event), sorted
     tally.repairs += len(key)
-    bits = evaluate_sets(model, col[keep], elem[src[keep]], len(key))
-    still = unpack(bits, len(key)).T  # (columns, targets)
+    starts = np.flatnonzero(np.diff(col_trial, prepend=-1))
+    groups = col_trial[starts]
+    ptr = np.append(np.searchsorted(trial, groups, side="left"), len(trial))
+    col_ptr = np.append(starts, len(key))
+    cols = np.flatnonzero(repair_relevance(model.graph, ptr, elem, event, col_ptr, col_event))
+    if not len(cols):
+        return
+    col_group = np.repeat(np.arange(len(groups)), np.diff(col_ptr))[cols]
+    col_trial, col_event = col_trial[cols], col_event[cols]
+    bits = evaluate_down(model, pack_groups(ptr, elem, event, col_group, col_event,
+                                            model.n_elements))
+    still = unpack(bits, len(cols)).T  # (columns, targets)
     fixed = fail_s[col_trial] & ~still
     np.add.at(tally.repaired, col_event, fixed.astype(np.int64))
 
 
+def _increasing(x: I64) -> bool:
+    return bool((x[1:] > x[:-1]).all())
+
+
 def _forced(model: SnapshotModel, tally: ImportanceTally, inputs: ImportanceInputs) -> None:
-    """Evaluate the first ``base`` trials with each event forced on, where it was off."""
+    """Evaluate the first ``base`` trials with each event forced on, where it was off.
+
+    Site and link columns whose failure provably changes nothing
+    (:mod:`georesil.risk.relevance`) make no failure and are counted without evaluation.
+    """
     n_ev, n_el, base = len(model.elements), model.n_elements, inputs.base
     set_ = np.zeros((n_ev, base), dtype=bool)
     inside = inputs.trial < base
@@ -182,34 +203,31 @@ def _forced(model: SnapshotModel, tally: ImportanceTally, inputs: ImportanceInpu
     sample = ~set_ & ~np.logical_and.reduce(fail_s, axis=1)[None, :]
     sample[:n_el] &= n_failed[None, :] > 0  # the empty trials are exact from the table
     tally.forced_trials += sample.sum(axis=1)
-    col_event, col_trial = np.nonzero(sample)
     # a column holds its trial's failures (grouped by trial here) and those its event makes
     d_elem = d_elem[np.argsort(d_trial, kind="stable")]
-    starts = np.concatenate([[0], np.cumsum(n_failed)[:-1]])
+    ptr = np.concatenate([[0], np.cumsum(n_failed)])
+    sample[:n_el] &= failure_relevance(model.graph, ptr, d_elem)
+    col_event, col_trial = np.nonzero(sample)
     for lo in range(0, len(col_event), _FORCED_BATCH):  # bounded memory on big models
         hi = lo + _FORCED_BATCH
-        _forced_batch(model, tally, inputs, col_event[lo:hi], col_trial[lo:hi], d_elem,
-                      starts, n_failed)
+        _forced_batch(model, tally, inputs, col_event[lo:hi], col_trial[lo:hi], d_elem, ptr)
 
 
-#: Forced columns evaluated together (one kernel pass each; bounds the pairs held at once).
+#: Forced columns evaluated together (one kernel pass each; bounds the memory held at once).
 _FORCED_BATCH = 1 << 16
 
 
 def _forced_batch(model: SnapshotModel, tally: ImportanceTally, inputs: ImportanceInputs,
-                  col_event: I64, col_trial: I64, d_elem: I64, starts: I64, n_failed: I64
-                  ) -> None:
+                  col_event: I64, col_trial: I64, d_elem: I64, ptr: I64) -> None:
     n_el, fail_s = model.n_elements, inputs.fail_s
-    reps = n_failed[col_trial]
-    cols = [np.repeat(np.arange(len(col_trial)), reps)]
-    elems = [d_elem[np.repeat(starts[col_trial], reps) + _ranges(reps)]]
+    none = np.full(len(col_trial), -1, dtype=np.int64)
+    down = pack_groups(ptr, d_elem, np.zeros(len(d_elem), np.int64), col_trial, none, n_el)
     own = col_event < n_el
-    cols.append(np.flatnonzero(own))
-    elems.append(col_event[own])
     zc, ze = _zone_members(model, inputs.atoms, col_event[~own], col_trial[~own])
-    cols.append(np.flatnonzero(~own)[zc])
-    elems.append(ze)
-    bits = evaluate_sets(model, np.concatenate(cols), np.concatenate(elems), len(col_event))
+    cols = np.concatenate([np.flatnonzero(own), np.flatnonzero(~own)[zc]])
+    elems = np.concatenate([col_event[own], ze])
+    pack_pairs(elems, cols, n_el, down.shape[1], out=down)
+    bits = evaluate_down(model, down)
     made = unpack(bits, len(col_event)).T & ~fail_s[col_trial]
     np.add.at(tally.forced, col_event, made.astype(np.int64))
 
@@ -227,19 +245,11 @@ def _zone_members(model: SnapshotModel, atoms: AtomAccess, zone_event: I64, tria
         elif mine.any():
             passes[r] = passes[par] & mine
             passes[r, mine] &= atoms.has(atom, trial[mine])
-    cols: list[I64] = [np.zeros(0, np.int64)]
-    elems: list[I64] = [np.zeros(0, np.int64)]
+    cols: list[I64] = []
+    elems: list[I64] = []
     for offset, targets, rows in ((0, model.site_from, model.site_chain),
                                   (n_sites, model.link_from, model.link_chain)):
-        for target, row in zip(targets.tolist(), rows.tolist(), strict=True):
-            hit = np.flatnonzero(passes[row])
-            cols.append(hit)
-            elems.append(np.full(len(hit), target + offset, dtype=np.int64))
+        pair, col = np.nonzero(passes[rows])
+        cols.append(col)
+        elems.append(targets[pair] + offset)
     return np.concatenate(cols), np.concatenate(elems)
-
-
-def _ranges(lengths: I64) -> I64:
-    """``0..n-1`` for each n in ``lengths``, concatenated."""
-    total = int(lengths.sum())
-    ends = np.cumsum(lengths)
-    return np.arange(total) - np.repeat(ends - lengths, lengths)

@@ -16,17 +16,18 @@ O(elements × trials of interest) for importance.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from georesil.risk._bits import any_and_many, bits_at, popcount, unpack, valid_mask
+from georesil.risk._bits import ALL_ONES, bits_at, census, popcount, rows_at, unpack, valid_mask
 from georesil.risk.criticality import ImportanceInputs
 from georesil.risk.outcomes import outcome_columns, target_bits
 from georesil.risk.sampler import AtomAccess, PackedDraw
 from georesil.risk.snapshot import SnapshotModel
 
-__all__ = ["DENSE_FROM", "dense_chunk", "prefers_dense"]
+__all__ = ["DENSE_FROM", "DenseChunk", "dense_chunk", "prefers_dense"]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -88,31 +89,54 @@ def _level(parent: U64, atom: int, atoms: AtomAccess) -> U64:
     return out
 
 
-def dense_chunk(model: SnapshotModel, draw: PackedDraw, atoms: AtomAccess, n_valid: int,
-                n_imp: int, base: int) -> tuple[I64, int, ImportanceInputs | None]:
-    """Column tallies of the first ``n_valid`` trials, trials evaluated, importance inputs."""
+@dataclass(frozen=True)
+class DenseChunk:
+    """A chunk evaluated densely: its column tallies, and what importance reads from it.
+
+    Attributes:
+        tally: Column counts of the first ``n_valid`` trials (``outcome_columns`` order).
+    """
+
+    model: SnapshotModel
+    comp: _Composed
+    targets: U64
+    atoms: AtomAccess
+    tally: I64
+
+    def inputs(self, n_imp: int, base: int) -> ImportanceInputs:
+        """What importance needs of the first ``n_imp`` trials (``base`` of them forced)."""
+        return _inputs(self.model, self.comp, self.targets, self.atoms, n_imp, base)
+
+
+def dense_chunk(model: SnapshotModel, draw: PackedDraw, atoms: AtomAccess, n_valid: int
+                ) -> DenseChunk:
+    """The first ``n_valid`` trials of a chunk through the kernel, and their column tallies.
+
+    The words past them (drawn, for the first trials not to depend on the run's length) are
+    not evaluated.
+    """
     comp = _Composed(model, draw, atoms)
-    n_sites = len(model.site_atom)
-    out = model.evaluate(model.compiled, comp.down[:n_sites], comp.down[n_sites:])
-    tally = outcome_columns(model.targets, out, valid_mask(n_valid, draw.n_words))
-    if not n_imp:
-        return tally, n_valid, None
-    return tally, n_valid, _inputs(model, comp, target_bits(model.targets, out.down), atoms,
-                                   n_imp, base)
+    n_sites, n_words = len(model.site_atom), (n_valid + 63) // 64
+    out = model.evaluate(model.compiled, comp.down[:n_sites, :n_words],
+                         comp.down[n_sites:, :n_words])
+    tally = outcome_columns(model.targets, out, valid_mask(n_valid, n_words))
+    return DenseChunk(model, comp, target_bits(model.targets, out.down), atoms, tally)
 
 
 def _inputs(model: SnapshotModel, comp: _Composed, targets: U64, atoms: AtomAccess,
             n_imp: int, base: int) -> ImportanceInputs:
     mask = valid_mask(n_imp, targets.shape[1])
     down = np.flatnonzero(unpack(np.bitwise_or.reduce(targets, axis=0) & mask, n_imp))
-    one, two = any_and_many(comp.down)
-    alone_trial = np.flatnonzero(unpack(one & ~two & ~comp.by_zone & mask, n_imp))
+    own_trials, one, two = census(comp.down, n_imp)
+    if comp.made:  # zones made failures: count the own atoms alone
+        own_trials = popcount(comp.own, valid_mask(n_imp, comp.own.shape[1]))
+    alone_trial = np.flatnonzero(unpack(one & ~two & ~comp.by_zone[:len(one)], n_imp))
     alone_elem = np.argmax(bits_at(comp.own, alone_trial), axis=0).astype(np.int64)
-    event_trials = np.concatenate([popcount(comp.own, mask),
-                                   popcount(comp.chains[comp.roots], mask)])
+    event_trials = np.concatenate([own_trials, popcount(comp.chains[comp.roots],
+                                                        valid_mask(n_imp, comp.own.shape[1]))])
     seen = np.union1d(down, np.arange(base))
-    own_e, own_i = np.nonzero(bits_at(comp.own, seen))
-    elem, trial, event = [own_e], [seen[own_i]], [own_e]
+    ptr, own_e = rows_at(comp.own, seen)  # grouped by trial: what importance sorts by
+    elem, trial, event = [own_e], [np.repeat(seen, np.diff(ptr))], [own_e]
     if comp.made:  # zone-made failures: only in the trials where some zone made one
         made_elem, made_row = np.array(comp.made, dtype=np.int64).T
         zoned = seen[bits_at(comp.by_zone[None, :], seen)[0]]
@@ -121,11 +145,15 @@ def _inputs(model: SnapshotModel, comp: _Composed, targets: U64, atoms: AtomAcce
         trial.append(zoned[i])
         event.append(model.chain_event[made_row[c]])
     elems, trials = np.concatenate(elem), np.concatenate(trial)
-    key = np.unique(elems * n_imp + trials)
+    if comp.made:  # an element failed by its own atom and a zone is one failure
+        key = np.unique(elems * n_imp + trials)
+        down_elem, down_trial = key // n_imp, key % n_imp
+    else:
+        down_elem, down_trial = elems, trials
     fail_s = np.zeros((n_imp, targets.shape[0]), dtype=bool)
     fail_s[seen] = bits_at(targets, seen).T
     zone_base = bits_at(comp.chains[comp.roots], np.arange(base))
     return ImportanceInputs(
-        n_imp, n_imp - int(popcount(one, mask)), event_trials, alone_trial, alone_elem, down,
-        fail_s, elems, trials, np.concatenate(event), key // n_imp, key % n_imp, zone_base,
-        base, atoms)
+        n_imp, n_imp - int(popcount(one, ALL_ONES)), event_trials, alone_trial, alone_elem, down,
+        fail_s, elems, trials, np.concatenate(event), down_elem, down_trial, zone_base, base,
+        atoms)

@@ -12,6 +12,7 @@ Engines: :class:`LocalEngine` (this process, or N worker processes) and
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import signal
@@ -26,7 +27,15 @@ import numpy as np
 from georesil.errors import InvalidInput
 from georesil.hazards.elements import HOURS_PER_YEAR
 from georesil.model.topology import Topology
-from georesil.risk.chunks import CHUNK_TRIALS, NO_IMPORTANCE, Counts, ImportancePlan, run_chunks
+from georesil.risk.chunks import (
+    CHUNK_TRIALS,
+    NO_IMPORTANCE,
+    CountedChunk,
+    Counts,
+    ImportancePlan,
+    draw_buffer,
+    run_chunks,
+)
 from georesil.risk.importance import Importance, from_tally, harden_first
 from georesil.risk.outcomes import TIER1, target_columns
 from georesil.risk.snapshot import SnapshotModel, build_snapshot
@@ -35,6 +44,7 @@ from georesil.risk.stats import Estimate, estimate, nines, trials_warning
 __all__ = [
     "FORCED_SHARE",
     "children_ignore_sigint",
+    "collector_paused",
     "MAX_BASE",
     "PILOT_TRIALS",
     "REPAIR_SHARE",
@@ -93,8 +103,8 @@ def children_ignore_sigint() -> Iterator[None]:
 
 
 def _init_worker(model: SnapshotModel) -> None:
-    global _WORKER_MODEL
-    _WORKER_MODEL = model
+    global _WORKER_MODEL, _WORKER_BUFFER
+    _WORKER_MODEL, _WORKER_BUFFER = model, draw_buffer(model)
     # load the compiled kernel now: a chunk may not call it (few multi-failure trials)
     n_sites, n_links = len(model.site_atom), len(model.link_atom)
     model.evaluate(model.compiled, np.zeros((n_sites, 1), np.uint64),
@@ -103,11 +113,12 @@ def _init_worker(model: SnapshotModel) -> None:
 
 
 _WORKER_MODEL: SnapshotModel | None = None
+_WORKER_BUFFER: np.ndarray | None = None  # the worker's dense draws, reused
 
 
 def _run_in_worker(seed: int, chunks: range, n_trials: int, plan: ImportancePlan) -> Counts:
     assert _WORKER_MODEL is not None
-    return run_chunks(_WORKER_MODEL, seed, chunks, n_trials, plan)
+    return run_chunks(_WORKER_MODEL, seed, chunks, n_trials, plan, _WORKER_BUFFER)
 
 
 @dataclass
@@ -172,8 +183,9 @@ class LocalEngine:
     def run(self, model: SnapshotModel, seed: int, tasks: list[Task], n_trials: int,
             plan: ImportancePlan) -> Iterator[tuple[Task, Counts]]:
         if self.workers == 1:
+            buffer = draw_buffer(model)  # one for the run's dense draws
             for task in tasks:
-                yield task, run_chunks(model, seed, task.chunks, n_trials, plan)
+                yield task, run_chunks(model, seed, task.chunks, n_trials, plan, buffer)
             return
         pool = self._ensure_pool(model)
         with children_ignore_sigint():  # the pool starts its processes on submission
@@ -348,7 +360,8 @@ def run_snapshot(
 
     Chunk 0 runs first, in this process, when importance is wanted: the repairs its first
     :data:`PILOT_TRIALS` trials needed size the importance trials of the run
-    (:func:`size_importance`); it runs again if they reach past the pilot.
+    (:func:`size_importance`); its importance is counted again (from the same draw and
+    evaluation) if they reach past the pilot.
     """
     if trials < 1:
         raise InvalidInput(f"--trials: got {trials}; need at least 1", field="trials")
@@ -362,10 +375,12 @@ def run_snapshot(
     first_chunk = 0
     if plan.trials:
         pilot = ImportancePlan(min(plan.trials, PILOT_TRIALS), min(plan.base, PILOT_TRIALS))
-        total = run_chunks(model, seed, range(0, 1), trials, pilot)
+        first = CountedChunk(model, seed, 0, trials)
+        total = first.counts_with(pilot)
         plan = size_importance(plan, total, trials)
         if plan.trials > pilot.trials or plan.base > pilot.base:
-            total = run_chunks(model, seed, range(0, 1), trials, plan)
+            total = first.counts_with(plan)
+        del first  # the chunk's draw is large on big models
         first_chunk = 1
         if progress is not None:
             progress(total.trials, trials)
@@ -398,6 +413,24 @@ def simulate_snapshot(
         Each trial samples every atom of :mod:`georesil.risk.snapshot` and evaluates the
         analysis semantics with the compiled kernel, 64 trials per word.
     """
-    model = build_snapshot(topology)
-    return run_snapshot(topology, model, trials, seed, engine or LocalEngine(1),
-                        importance_trials, progress)
+    with collector_paused():
+        model = build_snapshot(topology)
+        return run_snapshot(topology, model, trials, seed, engine or LocalEngine(1),
+                            importance_trials, progress)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection within the block (restored as it was afterwards).
+
+    A run allocates arrays, not reference cycles, but loading numba and building the model
+    allocate enough objects to start full collections, each traversing every object of the
+    process — the topology's hundreds of thousands on big models (0.1 s each).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

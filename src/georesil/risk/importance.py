@@ -133,31 +133,35 @@ def from_tally(elements: tuple[str, ...], p: F64, targets: tuple[str, ...],
             and nothing failing does not (from the single table).
     """
     m = tally.trials
+    mif = _mif(tally, n_elements, gain)
+    fixed = tally.repaired
+    keep = ~np.isnan(mif) & ((mif != 0) | (fixed != 0))
     rows = []
-    for e, name in enumerate(elements):
-        for t, target in enumerate(targets):
-            mif = _mif(tally, e, t, n_elements, gain)
-            fixed = int(tally.repaired[e, t])
-            if mif is None or (mif == 0 and fixed == 0):
-                continue
-            failed = int(tally.failed[t])
-            rows.append(_row(name, target, float(p[e]), failed / m, (failed - fixed) / m, mif,
-                             _ratio(fixed, failed)))
+    for e, t in zip(*np.nonzero(keep), strict=True):  # events, then targets
+        failed, fixed_et = int(tally.failed[t]), int(fixed[e, t])
+        rows.append(_row(elements[e], targets[t], float(p[e]), failed / m,
+                         (failed - fixed_et) / m, float(mif[e, t]), _ratio(fixed_et, failed)))
     return rows
 
 
-def _mif(tally: ImportanceTally, e: int, t: int, n_elements: int, gain: U8) -> float | None:
-    """The Birnbaum estimate of event e for target t (``None``: no trial informs it)."""
-    fixed, forced = int(tally.repaired[e, t]), int(tally.forced[e, t])
-    n_set, n_forced = int(tally.event_trials[e]), int(tally.forced_trials[e])
-    if e >= n_elements:  # a zone: every trial it was set in, and the forced base sample
-        n = n_set + n_forced
-        return (fixed + forced) / n if n else None
-    alone, g = int(tally.alone[e]), int(gain[e, t])
+def _mif(tally: ImportanceTally, n_elements: int, gain: U8) -> F64:
+    """The Birnbaum estimates ``(events, targets)``; NaN where no trial informs one."""
+    fixed, forced = tally.repaired, tally.forced
+    n_set, n_forced = tally.event_trials[:, None], tally.forced_trials[:, None]
+    out = np.full(fixed.shape, np.nan)
+    # a zone: every trial it was set in, and the forced base sample
+    n = n_set[n_elements:] + n_forced[n_elements:]
+    zones = out[n_elements:]
+    seen = np.broadcast_to(n > 0, zones.shape)
+    zones[seen] = ((fixed[n_elements:] + forced[n_elements:]) / np.where(n > 0, n, 1))[seen]
+    # sites and links: stratified on whether anything else failed
+    alone, g = tally.alone[:n_elements, None], gain.astype(np.int64)
     q = (tally.empty + alone) / tally.trials
-    n_rest = n_set - alone + n_forced
-    rest = (fixed - alone * g + forced) / n_rest if n_rest else float(g)
-    return q * g + (1.0 - q) * rest
+    n_rest = n_set[:n_elements] - alone + n_forced[:n_elements]
+    rest = np.where(n_rest > 0, (fixed[:n_elements] - alone * g + forced[:n_elements])
+                    / np.where(n_rest > 0, n_rest, 1), g.astype(np.float64))
+    out[:n_elements] = q * g + (1.0 - q) * rest
+    return out
 
 
 def harden_first(rows: list[Importance], target: str, limit: int = 10) -> list[Importance]:

@@ -104,7 +104,7 @@ class PackedDraw:
 
 def bernoulli_draw(
     rng: np.random.Generator, p: npt.ArrayLike, n_words: int,
-    lazy: npt.ArrayLike | None = None, packed: bool = False,
+    lazy: npt.ArrayLike | None = None, packed: bool = False, out: U64 | None = None,
 ) -> PackedDraw:
     """Independent Bernoulli(p[i]) bits for ``64 * n_words`` trials, as drawn.
 
@@ -112,6 +112,11 @@ def bernoulli_draw(
     into positions (or, when ``packed``, straight into words: the same bits); rows flagged in
     ``lazy`` get a hash key instead and are evaluated only where asked
     (:func:`hashed_bits`). :meth:`PackedDraw.words` gives the packed array.
+
+    ``out`` (``uint64``, at least ``len(p)`` rows of ``n_words``, any content) holds the
+    words instead of a new array: reused from one chunk to the next, it spares the page
+    faults of a fresh array (80 MB for 10,000 elements). The draw's ``dense`` is then a view
+    of it, valid until ``out`` is drawn into again.
     """
     probs = np.asarray(p, dtype=np.float64).reshape(-1)
     flag = np.zeros(len(probs), bool) if lazy is None else np.asarray(lazy, bool).reshape(-1)
@@ -120,7 +125,14 @@ def bernoulli_draw(
     sliced = np.flatnonzero(live & (probs >= SCATTER_BELOW) & (probs < 1.0))
     skipped = np.flatnonzero(live & (probs > 0.0) & (probs < SCATTER_BELOW))
     n_dense = len(ones) + len(sliced)
-    dense = np.zeros((n_dense + (len(skipped) if packed else 0), n_words), dtype=np.uint64)
+    shape = (n_dense + (len(skipped) if packed else 0), n_words)
+    if out is None:
+        dense = np.zeros(shape, dtype=np.uint64)
+    else:  # every row is written below: ones, sliced, and scattered rows cleared first
+        dense = out[:shape[0]]
+        if dense.shape != shape:
+            raise ValueError(f"out must have at least {shape[0]} rows of {n_words} words; "
+                             f"got {out.shape}")
     dense[: len(ones)] = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
     if len(sliced):
         dense[len(ones):n_dense] = _bit_sliced(rng, probs[sliced], n_words)
@@ -236,8 +248,8 @@ def _scattered(
     rng: np.random.Generator, p: npt.NDArray[np.float64], n_words: int, out: U64 | None
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Failure positions below ``64 * n_words`` of each row, grouped by row (ascending), and
-    their rows — or, given ``out`` (zeros, one row per p), the bits set there instead (the
-    positions and owners returned are then empty).
+    their rows — or, given ``out`` (one row per p, any content: each row is cleared first),
+    the bits set there instead (the positions and owners returned are then empty).
 
     Row i gets K_i ~ Binomial(n, p_i) failures at a uniformly random K_i-subset of the n
     trials: distinct positions drawn one by one, uniform by rejection from 32-bit halves of
@@ -275,6 +287,9 @@ def _fill(counts: npt.NDArray[np.int64], raw: U64, n_trials: int,
         start = n
         placed = 0
         r = i if packed else 0
+        if packed:
+            for w in range(words.shape[1]):
+                words[r, w] = np.uint64(0)
         while placed < counts[i]:
             if k >= 2 * raw.shape[0]:
                 return False

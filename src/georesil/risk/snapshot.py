@@ -15,7 +15,6 @@ atoms is set. Importance measures force atoms; exact enumeration enumerates them
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,9 +27,11 @@ from georesil.hazards.elements import element_reliabilities
 from georesil.hazards.zones import zone_models
 from georesil.model.topology import Topology
 from georesil.risk._bits import pack_pairs
+from georesil.risk._jit import load_numba
 from georesil.risk.outcomes import FailureTargets, single_outcomes, target_bits, tier1_target
+from georesil.risk.relevance import SiteGraph, site_graph
 
-__all__ = ["SnapshotModel", "build_snapshot", "compose", "evaluate_sets"]
+__all__ = ["SnapshotModel", "build_snapshot", "compose", "evaluate_down", "evaluate_sets"]
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -54,6 +55,8 @@ class SnapshotModel:
         targets: Failure targets for counting and importance.
         single_table: Outcome of nothing and of each single element failing
             (:func:`georesil.risk.sparse.single_outcomes`).
+        graph: Sites, links and the special sites, for pruning importance evaluations
+            (:mod:`georesil.risk.relevance`).
         evaluate: ``evaluate(compiled, site_down, link_down)`` returning ``.down``, ``.breach``,
             ``.failover`` (the analysis kernel's ``evaluate_packed`` by default).
     """
@@ -75,6 +78,7 @@ class SnapshotModel:
     service_ids: tuple[str, ...]
     targets: FailureTargets
     single_table: npt.NDArray[np.uint8]
+    graph: SiteGraph
     evaluate: Callable[..., Any] = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
@@ -108,8 +112,7 @@ def build_snapshot(
     ``evaluate`` and ``compile_fn`` default to the analysis kernel's ``evaluate_packed`` and
     ``compile_topology``; tests pass a plain reference evaluator of the same interface.
     """
-    # always compiled: chunks are large, and "auto" would interpret small topologies
-    evaluate = evaluate or functools.partial(evaluate_packed, engine="numba")
+    evaluate = evaluate or _compiled_kernel
     compile_fn = compile_fn or compile_topology
     rel = element_reliabilities(topology)
     atoms = _AtomTable(list(rel), [r.unavailability for r in rel.values()])
@@ -127,8 +130,16 @@ def build_snapshot(
         site_from=_col(atoms.site_pairs, 0), site_chain=_col(atoms.site_pairs, 1),
         link_from=_col(atoms.link_pairs, 0), link_chain=_col(atoms.link_pairs, 1),
         compiled=compiled, service_ids=tuple(topology.services),
-        targets=targets, single_table=table, evaluate=evaluate,
+        targets=targets, single_table=table, graph=site_graph(compiled), evaluate=evaluate,
     )
+
+
+def _compiled_kernel(compiled: Any, site_down: U64, link_down: U64) -> Any:
+    """The analysis kernel, always compiled (chunks are large: "auto" would interpret small
+    topologies), with numba loaded by :func:`~georesil.risk._jit.load_numba` first — in
+    whichever process evaluates (worker processes included)."""
+    load_numba()
+    return evaluate_packed(compiled, site_down, link_down, engine="numba")
 
 
 class _AtomTable:
@@ -192,7 +203,11 @@ def evaluate_sets(model: SnapshotModel, column: I64, elem: I64, n_columns: int) 
     Column c fails the elements ``elem[column == c]`` (pairs may repeat). One kernel pass.
     """
     n_words = max(1, (n_columns + 63) // 64)
-    down = pack_pairs(elem, column, model.n_elements, n_words)
+    return evaluate_down(model, pack_pairs(elem, column, model.n_elements, n_words))
+
+
+def evaluate_down(model: SnapshotModel, down: U64) -> U64:
+    """Packed target bits ``(n_targets, W)`` of element down bits ``(n_elements, W)``."""
     n_sites = len(model.site_atom)
     out = model.evaluate(model.compiled, down[:n_sites], down[n_sites:])
     return target_bits(model.targets, out.down)

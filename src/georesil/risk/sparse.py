@@ -106,13 +106,14 @@ def _zone_failures(model: SnapshotModel, atoms: AtomAccess
     elems: list[I64] = [np.zeros(0, dtype=np.int64)]
     trials: list[I64] = [np.zeros(0, dtype=np.int64)]
     events: list[I64] = [np.zeros(0, dtype=np.int64)]
+    sizes = np.array([len(c) for c in chains], dtype=np.int64)
     for offset, targets, rows in ((0, model.site_from, model.site_chain),
                                   (len(model.site_atom), model.link_from, model.link_chain)):
-        for target, row in zip(targets.tolist(), rows.tolist(), strict=True):
-            if len(chains[row]):
-                elems.append(np.full(len(chains[row]), target + offset, dtype=np.int64))
-                trials.append(chains[row])
-                events.append(np.full(len(chains[row]), model.chain_event[row], np.int64))
+        out = sizes[rows] > 0  # zones out in some trial: usually none
+        for target, row in zip(targets[out].tolist(), rows[out].tolist(), strict=True):
+            elems.append(np.full(len(chains[row]), target + offset, dtype=np.int64))
+            trials.append(chains[row])
+            events.append(np.full(len(chains[row]), model.chain_event[row], np.int64))
     return np.concatenate(elems), np.concatenate(trials), np.concatenate(events), roots
 
 
