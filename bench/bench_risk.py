@@ -68,7 +68,7 @@ class Case:
     target: str
 
     def met(self, wall_rate: float, wall_s: float, ratio: float) -> bool:
-        if self.name.startswith("mesh 200"):
+        if self.sites == 200:
             return wall_rate >= 3e6 and ratio >= 2000
         if self.shape == "backbone":
             return wall_s < 10
