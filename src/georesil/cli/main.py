@@ -11,6 +11,7 @@ heavy libraries (boto3, pulumi, numba, matplotlib, dask) inside their functions 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 import traceback
@@ -99,6 +100,18 @@ for _name in _COMMAND_MODULES:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script; exits with the command's code."""
+    # The modules and tables imported so far live as long as the process: keep them out of
+    # every collection (each full one would walk them again), and, on the way out, what the
+    # command built (the shutdown collection would walk it for nothing).
+    gc.freeze()
+    try:
+        _run(argv)
+    finally:
+        gc.freeze()
+
+
+def _run(argv: list[str] | None) -> None:
+    """Run the command; exit with its code, or the error's with one line on stderr."""
     try:  # recent typer vendors click as typer._click; older ones use click itself
         from typer._click.exceptions import ClickException
     except ImportError:  # pragma: no cover - depends on the installed typer
