@@ -2,16 +2,15 @@
 
 Events are built one by one as :class:`Event` objects and each is evaluated with the networkx
 reference evaluator (cached by failure set), then tallied event by event. The fast path in
-:mod:`georesil.risk.annual` must give identical results for the same seed.
+:mod:`georesil.risk.annual` must give identical results for the same seed. Only the last step,
+turning the tally into a result, is shared with it (``_Tally``, ``_annual_result``).
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,7 +22,7 @@ from georesil.hazards.elements import element_reliabilities
 from georesil.hazards.zones import ZoneModel, outage_failures, zone_models
 from georesil.model.schema import SeismicSpec
 from georesil.model.topology import FailureSet, Topology
-from georesil.risk.stats import wilson
+from georesil.risk.annual import AnnualResult, _annual_result, _Tally
 
 __all__ = ["simulate_years_reference"]
 
@@ -48,35 +47,6 @@ class _Outcome:
     recovery_h: tuple[float, ...]
     data_loss_s: tuple[float, ...]
     rpo_breach: tuple[bool, ...]
-
-
-@dataclass
-class _Tally:
-    outage_years: np.ndarray
-    breach_years: np.ndarray
-    downtime_h: np.ndarray
-    data_loss_s: np.ndarray
-    events: int = 0
-    exceed: Counter[int] = field(default_factory=Counter)
-    exceed_years: Counter[int] = field(default_factory=Counter)
-    by_label: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-
-
-@dataclass(frozen=True)
-class AnnualResult:
-    """Annual risk per service and the loss-exceedance table."""
-
-    years: int
-    seed: int
-    services: dict[str, dict[str, Any]]
-    loss_exceedance: list[dict[str, Any]]
-    events_per_year: float
-    notes: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"mode": "annual", "years": self.years, "seed": self.seed,
-                "events_per_year": self.events_per_year, "services": self.services,
-                "loss_exceedance": self.loss_exceedance, "notes": list(self.notes)}
 
 
 def _poisson_events(rng: np.random.Generator, rate: float, n_years: int) -> np.ndarray:
@@ -222,38 +192,3 @@ def _tally_chunk(events: list[Event], n_years: int, outcome: Callable[[FailureSe
     tally.breach_years += breach.sum(axis=0)
     for level in range(1, len(tier1) + 1):
         tally.exceed_years[level] += int((worst >= level).sum())
-
-
-def _annual_result(topology: Topology, years: int, seed: int, tally: _Tally, n_tier1: int,
-                   no_quakes: bool) -> AnnualResult:
-    services = {}
-    for i, sid in enumerate(topology.services):
-        k = int(tally.outage_years[i])
-        services[sid] = {
-            "tier": topology.services[sid].tier,
-            "p_outage_per_year": k / years,
-            "p_outage_per_year_ci95": list(wilson(k, years)),
-            "p_rpo_breach_per_year": int(tally.breach_years[i]) / years,
-            "expected_downtime_h_per_year": float(tally.downtime_h[i]) / years,
-            "expected_data_loss_s_per_year": float(tally.data_loss_s[i]) / years,
-        }
-    table = []
-    for level in range(1, n_tier1 + 1):
-        count = tally.exceed[level]
-        rate = count / years
-        top = tally.by_label[level].most_common(3)
-        table.append({
-            "tier1_down_at_least": level,
-            "annual_rate": rate,
-            "return_period_years": (1 / rate) if rate > 0 else None,
-            "p_per_year": tally.exceed_years[level] / years,
-            "events": count,
-            "dominated_by": [{"event": lbl, "share": c / count} for lbl, c in top],
-        })
-    notes = []
-    if no_quakes:
-        notes.append("no seismic sources in the topology: earthquakes not simulated")
-    for zone in zone_models(topology):
-        if zone.unavailability > 0 and zone.rate_per_yr == 0:
-            notes.append(f"zone {zone.id} has no annual_rate: not simulated in --years mode")
-    return AnnualResult(years, seed, services, table, tally.events / years, tuple(notes))
