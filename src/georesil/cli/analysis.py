@@ -102,7 +102,7 @@ def analyze(
         100_000_000, "--max-sets", metavar="N",
         help="Most failure sets the exact sweep may evaluate (sets of failure classes: sites "
              "and links that can change an outcome, a chain of pass-through sites counting "
-             "once; about 0.2 µs each)."),
+             "once; under 0.1 µs each)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Find single points of failure, minimal cut sets, shared risks, region cuts, N-k."""
