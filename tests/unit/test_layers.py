@@ -14,6 +14,8 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 from importlinter.cli import lint_imports
@@ -112,3 +114,15 @@ def test_the_checker_sees_nested_imports() -> None:
               "class C:\n    def m(self):\n        from . import sibling\n"
               "        def inner():\n            from a.b import c\n")
     assert imports_in_functions(source) == {"json", ".", "a.b"}
+
+
+def test_lab_drills_readiness_and_report_do_not_load_pulumi() -> None:
+    """Only provisioning needs Pulumi and the moto engine: importing the lab, drills, readiness
+    or the report's inputs must not load them (about half a second of every start-up)."""
+    code = ("import sys\n"
+            "import georesil.lab, georesil.drills, georesil.readiness, georesil.app.report\n"
+            "print(sorted(m for m in ('pulumi', 'pulumi_aws', 'moto', "
+            "'georesil.provision.moto_engine') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr

@@ -33,6 +33,7 @@ from typing import Any
 
 import structlog
 
+from georesil import provision
 from georesil._atomic import open_private, private_dir
 from georesil._process import pid_alive as _alive
 from georesil.cloud import Credentials, SiteClients, retry_policy
@@ -55,7 +56,6 @@ from georesil.lab.state import (
 )
 from georesil.model import CONTROL_NAME, Topology
 from georesil.model.schema import ServiceKind
-from georesil.provision.moto_engine import provision_moto
 from georesil.provision.outputs import StackOutputs
 
 __all__ = [
@@ -249,7 +249,9 @@ def _all_answer(state: LabState) -> bool:
 
 
 def _provision(topology: Topology, state: LabState) -> dict[str, Any]:
-    result = provision_moto(topology, state.endpoints(), stack="lab")
+    # Through the package's lazy attribute: importing the lab (drills, readiness and report
+    # do) must not load Pulumi and the moto engine, which only `lab up` needs.
+    result = provision.provision_moto(topology, state.endpoints(), stack="lab")
     return dict(result.outputs)
 
 

@@ -5,7 +5,12 @@ Importing this package imports neither pulumi nor boto3; the submodules that nee
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from georesil.provision.outputs import BucketRef, StackOutputs
+
+if TYPE_CHECKING:  # the real import is lazy, in __getattr__
+    from georesil.provision.moto_engine import provision_moto
 
 __all__ = ["DEFAULT_STACK", "BucketRef", "StackOutputs", "provision_moto"]
 
