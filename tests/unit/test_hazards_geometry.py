@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
+from unittest import mock
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from georesil.hazards import geometry
 from georesil.hazards.geometry import (
     great_circle_km,
     point_on_polyline,
     polyline_distance_km,
     polyline_length_km,
+    polylines_distance_km,
     rupture_distance_km,
 )
 
@@ -66,3 +72,46 @@ def test_small_quakes_are_nearly_points() -> None:
     """An M3 rupture is a few hundred metres across: nearly the point distance."""
     point = float(rupture_distance_km(30.0, 10.0))
     assert float(rupture_distance_km(30.0, 10.0, 3.0)) == pytest.approx(point, abs=0.5)
+
+
+def _nearest_by_segments(points: list[tuple[float, float]], lat: float, lon: float) -> float:
+    """Plain reference: each segment on its own, the point projected in a local
+    equirectangular frame centred on it, clamped, then measured on the sphere."""
+    if not points:
+        return math.inf
+    if len(points) == 1:
+        return float(great_circle_km(lat, lon, *points[0]))
+    best = math.inf
+    k = math.cos(math.radians(lat))
+    for (alat, alon), (blat, blon) in zip(points[:-1], points[1:], strict=True):
+        ax, ay, bx, by = (alon - lon) * k, alat - lat, (blon - lon) * k, blat - lat
+        seg2 = (bx - ax) ** 2 + (by - ay) ** 2
+        t = min(max(-(ax * (bx - ax) + ay * (by - ay)) / seg2, 0.0), 1.0) if seg2 > 0 else 0.0
+        best = min(best, float(great_circle_km(lat, lon, alat + t * (blat - alat),
+                                               alon + t * (blon - alon))))
+    return best
+
+
+_POINT = st.tuples(st.floats(21.0, 26.5), st.floats(119.0, 123.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(st.lists(_POINT, max_size=5), min_size=1, max_size=8),
+       queries=st.lists(_POINT, min_size=1, max_size=70))
+def test_all_polylines_at_once_equal_one_segment_at_a_time(
+        lines: list[list[tuple[float, float]]], queries: list[tuple[float, float]]) -> None:
+    """Every point to every polyline (empty, one point, several segments; more points than
+    one block holds), against the segment-by-segment reference."""
+    lat = np.array([q[0] for q in queries])
+    lon = np.array([q[1] for q in queries])
+    got = polylines_distance_km(lines, lat, lon)
+    with mock.patch.object(geometry, "_BLOCK_VALUES", 5):  # a few points per block
+        assert np.array_equal(polylines_distance_km(lines, lat, lon), got)
+    assert got.shape == (len(queries), len(lines))
+    for j, line in enumerate(lines):
+        for i, (qa, qo) in enumerate(queries):
+            want = _nearest_by_segments(line, qa, qo)
+            if math.isinf(want):
+                assert math.isinf(got[i, j])
+            else:
+                assert got[i, j] == pytest.approx(want, rel=1e-9, abs=1e-9)

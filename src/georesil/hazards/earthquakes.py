@@ -29,7 +29,7 @@ from georesil.hazards.fragility import p_fail
 from georesil.hazards.geometry import (
     great_circle_km,
     point_on_polyline,
-    polyline_distance_km,
+    polylines_distance_km,
     rupture_distance_km,
 )
 from georesil.hazards.gmpe import Mechanism, Scatter, ln_pga_median
@@ -109,8 +109,7 @@ class Exposure:
         """Distances (events × elements) from each epicentre to each element."""
         qlat, qlon = np.atleast_1d(lat).astype(float), np.atleast_1d(lon).astype(float)
         sites = great_circle_km(qlat[:, None], qlon[:, None], self.site_lat, self.site_lon)
-        links = [polyline_distance_km(p, qlat, qlon) for p in self.link_paths]
-        cols = np.column_stack(links) if links else np.zeros((len(qlat), 0))
+        cols = polylines_distance_km(self.link_paths, qlat, qlon)
         out = np.hstack([np.atleast_2d(sites).reshape(len(qlat), -1), cols])
         # Elements without a location (NaN, or an empty link trace: inf) are out of reach.
         return np.where(np.isfinite(out), out, OUT_OF_REACH_KM)

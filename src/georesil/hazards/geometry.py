@@ -21,12 +21,16 @@ __all__ = [
     "polyline_length_km",
     "point_on_polyline",
     "polyline_distance_km",
+    "polylines_distance_km",
     "rupture_distance_km",
 ]
 
 EARTH_RADIUS_KM = 6371.0088
 FloatArray = npt.NDArray[np.float64]
 LatLon = tuple[float, float]
+
+#: Values per temporary array of :func:`polylines_distance_km` (256 KB of float64).
+_BLOCK_VALUES = 32_768
 
 
 def great_circle_km(
@@ -57,16 +61,44 @@ def polyline_distance_km(
         For each segment the query point is projected (local equirectangular frame centred
         on the query point) and clamped to the segment; O(segments × points).
     """
-    qlat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
-    qlon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
-    pts = np.asarray(points, dtype=np.float64)
-    if len(pts) == 1:
-        return great_circle_km(qlat, qlon, pts[0, 0], pts[0, 1])
-    best = np.full(qlat.shape, np.inf)
-    coslat = np.cos(np.radians(qlat))
-    for (alat, alon), (blat, blon) in zip(pts[:-1], pts[1:], strict=True):
-        ax, ay = (alon - qlon) * coslat, alat - qlat
-        bx, by = (blon - qlon) * coslat, blat - qlat
+    return polylines_distance_km([points], lat, lon)[:, 0]
+
+
+def polylines_distance_km(
+    polylines: Sequence[Sequence[LatLon]], lat: npt.ArrayLike, lon: npt.ArrayLike
+) -> FloatArray:
+    """Distances (points × polylines) from each (lat, lon) to the nearest point of each
+    polyline, in km; an empty polyline is infinitely far.
+
+    Notes:
+        All segments of all polylines at once (a one-point polyline is a segment of length
+        0): O(segments × points) arithmetic in a few array operations, then the least per
+        polyline.
+    """
+    qlat = np.atleast_1d(np.asarray(lat, dtype=np.float64))[:, None]
+    qlon = np.atleast_1d(np.asarray(lon, dtype=np.float64))[:, None]
+    a: list[LatLon] = []
+    b: list[LatLon] = []
+    owner: list[int] = []
+    for i, line in enumerate(polylines):
+        ends = list(line)
+        pairs = list(zip(ends[:-1], ends[1:], strict=True)) or [(p, p) for p in ends[:1]]
+        a += [p for p, _ in pairs]
+        b += [q for _, q in pairs]
+        owner += [i] * len(pairs)
+    out = np.full((qlat.shape[0], len(polylines)), np.inf)
+    if not owner:
+        return out
+    alat, alon = (np.array(c, dtype=np.float64) for c in zip(*a, strict=True))
+    blat, blon = (np.array(c, dtype=np.float64) for c in zip(*b, strict=True))
+    lines = np.array(owner, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, lines[1:] != lines[:-1]])
+    step = max(1, _BLOCK_VALUES // len(owner))  # points per block: temporaries stay in cache
+    for first in range(0, qlat.shape[0], step):
+        ql, qn = qlat[first : first + step], qlon[first : first + step]
+        coslat = np.cos(np.radians(ql))
+        ax, ay = (alon - qn) * coslat, alat - ql
+        bx, by = (blon - qn) * coslat, blat - ql
         dx, dy = bx - ax, by - ay
         seg2 = dx * dx + dy * dy
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -74,8 +106,9 @@ def polyline_distance_km(
         t = np.clip(t, 0.0, 1.0)
         nlat = alat + t * (blat - alat)
         nlon = alon + t * (blon - alon)
-        best = np.minimum(best, great_circle_km(qlat, qlon, nlat, nlon))
-    return best
+        dist = great_circle_km(ql, qn, nlat, nlon)
+        out[first : first + step, lines[starts]] = np.minimum.reduceat(dist, starts, axis=1)
+    return out
 
 
 def point_on_polyline(points: Sequence[LatLon], fraction: npt.ArrayLike) -> FloatArray:
