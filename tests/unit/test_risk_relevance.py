@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from georesil.analysis.kernel import compile_topology, evaluate_packed
+from georesil.analysis.kernel import CompiledTopology, compile_topology, evaluate_packed
 from georesil.risk import _jit, relevance
-from georesil.risk.relevance import SiteGraph, failure_relevance, repair_relevance, site_graph
+from georesil.risk.relevance import failure_relevance, repair_relevance
 from tests.unit._risk_build import documents, service, site, topology
 
 I64 = np.int64
@@ -33,7 +33,7 @@ def _down(ct: Any, failed: set[int]) -> list[int]:
     return evaluate_packed(ct, site_down, link_down, engine="python").down[:, 0].tolist()
 
 
-def _components(graph: SiteGraph, failed: set[int], skip: int = -1) -> int:
+def _components(graph: CompiledTopology, failed: set[int], skip: int = -1) -> int:
     """Connected components of up sites over usable links, without element ``skip``."""
     n = graph.n_sites
     up = [v not in failed and v != skip for v in range(n)]
@@ -57,9 +57,9 @@ failures = st.lists(st.integers(0, 40), max_size=12).map(set)
 @given(doc=documents(sites=(2, 10), max_links=16, max_services=2), raw=failures)
 def test_failure_relevance_is_articulation_or_bridge(doc: dict[str, Any], raw: set[int]
                                                      ) -> None:
-    """A site is flagged iff up and special or a cut vertex; a link iff it is a bridge."""
+    """A site is flagged iff up and a terminal or a cut vertex; a link iff it is a bridge."""
     ct = compile_topology(topology(doc["sites"], doc["links"], doc["services"], doc["zones"]))
-    graph = site_graph(ct)
+    graph = ct
     n_el = ct.n_sites + ct.n_links
     failed = {x % n_el for x in raw}
     got = failure_relevance(graph, np.array([0, len(failed)], I64),
@@ -69,7 +69,7 @@ def test_failure_relevance_is_articulation_or_bridge(doc: dict[str, Any], raw: s
         if x in failed:
             want = False
         elif x < ct.n_sites:  # a cut vertex: the others fall into more components without it
-            want = bool(graph.special[x]) or _components(graph, failed, x) > base
+            want = bool(graph.terminals[x]) or _components(graph, failed, x) > base
         else:
             want = _components(graph, failed, x) > base
         assert got[x] == want, x
@@ -82,7 +82,7 @@ def test_unflagged_failures_change_nothing(doc: dict[str, Any], raw: set[int]) -
     ct = compile_topology(topology(doc["sites"], doc["links"], doc["services"], doc["zones"]))
     n_el = ct.n_sites + ct.n_links
     failed = {x % n_el for x in raw}
-    flags = failure_relevance(site_graph(ct), np.array([0, len(failed)], I64),
+    flags = failure_relevance(ct, np.array([0, len(failed)], I64),
                               np.array(sorted(failed), I64))[:, 0]
     before = _down(ct, failed)
     for x in np.flatnonzero(~flags).tolist():
@@ -102,7 +102,7 @@ def test_unflagged_repairs_change_nothing(doc: dict[str, Any], raw: set[int],
     elem = np.array(own + zone, I64)
     event = np.array(own + [n_el] * len(zone), I64)
     columns = np.array(sorted(set(own) | ({n_el} if zone else set())), I64)
-    flags = repair_relevance(site_graph(ct), np.array([0, len(elem)], I64), elem, event,
+    flags = repair_relevance(ct, np.array([0, len(elem)], I64), elem, event,
                              np.array([0, len(columns)], I64), columns)
     failed = set(elem.tolist())
     before = _down(ct, failed)
@@ -118,7 +118,7 @@ def test_ring_prunes_transit_elements(monkeypatch: Any) -> None:
     sites = [site(f"s{i}", 23 + 0.1 * i) for i in range(4)]
     links = [{"id": f"l{i}", "a": f"s{i}", "b": f"s{(i + 1) % 4}"} for i in range(4)]
     ct = compile_topology(topology(sites, links, [service("v", "s0", clients=["s2"])]))
-    graph = site_graph(ct)
+    graph = ct
     intact = failure_relevance(graph, np.array([0, 0], I64), np.zeros(0, I64))[:, 0]
     assert intact.tolist() == [True, False, True, False] + [False] * 4
     cut = failure_relevance(graph, np.array([0, 1], I64), np.array([4 + 2], I64))[:, 0]
@@ -137,16 +137,16 @@ def test_ring_prunes_transit_elements(monkeypatch: Any) -> None:
 
 def test_compiled_helpers_called_by_name() -> None:
     """A compiled loop calls the compiled version of a helper it names."""
-    graph = site_graph(compile_topology(topology(
+    graph = compile_topology(topology(
         [site("a"), site("b", 23.1)], [{"id": "ab", "a": "a", "b": "b"}],
-        [service("v", "a", clients=["b"])])))
+        [service("v", "a", clients=["b"])]))
     elem = np.array([2], I64)
     plain = np.zeros(1, bool)
     relevance._repair_relevance(graph.link_a, graph.link_b, graph.adj_ptr, graph.adj_site,
-                                graph.adj_link, graph.special, np.array([0, 1], I64), elem,
+                                graph.adj_link, graph.terminals, np.array([0, 1], I64), elem,
                                 elem, np.array([0, 1], I64), elem, plain)
     fast = _jit.compiled(relevance._repair_relevance, relevance._find)
     out = np.zeros(1, bool)
     fast(graph.link_a, graph.link_b, graph.adj_ptr, graph.adj_site, graph.adj_link,
-         graph.special, np.array([0, 1], I64), elem, elem, np.array([0, 1], I64), elem, out)
+         graph.terminals, np.array([0, 1], I64), elem, elem, np.array([0, 1], I64), elem, out)
     assert out.tolist() == plain.tolist() == [True]

@@ -33,6 +33,7 @@ from typing import cast
 import networkx as nx
 import numpy as np
 
+from georesil.analysis.kernel import compile_topology
 from georesil.model import Topology
 
 __all__ = ["FailureClasses", "failure_classes", "identity_classes", "sweep_classes",
@@ -81,12 +82,10 @@ def identity_classes(topology: Topology) -> FailureClasses:
 
 
 def terminal_sites(topology: Topology) -> set[str]:
-    """Every site a service names: its replica sites and its client sites."""
-    found: set[str] = set()
-    for sid, svc in topology.services.items():
-        found.update(r.site for r in svc.replicas)
-        found.update(topology.clients(sid))
-    return found
+    """Every site a service names: its replica sites and its client sites
+    (:attr:`CompiledTopology.terminals <georesil.analysis.kernel.CompiledTopology.terminals>`)."""
+    ct = compile_topology(topology)
+    return {ct.site_ids[i] for i in np.flatnonzero(ct.terminals)}
 
 
 def failure_classes(topology: Topology) -> FailureClasses:

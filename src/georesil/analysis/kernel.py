@@ -116,6 +116,18 @@ class CompiledTopology:
     def n_services(self) -> int:
         return len(self.service_ids)
 
+    @property
+    def terminals(self) -> np.ndarray:
+        """``bool (n_sites,)``: the sites an outcome reads — every client and replica site.
+
+        Every outcome is a function of which of them are up and which of them are connected
+        through up sites and usable links; any other site or link matters only through that.
+        """
+        mask = np.zeros(self.n_sites, dtype=np.bool_)
+        for sites in (self.cs_site, self.svc_primary, self.sec_site):
+            mask[sites] = True
+        return mask
+
 
 class PackedOutcome(NamedTuple):
     """Outcome bits, each ``uint64 (n_services, W)``.

@@ -169,7 +169,7 @@ def _repairs(model: SnapshotModel, tally: ImportanceTally, elem: I64, trial: I64
     groups = col_trial[starts]
     ptr = np.append(np.searchsorted(trial, groups, side="left"), len(trial))
     col_ptr = np.append(starts, len(key))
-    cols = np.flatnonzero(repair_relevance(model.graph, ptr, elem, event, col_ptr, col_event))
+    cols = np.flatnonzero(repair_relevance(model.compiled, ptr, elem, event, col_ptr, col_event))
     if not len(cols):
         return
     col_group = np.repeat(np.arange(len(groups)), np.diff(col_ptr))[cols]
@@ -206,7 +206,7 @@ def _forced(model: SnapshotModel, tally: ImportanceTally, inputs: ImportanceInpu
     # a column holds its trial's failures (grouped by trial here) and those its event makes
     d_elem = d_elem[np.argsort(d_trial, kind="stable")]
     ptr = np.concatenate([[0], np.cumsum(n_failed)])
-    sample[:n_el] &= failure_relevance(model.graph, ptr, d_elem)
+    sample[:n_el] &= failure_relevance(model.compiled, ptr, d_elem)
     col_event, col_trial = np.nonzero(sample)
     for lo in range(0, len(col_event), _FORCED_BATCH):  # bounded memory on big models
         hi = lo + _FORCED_BATCH

@@ -2,16 +2,16 @@
 
 Importance re-evaluates trials with one basic event cleared (repairs) or forced on (the base
 sample) — :mod:`georesil.risk.criticality`. Whether a service is *down* depends only on which
-**special** sites (client, primary and secondary sites) are up and on which of them are
-connected through up sites and usable links (docs/semantics.md: a link is usable when it has
-not failed and both its sites are up). So most such changes provably change nothing, and need
-no kernel evaluation:
+**terminal** sites (client and replica sites: ``CompiledTopology.terminals``) are up and on
+which of them are connected through up sites and usable links (docs/semantics.md: a link is
+usable when it has not failed and both its sites are up). So most such changes provably
+change nothing, and need no kernel evaluation:
 
 * **repairing** an element that another event of the trial also failed changes nothing; nor
   does repairing a link whose end is down or whose ends are already connected, nor a
-  non-special site whose usable-again links reach at most one component;
+  non-terminal site whose usable-again links reach at most one component;
 * **failing** an element already down changes nothing; nor does failing a link that is not
-  usable or not a bridge, nor a non-special site that is not an articulation point (its
+  usable or not a bridge, nor a non-terminal site that is not an articulation point (its
   component stays connected without it).
 
 Both tests are exact (the counts equal those of evaluating every column: tested against
@@ -21,61 +21,24 @@ brute force). Cost per trial O(V + E): a union–find for repairs, one depth-fir
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
+from georesil.analysis.kernel import CompiledTopology
 from georesil.risk._jit import compiled
 
-__all__ = ["SiteGraph", "failure_relevance", "repair_relevance", "site_graph"]
+__all__ = ["failure_relevance", "repair_relevance"]
 
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
 
 
-@dataclass(frozen=True, eq=False)  # arrays do not compare with ==
-class SiteGraph:
-    """Sites and links as the kernel reads them (elements: sites, then links, file order).
-
-    Attributes:
-        link_a, link_b: End sites of each link.
-        adj_ptr, adj_site, adj_link: CSR adjacency: the neighbours of site ``u`` are
-            ``adj_site[adj_ptr[u]:adj_ptr[u + 1]]`` over links ``adj_link[...]``.
-        special: Sites whose being up matters by itself: every client and replica site.
-    """
-
-    link_a: I64
-    link_b: I64
-    adj_ptr: I64
-    adj_site: I64
-    adj_link: I64
-    special: B
-
-    @property
-    def n_sites(self) -> int:
-        return len(self.special)
-
-
-def site_graph(compiled_topology: Any) -> SiteGraph:
-    """The graph of the analysis kernel's compiled topology."""
-    ct = compiled_topology
-    special = np.zeros(len(ct.site_ids), dtype=bool)
-    for sites in (ct.cs_site, ct.svc_primary, ct.sec_site):
-        special[np.asarray(sites, dtype=np.int64)] = True
-    i64 = np.int64
-    return SiteGraph(np.asarray(ct.link_a, i64), np.asarray(ct.link_b, i64),
-                     np.asarray(ct.adj_ptr, i64), np.asarray(ct.adj_site, i64),
-                     np.asarray(ct.adj_link, i64), special)
-
-
-def repair_relevance(graph: SiteGraph, ptr: I64, elem: I64, event: I64, col_ptr: I64,
+def repair_relevance(ct: CompiledTopology, ptr: I64, elem: I64, event: I64, col_ptr: I64,
                      col_event: I64) -> B:
     """Whether clearing each column's event can change its trial's outcome.
 
     Args:
-        graph: The site graph.
+        ct: The compiled topology (its links, adjacency and terminal sites).
         ptr: Trial ``g``'s failures are pairs ``ptr[g]:ptr[g + 1]`` of ``elem`` (element:
             sites, then links) and ``event`` (the basic event that failed it: an element's own
             event is its index, zone events come after the elements).
@@ -87,22 +50,21 @@ def repair_relevance(graph: SiteGraph, ptr: I64, elem: I64, event: I64, col_ptr:
     out = np.zeros(len(col_event), dtype=bool)
     if len(col_event):
         compiled(_repair_relevance, _find)(
-            graph.link_a, graph.link_b, graph.adj_ptr, graph.adj_site, graph.adj_link,
-            graph.special, ptr, elem, event, col_ptr, col_event, out)
+            ct.link_a, ct.link_b, ct.adj_ptr, ct.adj_site, ct.adj_link, ct.terminals, ptr,
+            elem, event, col_ptr, col_event, out)
     return out
 
 
-def failure_relevance(graph: SiteGraph, ptr: I64, elem: I64) -> B:
+def failure_relevance(ct: CompiledTopology, ptr: I64, elem: I64) -> B:
     """``(elements, trials)``: whether failing each element can change each trial's outcome.
 
     Trial ``g``'s failed elements (distinct) are ``elem[ptr[g]:ptr[g + 1]]``.
     """
-    n_el = graph.n_sites + len(graph.link_a)
+    n_el = ct.n_sites + ct.n_links
     out = np.zeros((n_el, len(ptr) - 1), dtype=bool)
     if out.size:
-        compiled(_failure_relevance)(graph.link_a, graph.link_b, graph.adj_ptr,
-                                     graph.adj_site, graph.adj_link, graph.special, ptr, elem,
-                                     out)
+        compiled(_failure_relevance)(ct.link_a, ct.link_b, ct.adj_ptr, ct.adj_site,
+                                     ct.adj_link, ct.terminals, ptr, elem, out)
     return out
 
 

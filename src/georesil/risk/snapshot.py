@@ -22,14 +22,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from georesil.analysis.kernel import compile_topology, evaluate_packed
+from georesil.analysis.kernel import CompiledTopology, compile_topology, evaluate_packed
 from georesil.hazards.elements import element_reliabilities
 from georesil.hazards.zones import zone_models
 from georesil.model.topology import Topology
 from georesil.risk._bits import pack_pairs
 from georesil.risk._jit import load_numba
 from georesil.risk.outcomes import FailureTargets, single_outcomes, target_bits, tier1_target
-from georesil.risk.relevance import SiteGraph, site_graph
 
 __all__ = ["SnapshotModel", "build_snapshot", "compose", "evaluate_down", "evaluate_sets"]
 
@@ -50,13 +49,12 @@ class SnapshotModel:
         chain_parent, chain_atom: Zone chains: row r = row parent (all ones when −1) AND atom.
         chain_event: The zone event (index into ``elements``) of each chain row.
         site_from, site_chain, link_from, link_chain: Zone contributions (target row, chain row).
-        compiled: The analysis kernel's compiled topology.
+        compiled: The analysis kernel's compiled topology (importance prunes its
+            evaluations on its graph: :mod:`georesil.risk.relevance`).
         service_ids: Services in file order.
         targets: Failure targets for counting and importance.
         single_table: Outcome of nothing and of each single element failing
             (:func:`georesil.risk.sparse.single_outcomes`).
-        graph: Sites, links and the special sites, for pruning importance evaluations
-            (:mod:`georesil.risk.relevance`).
         evaluate: ``evaluate(compiled, site_down, link_down)`` returning ``.down``, ``.breach``,
             ``.failover`` (the analysis kernel's ``evaluate_packed`` by default).
     """
@@ -74,11 +72,10 @@ class SnapshotModel:
     site_chain: I64
     link_from: I64
     link_chain: I64
-    compiled: Any
+    compiled: CompiledTopology
     service_ids: tuple[str, ...]
     targets: FailureTargets
     single_table: npt.NDArray[np.uint8]
-    graph: SiteGraph
     evaluate: Callable[..., Any] = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
@@ -105,7 +102,7 @@ class SnapshotModel:
 
 def build_snapshot(
     topology: Topology, evaluate: Callable[..., Any] | None = None,
-    compile_fn: Callable[[Topology], Any] | None = None,
+    compile_fn: Callable[[Topology], CompiledTopology] | None = None,
 ) -> SnapshotModel:
     """The snapshot model of a topology, compiled for the analysis kernel.
 
@@ -130,7 +127,7 @@ def build_snapshot(
         site_from=_col(atoms.site_pairs, 0), site_chain=_col(atoms.site_pairs, 1),
         link_from=_col(atoms.link_pairs, 0), link_chain=_col(atoms.link_pairs, 1),
         compiled=compiled, service_ids=tuple(topology.services),
-        targets=targets, single_table=table, graph=site_graph(compiled), evaluate=evaluate,
+        targets=targets, single_table=table, evaluate=evaluate,
     )
 
 
