@@ -79,9 +79,9 @@ def _find(parent: I64, v: int) -> int:
 
 
 def _repair_relevance(link_a: I64, link_b: I64, adj_ptr: I64, adj_site: I64, adj_link: I64,
-                      special: B, ptr: I64, elem: I64, event: I64, col_ptr: I64,
+                      terminal: B, ptr: I64, elem: I64, event: I64, col_ptr: I64,
                       col_event: I64, out: B) -> None:
-    n_sites = special.shape[0]
+    n_sites = terminal.shape[0]
     n_links = link_a.shape[0]
     n_el = n_sites + n_links
     first = np.full(n_el, -1, np.int64)  # an event failing the element in this trial, or -1
@@ -117,7 +117,7 @@ def _repair_relevance(link_a: I64, link_b: I64, adj_ptr: I64, adj_site: I64, adj
             elif ev >= n_sites:  # a link: ends up and in different components
                 a, b = link_a[ev - n_sites], link_b[ev - n_sites]
                 relevant = first[a] < 0 and first[b] < 0 and _find(parent, a) != _find(parent, b)
-            elif special[ev]:
+            elif terminal[ev]:
                 relevant = True
             else:  # a site: its usable-again links reach two components
                 label = -1
@@ -138,8 +138,8 @@ def _repair_relevance(link_a: I64, link_b: I64, adj_ptr: I64, adj_site: I64, adj
 
 
 def _failure_relevance(link_a: I64, link_b: I64, adj_ptr: I64, adj_site: I64, adj_link: I64,
-                       special: B, ptr: I64, elem: I64, out: B) -> None:
-    n_sites = special.shape[0]
+                       terminal: B, ptr: I64, elem: I64, out: B) -> None:
+    n_sites = terminal.shape[0]
     n_links = link_a.shape[0]
     down = np.zeros(n_sites + n_links, np.bool_)
     disc = np.empty(n_sites, np.int64)
@@ -197,7 +197,7 @@ def _failure_relevance(link_a: I64, link_b: I64, adj_ptr: I64, adj_site: I64, ad
                             art[p] = True
             art[r] = children >= 2
         for v in range(n_sites):
-            out[v, g] = not down[v] and (special[v] or art[v])
+            out[v, g] = not down[v] and (terminal[v] or art[v])
         for e in range(n_links):
             out[n_sites + e, g] = bridge[e]  # a bridge is usable, so not down
         for k in range(ptr[g], ptr[g + 1]):
